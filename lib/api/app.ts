@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import type { SiteConfig } from '../config.js';
+import { PayloadTooLarge, PostNotFound, PublicError, RouteNotFound, Unauthorized, ValidationError } from '../errors.js';
+import { logger } from '../log.js';
+import { postIdSchema, toFieldIssues } from '../posts/post-input.js';
+import type { PostService } from '../posts/post-service.js';
+import { LIMITS, type Post } from '../posts/post.js';
+import type { ApiKeyVerifier } from './auth.js';
+import { postJson } from './post-json.js';
+import { readDraft } from './read-draft.js';
+
+export interface ApiDeps {
+  posts: PostService;
+  keys: ApiKeyVerifier;
+  site: SiteConfig;
+}
+
+type Env = { Variables: { requestId: string }; Bindings: { requestContext?: { requestId?: string } } };
+
+const listQuerySchema = z.strictObject({
+  category: z.string().min(1).optional(),
+  tag: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).optional(),
+});
+
+function parseQuery(c: Context<Env>) {
+  const result = listQuerySchema.safeParse(c.req.query());
+  if (!result.success) throw new ValidationError(toFieldIssues(result.error));
+  return result.data;
+}
+
+function pathId(c: Context<Env>): string {
+  const id = c.req.param('id') ?? '';
+  const result = postIdSchema.safeParse(id);
+  if (!result.success) throw ValidationError.of('id', 'post_id', result.error.issues[0]!.message);
+  return id;
+}
+
+/** The publisher API: one web-standard app, served by API Gateway + Lambda in AWS and by the local runner. */
+export function createApp({ posts, keys, site }: ApiDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  const respond = (c: Context<Env>, post: Post, status: 200 | 201) => c.json(postJson(post, site.feedsUrl), status);
+
+  app.use(async (c, next) => {
+    const requestId = c.env?.requestContext?.requestId ?? randomUUID();
+    c.set('requestId', requestId);
+    logger.appendKeys({ requestId });
+    try {
+      await next();
+    } finally {
+      c.header('X-Request-Id', requestId);
+      logger.removeKeys(['requestId', 'postId']);
+    }
+  });
+
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+
+  // '/posts/*' also matches '/posts'.
+  app.use('/posts/*', async (c, next) => {
+    if (!(await keys.verify(c.req.header('authorization')))) throw new Unauthorized();
+    await next();
+  });
+  const limitBody = bodyLimit({
+    maxSize: LIMITS.bodyBytes,
+    onError: () => {
+      throw new PayloadTooLarge(LIMITS.bodyBytes);
+    },
+  });
+
+  app.post('/posts', limitBody, async (c) => {
+    const draft = await readDraft(c, site);
+    const post = await posts.create({ ...draft, id: draft.id ?? draft.slug });
+    logger.info('post created', { postId: post.id });
+    c.header('Location', `/posts/${encodeURIComponent(post.id)}`);
+    return respond(c, post, 201);
+  });
+
+  app.put('/posts/:id', limitBody, async (c) => {
+    const id = pathId(c);
+    const draft = await readDraft(c, site);
+    const outcome = await posts.put(id, draft);
+    logger.info(outcome.changed ? 'post stored' : 'post unchanged', { postId: id, created: outcome.created });
+    if (outcome.created) c.header('Location', `/posts/${encodeURIComponent(id)}`);
+    return respond(c, outcome.post, outcome.created ? 201 : 200);
+  });
+
+  app.get('/posts/:id', async (c) => {
+    const id = pathId(c);
+    const post = await posts.get(id);
+    if (!post) throw new PostNotFound(id);
+    return respond(c, post, 200);
+  });
+
+  app.delete('/posts/:id', async (c) => {
+    const id = pathId(c);
+    await posts.remove(id);
+    logger.info('post deleted', { postId: id });
+    return c.body(null, 204);
+  });
+
+  app.get('/posts', async (c) => {
+    const page = await posts.list(parseQuery(c));
+    return c.json({ posts: page.posts.map((p) => postJson(p, site.feedsUrl)), ...(page.cursor ? { cursor: page.cursor } : {}) });
+  });
+
+  app.notFound((c) => {
+    throw new RouteNotFound(c.req.method, c.req.path);
+  });
+
+  // The one place errors become responses: what the client can act on is said; anything else is a 500
+  // that carries only the request id, with the details in the log.
+  app.onError((error, c) => {
+    const requestId = c.get('requestId') ?? randomUUID();
+    c.header('X-Request-Id', requestId);
+    if (error instanceof PublicError) {
+      if (error.status === 401) c.header('WWW-Authenticate', 'Bearer realm="feedpub"');
+      const issues = error.issues.length > 0 ? { issues: error.issues } : {};
+      return c.json({ error: { code: error.code, message: error.message, ...issues, requestId } }, error.status);
+    }
+    logger.error('unhandled error', { requestId, error });
+    return c.json({ error: { code: 'internal_error', message: 'Internal server error', requestId } }, 500);
+  });
+
+  return app;
+}

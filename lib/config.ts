@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+/** What a feed says about the site it belongs to. */
+export interface SiteConfig {
+  title: string;
+  description: string;
+  /** Home page of the site; item links that are relative resolve against it. */
+  url: string;
+  /** Public base URL under which `feeds/...` keys are served (CloudFront in AWS, the local runner locally). */
+  feedsUrl: string;
+  language: string;
+  /** How many of the newest posts each feed holds. */
+  feedItems: number;
+  /** IANA zone in which a Jekyll date without offset is read. */
+  timeZone: string;
+}
+
+export interface FeedpubConfig {
+  tableName: string;
+  bucketName: string;
+  site: SiteConfig;
+}
+
+const isTimeZone = (zone: string) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const httpUrl = z
+  .url({ protocol: /^https?$/ })
+  .transform((url) => url.replace(/\/+$/, ''));
+
+const envSchema = z.object({
+  FEEDPUB_TABLE: z.string().min(3),
+  FEEDPUB_BUCKET: z.string().min(3),
+  FEEDPUB_SITE_URL: httpUrl,
+  FEEDPUB_FEEDS_URL: httpUrl.optional(),
+  FEEDPUB_SITE_TITLE: z.string().min(1).default('feedpub'),
+  FEEDPUB_SITE_DESCRIPTION: z.string().default(''),
+  FEEDPUB_SITE_LANGUAGE: z
+    .string()
+    .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as en or zh-CN')
+    .default('en'),
+  FEEDPUB_FEED_ITEMS: z.coerce.number().int().min(1).max(500).default(50),
+  FEEDPUB_TIMEZONE: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('UTC'),
+});
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads the configuration once, failing fast with every bad or missing variable named. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): FeedpubConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid feedpub configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    tableName: e.FEEDPUB_TABLE,
+    bucketName: e.FEEDPUB_BUCKET,
+    site: {
+      title: e.FEEDPUB_SITE_TITLE,
+      description: e.FEEDPUB_SITE_DESCRIPTION,
+      url: e.FEEDPUB_SITE_URL,
+      feedsUrl: e.FEEDPUB_FEEDS_URL ?? e.FEEDPUB_SITE_URL,
+      language: e.FEEDPUB_SITE_LANGUAGE,
+      feedItems: e.FEEDPUB_FEED_ITEMS,
+      timeZone: e.FEEDPUB_TIMEZONE,
+    },
+  };
+}

@@ -1,0 +1,101 @@
+/** One problem with a request: which field, which rule it broke, and a sentence for people. */
+export interface FieldIssue {
+  field: string;
+  rule: string;
+  message: string;
+}
+
+/**
+ * A failure the client can act on. The HTTP status lives with the class; the API maps
+ * these to responses in one place, and anything that is not a PublicError becomes a 500.
+ */
+export abstract class PublicError extends Error {
+  abstract readonly status: 400 | 401 | 404 | 409 | 413 | 415 | 422 | 503;
+  abstract readonly code: string;
+  readonly issues: FieldIssue[] = [];
+}
+
+export class ValidationError extends PublicError {
+  override name = 'ValidationError';
+  readonly status = 400;
+  readonly code = 'invalid_request';
+  override readonly issues: FieldIssue[];
+  constructor(issues: FieldIssue[]) {
+    super(issues.map((i) => `${i.field}: ${i.message}`).join('; '));
+    this.issues = issues;
+  }
+  static of(field: string, rule: string, message: string): ValidationError {
+    return new ValidationError([{ field, rule, message }]);
+  }
+}
+
+/** A Jekyll file that Jekyll itself would not read as a post. */
+export class UnreadablePost extends ValidationError {
+  override name = 'UnreadablePost';
+}
+
+export class PayloadTooLarge extends PublicError {
+  override name = 'PayloadTooLarge';
+  readonly status = 413;
+  readonly code = 'payload_too_large';
+  constructor(limitBytes: number) {
+    super(`The body is larger than the limit of ${limitBytes} bytes`);
+    this.issues.push({ field: 'body', rule: 'max_bytes', message: `must be at most ${limitBytes} bytes` });
+  }
+}
+
+export class UnsupportedMediaType extends PublicError {
+  override name = 'UnsupportedMediaType';
+  readonly status = 415;
+  readonly code = 'unsupported_media_type';
+  constructor(received: string | undefined, accepted: string[]) {
+    super(`Content-Type ${received ? `'${received}'` : '(none)'} is not accepted; use ${accepted.join(' or ')}`);
+    this.issues.push({ field: 'Content-Type', rule: 'media_type', message: `must be ${accepted.join(' or ')}` });
+  }
+}
+
+export class Unauthorized extends PublicError {
+  override name = 'Unauthorized';
+  readonly status = 401;
+  readonly code = 'unauthorized';
+  constructor() {
+    super('A valid publisher key is required: Authorization: Bearer <key>');
+  }
+}
+
+export class PostNotFound extends PublicError {
+  override name = 'PostNotFound';
+  readonly status = 404;
+  readonly code = 'post_not_found';
+  constructor(id: string) {
+    super(`No post with id '${id}'`);
+  }
+}
+
+export class RouteNotFound extends PublicError {
+  override name = 'RouteNotFound';
+  readonly status = 404;
+  readonly code = 'not_found';
+  constructor(method: string, path: string) {
+    super(`No route for ${method} ${path}`);
+  }
+}
+
+/** A write lost its optimistic-concurrency race too many times in a row. */
+export class WriteConflict extends PublicError {
+  override name = 'WriteConflict';
+  readonly status = 409;
+  readonly code = 'write_conflict';
+  constructor(id: string, options?: ErrorOptions) {
+    super(`Post '${id}' is being changed concurrently; retry the request`, options);
+  }
+}
+
+export class PostExists extends PublicError {
+  override name = 'PostExists';
+  readonly status = 409;
+  readonly code = 'post_exists';
+  constructor(id: string) {
+    super(`A post with id '${id}' exists already; use PUT /posts/${id} to replace it`);
+  }
+}

@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import type { Post } from '../posts/post.js';
+
+export type FeedKind = 'site' | 'category' | 'tag';
+
+/** One feed: the whole site, or one category or tag by its exact name. */
+export interface FeedRef {
+  kind: FeedKind;
+  /** Exact category or tag name; empty for the site feed. */
+  name: string;
+}
+
+export const SITE_FEED: FeedRef = { kind: 'site', name: '' };
+
+const KIND_PREFIX = { site: 'site', category: 'c:', tag: 't:' } as const;
+
+/** Stable identifier of a feed in the table: `site`, `c:<name>` or `t:<name>`. */
+export function feedId(ref: FeedRef): string {
+  return ref.kind === 'site' ? 'site' : `${KIND_PREFIX[ref.kind]}${ref.name}`;
+}
+
+export function parseFeedId(id: string): FeedRef {
+  if (id === 'site') return SITE_FEED;
+  if (id.startsWith('c:')) return { kind: 'category', name: id.slice(2) };
+  if (id.startsWith('t:')) return { kind: 'tag', name: id.slice(2) };
+  throw new Error(`Not a feed id: ${id}`);
+}
+
+const SEGMENT_MAX = 60;
+
+/**
+ * How a category or tag name becomes one path segment (docs/FEEDS.md):
+ * - fold it: Unicode NFKC, lower case, every run of characters that are not letters or digits -> "-",
+ *   no leading or trailing "-", at most 60 characters;
+ * - a name that is already its own folded form ("emnews", "东财滚动新闻", "hong-kong") is used as is;
+ * - any other name gets "_" and 8 hex digits of the SHA-256 of the exact name: "TechWeb" -> "techweb_…",
+ *   "Techweb" -> "techweb_…" with other digits.
+ * Folded names never contain "_" or upper case, so two names never share a segment, not even on a
+ * case-insensitive file system, and a segment never changes once a name has one.
+ */
+export function pathSegment(name: string): string {
+  const folded = [...name.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-+|-+$/g, '')]
+    .slice(0, SEGMENT_MAX)
+    .join('')
+    .replace(/-+$/, '');
+  if (folded === name) return name;
+  const digest = createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 8);
+  return `${folded}_${digest}`;
+}
+
+export type FeedFormat = 'rss' | 'atom' | 'json';
+
+export const FEED_FORMATS: Record<FeedFormat, { file: string; contentType: string }> = {
+  rss: { file: 'rss.xml', contentType: 'application/rss+xml; charset=utf-8' },
+  atom: { file: 'atom.xml', contentType: 'application/atom+xml; charset=utf-8' },
+  json: { file: 'feed.json', contentType: 'application/feed+json; charset=utf-8' },
+};
+
+export const FORMAT_NAMES = Object.keys(FEED_FORMATS) as FeedFormat[];
+
+/** The S3 key prefix of a feed; its three files sit below it. */
+export function feedDirectory(ref: FeedRef, encode: (segment: string) => string = (s) => s): string {
+  if (ref.kind === 'site') return 'feeds';
+  return `feeds/${ref.kind === 'category' ? 'categories' : 'tags'}/${encode(pathSegment(ref.name))}`;
+}
+
+export function feedKey(ref: FeedRef, format: FeedFormat): string {
+  return `${feedDirectory(ref)}/${FEED_FORMATS[format].file}`;
+}
+
+export function feedUrl(ref: FeedRef, format: FeedFormat, feedsUrl: string): string {
+  return `${feedsUrl}/${feedDirectory(ref, encodeURIComponent)}/${FEED_FORMATS[format].file}`;
+}
+
+export function feedUrls(ref: FeedRef, feedsUrl: string): Record<FeedFormat, string> {
+  return { rss: feedUrl(ref, 'rss', feedsUrl), atom: feedUrl(ref, 'atom', feedsUrl), json: feedUrl(ref, 'json', feedsUrl) };
+}
+
+/** The feeds a post appears in: the site feed, one per category, one per tag. */
+export function feedsOf(post: Pick<Post, 'categories' | 'tags'>): FeedRef[] {
+  return [
+    SITE_FEED,
+    ...post.categories.map((name): FeedRef => ({ kind: 'category', name })),
+    ...post.tags.map((name): FeedRef => ({ kind: 'tag', name })),
+  ];
+}
+
+/** Every feed a write changes: those the post leaves, those it joins, those it stays in. */
+export function touchedFeeds(before: Post | undefined, after: Post | undefined): FeedRef[] {
+  const byId = new Map<string, FeedRef>();
+  for (const ref of [...(before ? feedsOf(before) : []), ...(after ? feedsOf(after) : [])]) byId.set(feedId(ref), ref);
+  return [...byId.values()];
+}

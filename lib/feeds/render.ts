@@ -1,0 +1,128 @@
+import { Feed, type Extension, type Item } from 'feed';
+import type { SiteConfig } from '../config.js';
+import type { Post } from '../posts/post.js';
+import { escapeHtml, stripXmlForbidden } from '../text.js';
+import { feedUrls, type FeedFormat, type FeedRef } from './feed-ref.js';
+
+export interface FeedDocument {
+  ref: FeedRef;
+  /** Newest first, at most site.feedItems. */
+  posts: Post[];
+  /** When the feed last changed; used as its updated date only when it has no posts. */
+  emptySince: string;
+}
+
+export type RenderedFeed = Record<FeedFormat, string>;
+
+export function feedTitle(ref: FeedRef, site: SiteConfig): string {
+  if (ref.kind === 'site') return site.title;
+  return `${site.title} · ${ref.kind === 'tag' ? '#' : ''}${ref.name}`;
+}
+
+function feedDescription(ref: FeedRef, site: SiteConfig): string {
+  if (ref.kind === 'site') return site.description || `Latest posts from ${site.title}`;
+  return `Latest posts ${ref.kind === 'tag' ? 'tagged' : 'in'} “${ref.name}” on ${site.title}`;
+}
+
+/** A stable, globally unique item id (RFC 4151 tag URI): it survives edits of title, link and dates. */
+export function itemId(post: Pick<Post, 'id'>, site: SiteConfig): string {
+  return `tag:${new URL(site.url).hostname},2026:post:${post.id}`;
+}
+
+export function postPageUrl(post: Pick<Post, 'id'>, site: SiteConfig): string {
+  return `${site.feedsUrl}/posts/${encodeURIComponent(post.id)}.html`;
+}
+
+/**
+ * How plain text is carried by each format: Atom titles and summaries are written type="html" by `feed`,
+ * RSS descriptions are HTML while RSS titles are plain text, JSON Feed fields are plain text.
+ */
+interface FormatRules {
+  titleAsHtml: boolean;
+  summaryAsHtml: boolean;
+  /** RSS 2.0 <author> must be an email address; names go to Dublin Core's creator instead. */
+  authorsAsCreators: boolean;
+}
+
+const RULES: Record<FeedFormat, FormatRules> = {
+  rss: { titleAsHtml: false, summaryAsHtml: true, authorsAsCreators: true },
+  atom: { titleAsHtml: true, summaryAsHtml: true, authorsAsCreators: false },
+  json: { titleAsHtml: false, summaryAsHtml: false, authorsAsCreators: false },
+};
+
+// An xml-js element list: one <dc:creator> per name.
+const dcCreators = (names: string[]): Extension => ({
+  name: 'dc:creator',
+  objects: names.map((name) => ({ _text: name })) as unknown as Extension['objects'],
+});
+
+// The one mapping from a post to a `feed` item, for all three formats.
+function toItem(post: Post, site: SiteConfig, rules: FormatRules): Item {
+  return {
+    title: rules.titleAsHtml ? escapeHtml(post.title) : post.title,
+    id: itemId(post, site),
+    guid: itemId(post, site),
+    link: post.link ?? postPageUrl(post, site),
+    date: new Date(post.updated),
+    published: new Date(post.date),
+    description: rules.summaryAsHtml ? escapeHtml(post.summary) : post.summary,
+    content: post.content,
+    category: [...post.categories, ...post.tags].map((name) => ({ name, term: name })),
+    ...(rules.authorsAsCreators
+      ? post.authors.length > 0 && { extensions: [dcCreators(post.authors.map((a) => a.name))] }
+      : // `feed` json1() crashes on an empty author list.
+        post.authors.length > 0 && { author: post.authors.map((a) => ({ name: a.name, email: a.email, link: a.url })) }),
+  };
+}
+
+function buildFeed(doc: FeedDocument, site: SiteConfig, format: FeedFormat): Feed {
+  const urls = feedUrls(doc.ref, site.feedsUrl);
+  const newest = doc.posts.reduce((max, p) => (p.updated > max ? p.updated : max), '');
+  const feed = new Feed({
+    id: urls.atom,
+    title: feedTitle(doc.ref, site),
+    description: feedDescription(doc.ref, site),
+    link: `${site.url}/`,
+    language: site.language,
+    // Dates come from the posts, never from the clock: the same posts give the same bytes.
+    updated: new Date(newest || doc.emptySince),
+    generator: 'feedpub',
+    feedLinks: urls,
+  });
+  for (const post of doc.posts) feed.addItem(toItem(post, site, RULES[format]));
+  return feed;
+}
+
+// `feed` writes attribute values with a raw "<" (Atom category term/label): not well-formed XML.
+function escapeLtInAttributes(xml: string): string {
+  return xml.replace(/(\s[\w:]+=")([^"]*)"/g, (_, head: string, value: string) => `${head}${value.replace(/</g, '&lt;')}"`);
+}
+
+// `feed` writes JSON Feed version 1 with the singular `author`; readers get JSON Feed 1.1
+// (https://www.jsonfeed.org/version/1.1/): version URL, `language`, `authors` arrays.
+function toJsonFeed11(json1: string, doc: FeedDocument, site: SiteConfig): string {
+  const feed = JSON.parse(json1) as Record<string, unknown> & { items: Record<string, unknown>[] };
+  const byId = new Map(doc.posts.map((p) => [itemId(p, site), p]));
+  const items = feed.items.map(({ author: _author, ...item }) => {
+    const post = byId.get(String(item.id));
+    const authors = post?.authors.map((a) => ({ name: a.name, ...(a.url ? { url: a.url } : {}) })) ?? [];
+    return { ...item, ...(authors.length > 0 ? { authors } : {}) };
+  });
+  const { version: _version, title, home_page_url, feed_url, description, ...rest } = feed;
+  return `${JSON.stringify(
+    { version: 'https://jsonfeed.org/version/1.1', title, home_page_url, feed_url, description, language: site.language, ...rest, items },
+    null,
+    2,
+  )}\n`;
+}
+
+const cleanXml = (xml: string) => `${stripXmlForbidden(escapeLtInAttributes(xml))}\n`;
+
+/** Renders one feed in all three formats. Pure: the same document and site give the same bytes. */
+export function renderFeed(doc: FeedDocument, site: SiteConfig): RenderedFeed {
+  return {
+    rss: cleanXml(buildFeed(doc, site, 'rss').rss2()),
+    atom: cleanXml(buildFeed(doc, site, 'atom').atom1()),
+    json: toJsonFeed11(buildFeed(doc, site, 'json').json1(), doc, site),
+  };
+}

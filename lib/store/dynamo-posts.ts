@@ -1,0 +1,147 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ValidationError } from '../errors.js';
+import { feedId, feedsOf, touchedFeeds } from '../feeds/feed-ref.js';
+import type { Post } from '../posts/post.js';
+import { ENTRY_PREFIX, keys } from './table.js';
+import type { PostPage, PostRepository } from './ports.js';
+
+/** The stored post changed between our read and our write: re-read and try again. */
+export class StaleWrite extends Error {
+  override name = 'StaleWrite';
+}
+
+/** Another transaction held one of our items (a hot feed revision): retry after a pause. */
+export class TransactionBusy extends Error {
+  override name = 'TransactionBusy';
+}
+
+type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
+
+const POST_FIELDS = ['id', 'title', 'content', 'summary', 'date', 'updated', 'categories', 'tags', 'link', 'authors', 'contentHash', 'version'] as const;
+
+function toPost(item: Record<string, unknown>): Post {
+  return Object.fromEntries(POST_FIELDS.filter((f) => item[f] !== undefined).map((f) => [f, item[f]])) as unknown as Post;
+}
+
+function decodeCursor(cursor: string, pk: string): Record<string, string> {
+  const sk = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!sk.startsWith(ENTRY_PREFIX)) throw ValidationError.of('cursor', 'cursor', 'is not a cursor this API returned');
+  return { PK: pk, SK: sk };
+}
+
+export class DynamoPostRepository implements PostRepository {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async get(id: string): Promise<Post | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.post(id), ConsistentRead: true }));
+    return out.Item ? toPost(out.Item) : undefined;
+  }
+
+  async write(previous: Post | undefined, next: Post | undefined): Promise<void> {
+    const post = next ?? previous;
+    if (!post) return;
+    const TableName = this.tableName;
+    const items: TransactItems = [];
+
+    if (next) {
+      items.push({
+        Put: {
+          TableName,
+          Item: { ...keys.post(next.id), ...next },
+          ...(previous
+            ? { ConditionExpression: '#version = :version', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': previous.version } }
+            : { ConditionExpression: 'attribute_not_exists(PK)' }),
+        },
+      });
+    } else if (previous) {
+      items.push({
+        Delete: {
+          TableName,
+          Key: keys.post(previous.id),
+          ConditionExpression: '#version = :version',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':version': previous.version },
+        },
+      });
+    }
+
+    // Index entries: delete those the post leaves, add those it joins; unchanged ones stay untouched.
+    const entryKeys = (p: Post | undefined) =>
+      new Map((p ? feedsOf(p) : []).map((ref) => {
+        const key = keys.entry(feedId(ref), p!.date, p!.id);
+        return [`${key.PK}\n${key.SK}`, key] as const;
+      }));
+    const before = entryKeys(previous);
+    const after = entryKeys(next);
+    for (const [k, key] of before) if (!after.has(k)) items.push({ Delete: { TableName, Key: key } });
+    for (const [k, key] of after) if (!before.has(k)) items.push({ Put: { TableName, Item: { ...key, postId: post.id } } });
+
+    // One revision bump per touched feed, in the same transaction: the durable record that the feed must be
+    // regenerated. Its stream record triggers the regeneration; a re-drive finds it even if the trigger is lost.
+    const changedAt = this.now().toISOString();
+    for (const ref of touchedFeeds(previous, next)) {
+      items.push({
+        Update: {
+          TableName,
+          Key: keys.feedRev(feedId(ref)),
+          UpdateExpression: 'ADD #rev :one SET changedAt = :at',
+          ExpressionAttributeNames: { '#rev': 'rev' },
+          ExpressionAttributeValues: { ':one': 1, ':at': changedAt },
+        },
+      });
+    }
+
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        const codes = (error.CancellationReasons ?? []).map((r) => r.Code);
+        if (codes.includes('ConditionalCheckFailed')) throw new StaleWrite(`Post ${post.id} changed concurrently`, { cause: error });
+        if (codes.includes('TransactionConflict')) throw new TransactionBusy(`Post ${post.id}: transaction conflict`, { cause: error });
+      }
+      if ((error as Error).name === 'TransactionConflictException') throw new TransactionBusy('transaction conflict', { cause: error });
+      throw error;
+    }
+  }
+
+  async listFeed(id: string, limit: number, cursor?: string): Promise<PostPage> {
+    const pk = keys.feedPartition(id);
+    const page = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :entry)',
+        ExpressionAttributeValues: { ':pk': pk, ':entry': ENTRY_PREFIX },
+        ScanIndexForward: false,
+        Limit: limit,
+        ConsistentRead: true,
+        ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, pk) } : {}),
+      }),
+    );
+    const ids = (page.Items ?? []).map((item) => String(item.postId));
+    const posts = await this.getMany(ids);
+    const last = page.LastEvaluatedKey?.SK as string | undefined;
+    return { posts, ...(last ? { cursor: Buffer.from(last, 'utf8').toString('base64url') } : {}) };
+  }
+
+  /** Posts by id, in the order asked; a post deleted since its entry was read is left out. */
+  private async getMany(ids: string[]): Promise<Post[]> {
+    const found = new Map<string, Post>();
+    for (let i = 0; i < ids.length; i += 100) {
+      let request: Record<string, { Keys: Record<string, string>[]; ConsistentRead: boolean }> | undefined = {
+        [this.tableName]: { Keys: ids.slice(i, i + 100).map((id) => keys.post(id)), ConsistentRead: true },
+      };
+      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+        const out = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of out.Responses?.[this.tableName] ?? []) found.set(String(item.id), toPost(item));
+        request = out.UnprocessedKeys as typeof request;
+      }
+    }
+    return ids.flatMap((id) => found.get(id) ?? []);
+  }
+}

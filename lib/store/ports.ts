@@ -1,0 +1,65 @@
+import type { FeedFormat } from '../feeds/feed-ref.js';
+import type { Post } from '../posts/post.js';
+
+export interface PostPage {
+  posts: Post[];
+  /** Opaque; pass back to get the next page. Absent on the last page. */
+  cursor?: string;
+}
+
+export interface PostRepository {
+  get(id: string): Promise<Post | undefined>;
+  /**
+   * Stores `next` in place of `previous` (absent: a new post; `next` absent: a delete), with every index
+   * entry and every touched feed's revision, in one transaction. Throws StaleWrite when the stored post
+   * is no longer `previous`.
+   */
+  write(previous: Post | undefined, next: Post | undefined): Promise<void>;
+  /** Newest first, from a feed's index: never a scan. */
+  listFeed(feedId: string, limit: number, cursor?: string): Promise<PostPage>;
+}
+
+export interface FeedRevision {
+  rev: number;
+  changedAt: string;
+}
+
+export interface RenderState {
+  renderedRev: number;
+  hashes: Partial<Record<FeedFormat, string>>;
+}
+
+export interface FeedStateRepository {
+  revision(feedId: string): Promise<FeedRevision | undefined>;
+  /** Takes the feed's regeneration lease; undefined while another holder has it. */
+  acquire(feedId: string, owner: string, leaseMs: number): Promise<RenderState | undefined>;
+  /** Records a finished render and extends the lease. */
+  recordRender(feedId: string, owner: string, state: RenderState & { itemCount: number }, leaseMs: number): Promise<void>;
+  release(feedId: string, owner: string): Promise<void>;
+  renderedRev(feedId: string): Promise<number>;
+  /** Feeds whose revision is ahead of what was rendered: what a re-drive must regenerate. */
+  listStale(): Promise<string[]>;
+  park(feedId: string, rev: number, reason: string): Promise<void>;
+  listParked(): Promise<{ feedId: string; rev: number; reason: string; parkedAt: string }[]>;
+  unpark(feedId: string): Promise<void>;
+}
+
+export interface StoredObject {
+  body: Uint8Array;
+  contentType?: string;
+  cacheControl?: string;
+  etag?: string;
+  lastModified?: Date;
+}
+
+/** Where rendered feeds go (S3 in AWS and locally). */
+export interface FeedStore {
+  put(key: string, body: string, contentType: string): Promise<void>;
+  /** 'not-modified' when `ifNoneMatch` matches the stored ETag. */
+  get(key: string, ifNoneMatch?: string): Promise<StoredObject | 'not-modified' | undefined>;
+}
+
+export interface ApiKeyRepository {
+  exists(hash: string): Promise<boolean>;
+  put(hash: string, name: string): Promise<void>;
+}

@@ -1,0 +1,51 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/**
+ * One table, keyed PK/SK (docs/DESIGN.md):
+ *   POST#<id>      POST         the post
+ *   FEED#<feedId>  E#<date>#<id> one index entry per feed the post is in (keys only): newest N = one Query
+ *   FEED#<feedId>  REV          revision, bumped by every write that touches the feed, in the same transaction;
+ *                               its stream records are the regeneration trigger
+ *   FEED#<feedId>  RENDER       the regenerator's lease, the last rendered revision, and the hashes of the
+ *                               bytes in S3
+ *   KEY#<sha256>   KEY          a publisher key, stored hashed
+ *   PARKED         <feedId>     a regeneration that kept failing, for an operator to re-drive
+ */
+export const keys = {
+  post: (id: string) => ({ PK: `POST#${id}`, SK: 'POST' }),
+  feedPartition: (feedId: string) => `FEED#${feedId}`,
+  entry: (feedId: string, date: string, postId: string) => ({ PK: `FEED#${feedId}`, SK: `${ENTRY_PREFIX}${date}#${postId}` }),
+  feedRev: (feedId: string) => ({ PK: `FEED#${feedId}`, SK: REV_SK }),
+  feedRender: (feedId: string) => ({ PK: `FEED#${feedId}`, SK: 'RENDER' }),
+  apiKey: (hash: string) => ({ PK: `KEY#${hash}`, SK: 'KEY' }),
+  parked: (feedId: string) => ({ PK: 'PARKED', SK: feedId }),
+};
+
+export const ENTRY_PREFIX = 'E#';
+export const REV_SK = 'REV';
+
+/** A list cursor: the position just after this post in any feed's index (base64url of its entry sort key). */
+export function entryCursor(post: { date: string; id: string }): string {
+  return Buffer.from(`${ENTRY_PREFIX}${post.date}#${post.id}`, 'utf8').toString('base64url');
+}
+
+export function feedIdOfPartition(pk: string): string {
+  return pk.slice('FEED#'.length);
+}
+
+/** The table as `npm start` and the tests create it; cdk/ declares the same keys and stream. */
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'PK', AttributeType: 'S' },
+      { AttributeName: 'SK', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'PK', KeyType: 'HASH' },
+      { AttributeName: 'SK', KeyType: 'RANGE' },
+    ],
+    StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+  };
+}
