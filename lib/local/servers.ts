@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import S3rver from 's3rver';
 import { sleep } from '../concurrency.js';
+import { makeS3rverAtomic } from './s3rver-atomic.js';
 
 export interface LocalServer {
   endpoint: string;
@@ -99,6 +100,7 @@ export async function startS3Local(options: { port?: number; directory: string; 
     silent: true,
     configureBuckets: (options.buckets ?? []).map((name) => ({ name, configs: [] })),
   });
+  makeS3rverAtomic((server as unknown as { store: Parameters<typeof makeS3rverAtomic>[0] }).store);
   const address = (await server.run()) as { port: number };
   return { endpoint: `http://127.0.0.1:${address.port}`, stop: () => server.close() };
 }

@@ -1,0 +1,25 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startDynamoLocal, startS3Local } from '../../lib/local/servers.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    dynamoEndpoint: string;
+    s3Endpoint: string;
+  }
+}
+
+/** One DynamoDB Local (in memory) and one s3rver for the whole run; each test file uses its own table and bucket. */
+export default async function setup(project: TestProject) {
+  const s3Dir = mkdtempSync(join(tmpdir(), 'feedpub-s3-'));
+  const dynamo = await startDynamoLocal();
+  const s3 = await startS3Local({ directory: s3Dir });
+  project.provide('dynamoEndpoint', dynamo.endpoint);
+  project.provide('s3Endpoint', s3.endpoint);
+  return async () => {
+    await Promise.all([dynamo.stop(), s3.stop()]);
+    rmSync(s3Dir, { recursive: true, force: true });
+  };
+}
