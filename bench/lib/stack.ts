@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKey } from '../../lib/api/auth.js';
+import { loadConfig, type FeedpubConfig } from '../../lib/config.js';
+import { startLocalFeedpub, type LocalFeedpub } from '../../lib/local/local-feedpub.js';
+import { LOCAL_AWS_ENV, startDynamoLocal, startS3Local } from '../../lib/local/servers.js';
+
+export interface BenchStack {
+  feedpub: LocalFeedpub;
+  config: FeedpubConfig;
+  key: string;
+  stop(): Promise<void>;
+}
+
+/** A throw-away local stack (DynamoDB Local in memory, s3rver in a temp directory), as `npm start` runs it. */
+export async function startBenchStack(env: Record<string, string> = {}): Promise<BenchStack> {
+  const dir = mkdtempSync(join(tmpdir(), 'feedpub-bench-'));
+  const dynamo = await startDynamoLocal();
+  const s3 = await startS3Local({ directory: join(dir, 's3') });
+  Object.assign(process.env, LOCAL_AWS_ENV, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_ENDPOINT_URL_S3: s3.endpoint });
+  const config = loadConfig({ FEEDPUB_TABLE: 'bench', FEEDPUB_BUCKET: 'bench-feeds', FEEDPUB_SITE_URL: 'https://bench.example.com', ...env });
+  const key = generateKey();
+  const feedpub = await startLocalFeedpub({ config, port: 0, apiKey: key });
+  return {
+    feedpub,
+    config,
+    key,
+    stop: async () => {
+      await feedpub.stop();
+      await Promise.all([dynamo.stop(), s3.stop()]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+export function summarize(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return {
+    n: sorted.length,
+    p50: round(percentile(sorted, 50)),
+    p95: round(percentile(sorted, 95)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted.at(-1) ?? NaN),
+    mean: round(sorted.reduce((a, b) => a + b, 0) / (sorted.length || 1)),
+  };
+}
+
+export function printTable(title: string, rows: Record<string, string | number>[]): void {
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0]!);
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  process.stdout.write(`\n${title}\n${line(columns)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n`);
+  for (const row of rows) process.stdout.write(`${line(columns.map((c) => String(row[c])))}\n`);
+}
