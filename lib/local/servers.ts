@@ -58,7 +58,8 @@ export async function startDynamoLocal(options: { port?: number; dbPath?: string
   } else {
     args.push('-inMemory');
   }
-  const child: ChildProcess = spawn('java', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group: Ctrl-C reaches feedpub, which stops the poller first and then this server.
+  const child: ChildProcess = spawn('java', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   // Never leave a JVM behind when this process ends, however it ends.
   const killChild = () => child.kill('SIGKILL');
   process.once('exit', killChild);

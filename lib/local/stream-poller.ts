@@ -161,7 +161,7 @@ export class StreamPoller {
         if (!busy) await this.idle();
       } catch (error) {
         // Expired iterators, a restarted server: start again from the checkpoints.
-        logger.warn('stream poll failed; resuming from checkpoints', { error: error as Error });
+        if (this.running) logger.warn('stream poll failed; resuming from checkpoints', { error: error as Error });
         iterators.clear();
         await this.idle(500);
       }
