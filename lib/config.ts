@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zod-locale.js';
 
 /** What a feed says about the site it belongs to. */
 export interface SiteConfig {
@@ -30,23 +31,24 @@ const isTimeZone = (zone: string) => {
   }
 };
 
-const httpUrl = z
-  .url({ protocol: /^https?$/ })
-  .transform((url) => url.replace(/\/+$/, ''));
+const httpUrl = z.pipe(
+  z.url({ protocol: /^https?$/ }),
+  z.transform((url: string) => url.replace(/\/+$/, '')),
+);
 
 const envSchema = z.object({
-  FEEDPUB_TABLE: z.string().min(3),
-  FEEDPUB_BUCKET: z.string().min(3),
+  FEEDPUB_TABLE: z.string().check(z.minLength(3)),
+  FEEDPUB_BUCKET: z.string().check(z.minLength(3)),
   FEEDPUB_SITE_URL: httpUrl,
-  FEEDPUB_FEEDS_URL: httpUrl.optional(),
-  FEEDPUB_SITE_TITLE: z.string().min(1).default('feedpub'),
-  FEEDPUB_SITE_DESCRIPTION: z.string().default(''),
-  FEEDPUB_SITE_LANGUAGE: z
-    .string()
-    .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as en or zh-CN')
-    .default('en'),
-  FEEDPUB_FEED_ITEMS: z.coerce.number().int().min(1).max(500).default(50),
-  FEEDPUB_TIMEZONE: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('UTC'),
+  FEEDPUB_FEEDS_URL: z.optional(httpUrl),
+  FEEDPUB_SITE_TITLE: z._default(z.string().check(z.minLength(1)), 'feedpub'),
+  FEEDPUB_SITE_DESCRIPTION: z._default(z.string(), ''),
+  FEEDPUB_SITE_LANGUAGE: z._default(
+    z.string().check(z.regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as en or zh-CN')),
+    'en',
+  ),
+  FEEDPUB_FEED_ITEMS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(500)), 50),
+  FEEDPUB_TIMEZONE: z._default(z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai')), 'UTC'),
 });
 
 export class ConfigError extends Error {

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { z } from 'zod';
 import type { SiteConfig } from '../config.js';
 import { PayloadTooLarge, PostNotFound, PublicError, RouteNotFound, Unauthorized, ValidationError } from '../errors.js';
 import { logger } from '../log.js';
 import { postIdSchema, toFieldIssues } from '../posts/post-input.js';
 import type { PostService } from '../posts/post-service.js';
 import { LIMITS, type Post } from '../posts/post.js';
+import * as z from 'zod/mini';
+import '../zod-locale.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { postJson } from './post-json.js';
 import { readDraft } from './read-draft.js';
@@ -21,10 +22,10 @@ export interface ApiDeps {
 type Env = { Variables: { requestId: string }; Bindings: { requestContext?: { requestId?: string } } };
 
 const listQuerySchema = z.strictObject({
-  category: z.string().min(1).optional(),
-  tag: z.string().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).optional(),
+  category: z.optional(z.string().check(z.minLength(1))),
+  tag: z.optional(z.string().check(z.minLength(1))),
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
+  cursor: z.optional(z.string().check(z.minLength(1))),
 });
 
 function parseQuery(c: Context<Env>) {

@@ -1,5 +1,5 @@
 import matter from 'gray-matter';
-import YAML from 'yaml';
+import yaml from 'js-yaml';
 import { UnreadablePost, type FieldIssue } from '../errors.js';
 import { parseJekyllDate } from './dates.js';
 import { renderMarkdown } from './html.js';
@@ -33,7 +33,7 @@ export function parseJekyllFileName(fileName: string): JekyllFileName | undefine
 
 // Every scalar stays a string (YAML's failsafe schema): "+0800" is not the number 800, "2021-12-08" is not
 // a Date in UTC, and the date is read exactly once, by the rules above, in the site's zone.
-const yamlEngine = (source: string): object => (YAML.parse(source, { schema: 'failsafe' }) as object | null) ?? {};
+const yamlEngine = (source: string): object => (yaml.load(source, { schema: yaml.FAILSAFE_SCHEMA }) as object | null | undefined) ?? {};
 
 type FrontMatter = Record<string, unknown>;
 

@@ -1,67 +1,61 @@
-import { z } from 'zod';
 import { ValidationError, type FieldIssue } from '../errors.js';
 import { hasXmlForbidden } from '../text.js';
+import * as z from 'zod/mini';
+import '../zod-locale.js';
 import { parseIsoDate } from './dates.js';
 import { LIMITS, POST_ID_PATTERN, type PostDraft } from './post.js';
 
-const noControlChars = (s: string) => !hasXmlForbidden(s);
+const atMost = (n: number, what = 'characters') => z.maxLength(n, `must be at most ${n} ${what}`);
 
-const name = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(LIMITS.nameLength, `must be at most ${LIMITS.nameLength} characters`)
-  .refine(noControlChars, 'must not contain control characters');
+const name = z.string().check(
+  z.trim(),
+  z.minLength(1, 'must not be empty'),
+  atMost(LIMITS.nameLength),
+  z.refine((s: string) => !hasXmlForbidden(s), 'must not contain control characters'),
+);
 
 const nameList = (max: number) =>
-  z
-    .array(name)
-    .max(max, `must have at most ${max} entries`)
-    .transform((names) => [...new Set(names)]);
+  z._default(
+    z.pipe(z.array(name).check(atMost(max, 'entries')), z.transform((names: string[]) => [...new Set(names)])),
+    [],
+  );
 
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).max(LIMITS.urlLength);
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).check(atMost(LIMITS.urlLength));
 
 export const postIdSchema = z
   .string()
-  .regex(POST_ID_PATTERN, 'must be 1-128 characters: letters, digits, ".", "_" or "-", starting with a letter or digit');
+  .check(z.regex(POST_ID_PATTERN, 'must be 1-128 characters: letters, digits, ".", "_" or "-", starting with a letter or digit'));
 
-const isoDate = z.string().transform((value, ctx) => {
-  const parsed = parseIsoDate(value);
-  if (typeof parsed === 'string') {
-    ctx.addIssue({ code: 'custom', message: parsed, params: { rule: 'iso8601_with_offset' } });
+const isoDate = z.pipe(
+  z.string(),
+  z.transform((value: string, ctx) => {
+    const parsed = parseIsoDate(value);
+    if (typeof parsed !== 'string') return parsed;
+    ctx.issues.push({ code: 'custom', message: parsed, input: value, params: { rule: 'iso8601_with_offset' } });
     return z.NEVER;
-  }
-  return parsed;
-});
+  }),
+);
+
+const required = (what: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`) });
 
 /** The JSON body of POST /posts and PUT /posts/{id}. Unknown fields are an error, not ignored. */
 export const postInputSchema = z.strictObject({
-  id: postIdSchema.optional(),
-  title: z
-    .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
-    .trim()
-    .min(1, 'must not be empty')
-    .max(LIMITS.titleLength, `must be at most ${LIMITS.titleLength} characters`),
-  content: z.string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string of HTML') }),
-  date: isoDate.optional(),
-  categories: nameList(LIMITS.categories).default([]),
-  tags: nameList(LIMITS.tags).default([]),
-  summary: z.string().trim().max(LIMITS.summaryLength, `must be at most ${LIMITS.summaryLength} characters`).optional(),
-  link: httpUrl.optional(),
-  authors: z
-    .array(
-      z.strictObject({
-        name,
-        email: z.email('must be an email address').optional(),
-        url: httpUrl.optional(),
-      }),
-    )
-    .max(LIMITS.authors, `must have at most ${LIMITS.authors} entries`)
-    .default([]),
+  id: z.optional(postIdSchema),
+  title: z.string(required('a string')).check(z.trim(), z.minLength(1, 'must not be empty'), atMost(LIMITS.titleLength)),
+  content: z.string(required('a string of HTML')),
+  date: z.optional(isoDate),
+  categories: nameList(LIMITS.categories),
+  tags: nameList(LIMITS.tags),
+  summary: z.optional(z.string().check(z.trim(), atMost(LIMITS.summaryLength))),
+  link: z.optional(httpUrl),
+  authors: z._default(
+    z.array(z.strictObject({ name, email: z.optional(z.email('must be an email address')), url: z.optional(httpUrl) })).check(atMost(LIMITS.authors, 'entries')),
+    [],
+  ),
 });
 
 /** Maps zod's issues to ours: the dotted field path, a stable rule name, and zod's sentence. */
-export function toFieldIssues(error: z.ZodError): FieldIssue[] {
+export function toFieldIssues(error: z.core.$ZodError): FieldIssue[] {
   return error.issues.flatMap((issue): FieldIssue[] => {
     const field = issue.path.join('.') || 'body';
     if (issue.code === 'unrecognized_keys') {

@@ -1,0 +1,14 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { FeedpubConfig } from '../config.js';
+import { PostService } from '../posts/post-service.js';
+import { DynamoApiKeyRepository } from '../store/dynamo-api-keys.js';
+import { DynamoPostRepository } from '../store/dynamo-posts.js';
+import { createApp } from './app.js';
+import { ApiKeyVerifier } from './auth.js';
+
+/** The publisher API, wired to DynamoDB: what functions/api.ts serves and the local runner calls. */
+export function buildApi(config: FeedpubConfig, doc: DynamoDBDocumentClient) {
+  const posts = new PostService(new DynamoPostRepository(doc, config.tableName), config.site);
+  const keys = new ApiKeyVerifier(new DynamoApiKeyRepository(doc, config.tableName));
+  return createApp({ posts, keys, site: config.site });
+}
