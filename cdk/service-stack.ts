@@ -110,6 +110,22 @@ export class ServiceStack extends Stack {
       reason: 'dynamodb:ListStreams, added by the event source mapping, has no resource-level permissions.',
     });
 
+    const redrive = new FeedpubFunction(this, 'Redrive', {
+      entry: 'redrive',
+      description: 'feedpub re-drive: regenerates every feed behind its revision, clears dead letters',
+      environment: { ...environment, FEEDPUB_DEAD_LETTER_QUEUE_URL: deadLetters.queueUrl },
+      timeout: Duration.minutes(15),
+      reservedConcurrency: 1,
+    });
+    // Scan only here: the sweep reads the small REV/RENDER items of every feed (an operator's command, not a hot path).
+    redrive.fn.addToRolePolicy(tableActions('GetItem', 'UpdateItem', 'Query', 'BatchGetItem', 'Scan', 'DeleteItem'));
+    redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [feedObjects] }));
+    redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], resources: [deadLetters.queueArn] }));
+    Validations.of(redrive.fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${props.bucketArnExport}/feeds/*]`,
+      reason: 'The re-drive rewrites any feed under feeds/; their keys come from category and tag names, unknown in advance.',
+    });
+
     const httpApi = new HttpApi(this, 'HttpApi', { description: 'feedpub publisher API', createDefaultStage: false });
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_MONTH });
     new HttpStage(this, 'DefaultStage', {
@@ -152,13 +168,13 @@ export class ServiceStack extends Stack {
     const fiveMinutes = { period: Duration.minutes(5), statistic: 'Sum' };
     alarm('RegenerationErrorsAlarm', failures.metric(fiveMinutes), 5, 'Feeds failed to regenerate (they are retried; check the logs)');
     alarm('RegenerationCrashAlarm', regenerate.fn.metricErrors(fiveMinutes), 1, 'The regenerate function itself failed');
-    alarm('DeadLettersAlarm', deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1, 'Regenerations were parked: run npm run redrive');
+    alarm('DeadLettersAlarm', deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1, 'Regenerations were parked: invoke the RedriveFunction');
     alarm('RegenerationLagAlarm', regenerate.fn.metric('IteratorAge', { period: Duration.minutes(5), statistic: 'Maximum' }), 60_000, 'Feeds lag the writes by more than a minute');
     alarm('Api5xxAlarm', httpApi.metricServerError(fiveMinutes), 5, 'The publisher API answered 5xx');
     alarm('ApiThrottlesAlarm', api.fn.metricThrottles(fiveMinutes), 1, 'The API function was throttled');
     alarm('RegenerationThrottlesAlarm', regenerate.fn.metricThrottles(fiveMinutes), 1, 'The regenerate function was throttled');
 
-    for (const fn of [api, authorize, regenerate]) {
+    for (const fn of [api, authorize, regenerate, redrive]) {
       Validations.of(fn).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         reason: 'The AWS managed basic execution role grants only CloudWatch Logs writes.',
@@ -171,6 +187,7 @@ export class ServiceStack extends Stack {
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: deadLetters.queueUrl });
+    new CfnOutput(this, 'RedriveFunction', { value: redrive.fn.functionName, description: 'aws lambda invoke --function-name <this> out.json' });
     new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn });
   }
 }

@@ -1,5 +1,10 @@
 import { Command } from 'commander';
-import { startLocalStack } from '../local/start.js';
+import { generateKey, hashKey } from '../api/auth.js';
+import { attachToRunningStack, startLocalStack } from '../local/start.js';
+import { buildRegeneration } from '../regen/build-regeneration.js';
+import { redrive } from '../regen/redrive.js';
+import { createDocumentClient, createS3Client } from '../store/clients.js';
+import { DynamoApiKeyRepository } from '../store/dynamo-api-keys.js';
 
 const program = new Command('feedpub').description('Serverless publisher of RSS, Atom and JSON feeds');
 
@@ -28,6 +33,31 @@ program
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
+  });
+
+program
+  .command('redrive')
+  .description('regenerate every feed that is behind its revision or parked (local stack; in AWS invoke the RedriveFunction)')
+  .action(async () => {
+    const config = attachToRunningStack();
+    const { state, regenerator } = buildRegeneration(config, createDocumentClient(), createS3Client());
+    const report = await redrive(state, regenerator);
+    process.stdout.write(`regenerated ${report.regenerated.length} feed(s)${report.regenerated.length ? `: ${report.regenerated.join(', ')}` : ''}\n`);
+    for (const f of report.failed) process.stdout.write(`FAILED ${f.feedId}: ${f.reason}\n`);
+    process.exitCode = report.failed.length > 0 ? 1 : 0;
+  });
+
+const keys = program.command('keys').description('publisher keys (stored hashed)');
+keys
+  .command('create')
+  .description('create a publisher key and print it once; --table for a deployed stack (AWS credentials from the environment)')
+  .requiredOption('--name <name>', 'who the key is for')
+  .option('--table <table>', 'DynamoDB table of a deployed stack (TableName output); default: the running local stack')
+  .action(async (options: { name: string; table?: string }) => {
+    const tableName = options.table ?? attachToRunningStack().tableName;
+    const key = generateKey();
+    await new DynamoApiKeyRepository(createDocumentClient(), tableName).put(hashKey(key), options.name);
+    process.stdout.write(`${key}\n`);
   });
 
 await program.parseAsync();

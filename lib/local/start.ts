@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type FeedpubConfig } from '../config.js';
 import { logger } from '../log.js';
@@ -43,6 +44,8 @@ export async function startLocalStack(env = process.env): Promise<LocalStack> {
 
     const apiKey = localApiKey(dataDir, env);
     const feedpub = await startLocalFeedpub({ config, port, apiKey: apiKey.key, checkpointFile: join(dataDir, 'stream-checkpoint.json') });
+    // Lets `feedpub redrive` and `feedpub keys create` find this running stack.
+    writeFileSync(endpointsFile(dataDir), JSON.stringify({ dynamodb: dynamo.endpoint, s3: s3.endpoint, url: feedpub.url, pid: process.pid }));
     void redrive(feedpub.regeneration.state, feedpub.regeneration.regenerator)
       .then((report) => report.regenerated.length > 0 && logger.info('caught up feeds after start', { feeds: report.regenerated.length }))
       .catch((error: unknown) => logger.error('catch-up after start failed', { error: error as Error }));
@@ -52,6 +55,7 @@ export async function startLocalStack(env = process.env): Promise<LocalStack> {
       apiKey,
       dataDir,
       stop: async () => {
+        rmSync(endpointsFile(dataDir), { force: true });
         await feedpub.stop();
         await Promise.all(servers.map((s) => s.stop()));
       },
@@ -60,4 +64,15 @@ export async function startLocalStack(env = process.env): Promise<LocalStack> {
     await Promise.all(servers.map((s) => s.stop()));
     throw error;
   }
+}
+
+const endpointsFile = (dataDir: string) => join(dataDir, 'endpoints.json');
+
+/** Points this process's SDK clients at the stack `npm start` is running, and returns its configuration. */
+export function attachToRunningStack(env = process.env): FeedpubConfig {
+  const file = endpointsFile(dataDirectory(env));
+  if (!existsSync(file)) throw new Error(`feedpub is not running locally (no ${file}); start it with npm start`);
+  const endpoints = JSON.parse(readFileSync(file, 'utf8')) as { dynamodb: string; s3: string };
+  Object.assign(process.env, LOCAL_AWS_ENV, { AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb, AWS_ENDPOINT_URL_S3: endpoints.s3 });
+  return localConfig(Number(env.PORT ?? 3000), env);
 }

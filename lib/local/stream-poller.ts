@@ -41,7 +41,7 @@ interface Checkpoints {
 const isRevisionRecord = (r: StreamRecord) => r.dynamodb?.Keys?.SK?.S === REV_SK && r.eventName !== 'REMOVE';
 
 /** A record as Lambda's event source mapping delivers it (creation time in epoch seconds). */
-function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
+export function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
   const { ApproximateCreationDateTime, ...dynamodb } = record.dynamodb ?? {};
   return {
     eventID: record.eventID,

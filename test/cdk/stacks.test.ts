@@ -1,0 +1,197 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../cdk/app.js';
+
+// Bundling is skipped here (test/integration/bundles.test.ts builds and runs the real bundles).
+const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+
+function synth(context: Record<string, unknown> = {}) {
+  const built = buildApp(new App({ context: { ...NO_BUNDLING, ...context } }));
+  return { ...built, data: Template.fromStack(built.stateful), svc: Template.fromStack(built.service) };
+}
+
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+
+/** The statements of the policy attached to the role of the function whose logical id starts with `prefix`. */
+function statementsOf(template: Template, prefix: string): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  const entry = Object.entries(policies).find(([id]) => id.startsWith(`${prefix}FunctionServiceRoleDefaultPolicy`));
+  if (!entry) throw new Error(`no policy for ${prefix}`);
+  return (entry[1] as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement;
+}
+
+const actionsOf = (statements: Statement[]) => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
+
+let t: ReturnType<typeof synth>;
+beforeAll(() => {
+  t = synth();
+}, 60_000);
+
+describe('stateful stack', () => {
+  it('keeps posts in an on-demand table with point-in-time recovery, deletion protection, and a stream', () => {
+    t.data.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+        StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+        KeySchema: [
+          { AttributeName: 'PK', KeyType: 'HASH' },
+          { AttributeName: 'SK', KeyType: 'RANGE' },
+        ],
+      },
+    });
+  });
+
+  it('keeps feeds in a private, versioned, encrypted bucket whose old versions expire', () => {
+    t.data.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      VersioningConfiguration: { Status: 'Enabled' },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 7 } })]) },
+    });
+  });
+
+  it('refuses plain HTTP to the bucket and lets only the distribution read it (Origin Access Control)', () => {
+    const policies = Object.values(t.data.findResources('AWS::S3::BucketPolicy')).map((p) => JSON.stringify(p));
+    const feedsPolicy = policies.find((p) => p.includes('cloudfront.amazonaws.com'))!;
+    expect(feedsPolicy).toContain('"aws:SecureTransport":"false"');
+    expect(feedsPolicy).toContain('"s3:GetObject"');
+    expect(feedsPolicy).toContain('AWS:SourceArn');
+    t.data.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+  });
+
+  it('serves feeds over HTTPS only, compressed, with a short cache that forwards no cookies', () => {
+    t.data.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'https-only', Compress: true, AllowedMethods: ['GET', 'HEAD'] }),
+        Origins: [Match.objectLike({ OriginAccessControlId: Match.anyValue() })],
+        Logging: Match.objectLike({ Prefix: 'cloudfront/' }),
+      }),
+    });
+    t.data.hasResourceProperties('AWS::CloudFront::CachePolicy', {
+      CachePolicyConfig: Match.objectLike({
+        DefaultTTL: 60,
+        MaxTTL: 300,
+        ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({
+          CookiesConfig: { CookieBehavior: 'none' },
+          HeadersConfig: { HeaderBehavior: 'none' },
+          QueryStringsConfig: { QueryStringBehavior: 'none' },
+          EnableAcceptEncodingGzip: true,
+        }),
+      }),
+    });
+    t.data.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: Match.objectLike({ SecurityHeadersConfig: Match.objectLike({ StrictTransportSecurity: Match.anyValue() }) }),
+    });
+  });
+
+  it('takes a custom domain and certificate from context, with TLS 1.2 at least', () => {
+    const custom = synth({ domainName: 'feeds.example.com', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc' });
+    custom.data.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        Aliases: ['feeds.example.com'],
+        ViewerCertificate: Match.objectLike({ MinimumProtocolVersion: 'TLSv1.2_2021' }),
+      }),
+    });
+    expect(() => synth({ domainName: 'feeds.example.com' })).toThrow(/go together/);
+  });
+});
+
+describe('service stack', () => {
+  it('runs four functions on nodejs22.x, arm64, configured from context', () => {
+    const functions = Object.values(t.svc.findResources('AWS::Lambda::Function')) as { Properties: any }[];
+    expect(functions).toHaveLength(4);
+    for (const fn of functions) {
+      expect(fn.Properties.Runtime).toBe('nodejs22.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(fn.Properties.Environment.Variables).toMatchObject({ FEEDPUB_FEED_ITEMS: '50', FEEDPUB_TIMEZONE: 'UTC', FEEDPUB_SITE_TITLE: 'feedpub' });
+      expect(JSON.stringify(fn.Properties.Environment.Variables)).not.toMatch(/fp_|SECRET|PASSWORD/i);
+    }
+    const site = synth({ siteTitle: '金融消息', timeZone: 'Asia/Shanghai', feedItems: 100 });
+    site.svc.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FEEDPUB_SITE_TITLE: '金融消息', FEEDPUB_TIMEZONE: 'Asia/Shanghai', FEEDPUB_FEED_ITEMS: '100' }) },
+    });
+  });
+
+  it('triggers regeneration from the stream: revision items only, partial-batch failures, retries, a dead-letter queue', () => {
+    t.svc.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRetryAttempts: 10,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ dynamodb: { Keys: { SK: { S: ['REV'] } } } }) }] },
+    });
+    t.svc.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+  });
+
+  it('routes the publisher API through a key authorizer, with throttling and access logs; /health is open', () => {
+    const routes = Object.values(t.svc.findResources('AWS::ApiGatewayV2::Route')).map((r: any) => [r.Properties.RouteKey, r.Properties.AuthorizationType]);
+    expect(Object.fromEntries(routes)).toEqual({
+      'GET /posts': 'CUSTOM',
+      'POST /posts': 'CUSTOM',
+      'GET /posts/{id}': 'CUSTOM',
+      'PUT /posts/{id}': 'CUSTOM',
+      'DELETE /posts/{id}': 'CUSTOM',
+      'GET /health': 'NONE',
+    });
+    t.svc.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization'],
+    });
+    t.svc.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
+  });
+
+  it('gives each function only the actions it uses, on this table and bucket only', () => {
+    expect(actionsOf(statementsOf(t.svc, 'Api'))).toEqual(
+      ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    );
+    const authorize = statementsOf(t.svc, 'Authorize');
+    expect(actionsOf(authorize)).toEqual(['dynamodb:GetItem']);
+    expect(authorize[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['KEY#*'] } });
+    const regenerate = statementsOf(t.svc, 'Regenerate');
+    expect(actionsOf(regenerate)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 's3:PutObject', 'sqs:SendMessage']));
+    expect(actionsOf(regenerate)).not.toContain('dynamodb:PutItem');
+    const s3 = regenerate.find((s) => s.Action === 's3:PutObject')!;
+    expect(JSON.stringify(s3.Resource)).toMatch(/\/feeds\/\*"/);
+    for (const prefix of ['Api', 'Authorize', 'Regenerate']) {
+      for (const action of actionsOf(statementsOf(t.svc, prefix))) expect(action).not.toMatch(/\*|Scan|DeleteTable|s3:DeleteObject/);
+    }
+    // Only the operator's re-drive may scan (the REV/RENDER sweep) and touch the dead-letter queue.
+    const redrive = actionsOf(statementsOf(t.svc, 'Redrive'));
+    expect(redrive).toEqual(expect.arrayContaining(['dynamodb:Scan', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 's3:PutObject']));
+    for (const action of redrive) expect(action).not.toMatch(/\*|DeleteTable|s3:DeleteObject|sqs:Purge/);
+  });
+
+  it('raises alarms to one encrypted topic: regeneration errors, dead letters, lag, API 5xx, throttles', () => {
+    t.svc.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    const alarms = Object.entries(t.svc.findResources('AWS::CloudWatch::Alarm'));
+    const names = alarms.map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
+    expect(names).toEqual(
+      expect.arrayContaining(['RegenerationErrorsAlarm', 'DeadLettersAlarm', 'RegenerationLagAlarm', 'Api5xxAlarm', 'ApiThrottlesAlarm', 'RegenerationThrottlesAlarm']),
+    );
+    for (const [, alarm] of alarms) expect((alarm as any).Properties.AlarmActions).toHaveLength(1);
+  });
+
+  it('outputs the API URL, the feeds URL, the table and the bucket', () => {
+    expect(Object.keys(t.svc.findOutputs('*'))).toEqual(expect.arrayContaining(['ApiUrl', 'FeedsUrl', 'TableName', 'BucketName', 'DeadLetterQueueUrl']));
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports nothing that is not acknowledged with a reason', () => {
+    for (const stack of [t.stateful, t.service]) {
+      const report = new AwsSolutionsChecks(t.app).validateScope(stack);
+      expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.resourceLogicalId).join(',')}`)).toEqual([]);
+    }
+  });
+});

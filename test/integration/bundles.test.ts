@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../cdk/app.js';
+import { generateKey, hashKey } from '../../lib/api/auth.js';
+import { ensureBucket, ensureTable } from '../../lib/local/provision.js';
+import { toLambdaRecord } from '../../lib/local/stream-poller.js';
+import { createDocumentClient, createS3Client } from '../../lib/store/clients.js';
+import { DynamoApiKeyRepository } from '../../lib/store/dynamo-api-keys.js';
+import { readFeed } from '../support/feeds.js';
+import { useLocalEndpoints } from '../support/feedpub.js';
+
+type Handler = (event: unknown, context?: unknown) => Promise<any>;
+
+const outdir = mkdtempSync(join(tmpdir(), 'feedpub-cdk-'));
+const suffix = randomBytes(4).toString('hex');
+const tableName = `bundles-${suffix}`;
+const bucketName = `bundles-${suffix}`;
+const key = generateKey();
+const bundles: Record<string, { dir: string; handler: Handler }> = {};
+let streamArn: string;
+
+beforeAll(async () => {
+  // The assets exactly as `cdk deploy` uploads them: NodejsFunction bundling by esbuild at synth.
+  const { app, service } = buildApp(new App({ outdir }));
+  app.synth();
+  const functions = Template.fromStack(service).findResources('AWS::Lambda::Function');
+
+  useLocalEndpoints();
+  Object.assign(process.env, {
+    FEEDPUB_TABLE: tableName,
+    FEEDPUB_BUCKET: bucketName,
+    FEEDPUB_SITE_URL: 'https://bundles.example.com',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
+  const dynamo = new DynamoDBClient({});
+  streamArn = await ensureTable(dynamo, tableName);
+  await ensureBucket(createS3Client(), bucketName);
+  await new DynamoApiKeyRepository(createDocumentClient(dynamo), tableName).put(hashKey(key), 'bundles');
+
+  for (const [logicalId, resource] of Object.entries(functions)) {
+    const name = ['Api', 'Authorize', 'Regenerate', 'Redrive'].find((n) => logicalId.startsWith(`${n}Function`))!;
+    const s3Key = (resource as any).Properties.Code.S3Key as string;
+    const dir = join(outdir, `asset.${s3Key.replace(/\.zip$/, '')}`);
+    const module = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as { handler: Handler };
+    bundles[name] = { dir, handler: module.handler };
+  }
+}, 120_000);
+
+afterAll(() => {
+  rmSync(outdir, { recursive: true, force: true });
+});
+
+// An HTTP API payload 2.0 event, as API Gateway sends it (written out here, not built by feedpub's code).
+function httpEvent(method: string, path: string, headers: Record<string, string>, body?: string) {
+  return {
+    version: '2.0',
+    routeKey: `${method} ${path.startsWith('/posts/') ? '/posts/{id}' : path}`,
+    rawPath: path,
+    rawQueryString: '',
+    headers: { host: 'abc123.execute-api.eu-west-1.amazonaws.com', 'user-agent': 'curl/8.0', ...headers },
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123',
+      domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
+      domainPrefix: 'abc123',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'curl/8.0' },
+      requestId: `req-${randomBytes(4).toString('hex')}`,
+      routeKey: `${method} ${path}`,
+      stage: '$default',
+      time: '28/Nov/2026:20:00:00 +0000',
+      timeEpoch: 1795896000000,
+    },
+    ...(body === undefined ? {} : { body, isBase64Encoded: false }),
+  };
+}
+
+describe('the bundles CDK deploys', () => {
+  it('are each under 1 MB', () => {
+    for (const [name, { dir }] of Object.entries(bundles)) {
+      expect(statSync(join(dir, 'index.mjs')).size, name).toBeLessThan(1024 * 1024);
+    }
+  });
+
+  it('authorize: admits a stored key and refuses others (simple responses)', async () => {
+    const event = (authorization: string) => ({
+      version: '2.0',
+      type: 'REQUEST',
+      routeArn: 'arn:aws:execute-api:eu-west-1:123456789012:abc123/$default/POST/posts',
+      identitySource: [authorization],
+      routeKey: 'POST /posts',
+      rawPath: '/posts',
+      rawQueryString: '',
+      headers: { authorization },
+      requestContext: httpEvent('POST', '/posts', {}).requestContext,
+    });
+    expect(await bundles.Authorize!.handler(event(`Bearer ${key}`))).toEqual({ isAuthorized: true });
+    expect(await bundles.Authorize!.handler(event('Bearer fp_wrong'))).toEqual({ isAuthorized: false });
+  });
+
+  it('api + regenerate: a post written through the API bundle reaches the feeds through the regenerate bundle', async () => {
+    const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const created = await bundles.Api!.handler(
+      httpEvent('PUT', '/posts/bundled-1', auth, JSON.stringify({ title: '打包测试', content: '<p>bundled</p>', categories: ['bundles'] })),
+      { awsRequestId: 'lambda-req-1' },
+    );
+    expect(created.statusCode).toBe(201);
+    expect(JSON.parse(created.body)).toMatchObject({ id: 'bundled-1', title: '打包测试' });
+    const bad = await bundles.Api!.handler(httpEvent('PUT', '/posts/bundled-2', auth, '{"title":'), {});
+    expect(bad.statusCode).toBe(400);
+
+    // The stream records the write produced, as the event source mapping would deliver them.
+    const streams = new DynamoDBStreamsClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
+    const shard = (await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }))).StreamDescription!.Shards![0]!;
+    const iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+    const records = (await streams.send(new GetRecordsCommand({ ShardIterator: iterator }))).Records ?? [];
+    const revisions = records.filter((r) => r.dynamodb?.Keys?.SK?.S === 'REV').map((r) => toLambdaRecord(r, streamArn));
+    expect(revisions.map((r) => r.dynamodb?.Keys?.PK?.S).sort()).toEqual(['FEED#c:bundles', 'FEED#site']);
+
+    const response = await bundles.Regenerate!.handler({ Records: revisions });
+    expect(response).toEqual({ batchItemFailures: [] });
+
+    const s3 = createS3Client();
+    for (const [file, format] of [['rss.xml', 'rss'], ['atom.xml', 'atom'], ['feed.json', 'json']] as const) {
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucketName, Key: `feeds/categories/bundles/${file}` }));
+      const feed = readFeed(format, await object.Body!.transformToString());
+      expect(feed.items.map((i) => i.title)).toEqual(['打包测试']);
+    }
+  });
+
+  it('redrive: brings a feed whose trigger was lost up to date', async () => {
+    const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const created = await bundles.Api!.handler(httpEvent('PUT', '/posts/lost-trigger', auth, JSON.stringify({ title: '无人触发', content: '<p>x</p>', categories: ['orphans'] })), {});
+    expect(created.statusCode).toBe(201);
+    // No stream batch is delivered for this write: only the re-drive can bring the feed about.
+    const report = await bundles.Redrive!.handler({});
+    expect(report.regenerated).toEqual(expect.arrayContaining(['c:orphans']));
+    expect(report.failed).toEqual([]);
+    const object = await createS3Client().send(new GetObjectCommand({ Bucket: bucketName, Key: 'feeds/categories/orphans/atom.xml' }));
+    expect(readFeed('atom', await object.Body!.transformToString()).items.map((i) => i.title)).toEqual(['无人触发']);
+  });
+});
