@@ -15,6 +15,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { DIRECTORY_INDEX } from '../lib/store/table.js';
 import { FeedpubFunction } from './feedpub-function.js';
 import type { FeedpubSettings } from './settings.js';
 
@@ -75,9 +76,19 @@ export class ServiceStack extends Stack {
       timeout: Duration.seconds(60),
     });
     regenerate.fn.addToRolePolicy(tableActions('GetItem', 'UpdateItem', 'Query', 'BatchGetItem'));
-    // The bucket ARN through a named export, so that the acknowledgement below can name the exact resource.
-    const feedObjects = `${Fn.importValue(props.bucketArnExport)}/feeds/*`;
-    regenerate.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [feedObjects] }));
+    // The directory page lists the feeds through the table's directory index.
+    const directoryIndex = `${table.tableArn}/index/${DIRECTORY_INDEX.name}`;
+    regenerate.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [directoryIndex] }));
+    // The bucket ARN through a named export, so that the acknowledgements below can name the exact resources.
+    const bucketArn = Fn.importValue(props.bucketArnExport);
+    const feedObjects = `${bucketArn}/feeds/*`;
+    const postPages = `${bucketArn}/posts/*`;
+    const pagesAndFeeds = [
+      new PolicyStatement({ actions: ['s3:PutObject'], resources: [feedObjects, postPages] }),
+      // A deleted post's page is deleted; feeds never are.
+      new PolicyStatement({ actions: ['s3:DeleteObject'], resources: [postPages] }),
+    ];
+    for (const statement of pagesAndFeeds) regenerate.fn.addToRolePolicy(statement);
 
     const deadLetters = new Queue(this, 'RegenerationDeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -101,10 +112,17 @@ export class ServiceStack extends Stack {
       }),
     );
 
-    Validations.of(regenerate.fn).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${props.bucketArnExport}/feeds/*]`,
-      reason: 'The regenerator writes any feed under feeds/; their keys come from category and tag names, unknown in advance.',
-    });
+    const acknowledgeObjects = (fn: FeedpubFunction) => {
+      Validations.of(fn).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${props.bucketArnExport}/feeds/*]`,
+        reason: 'Feeds live under feeds/ with keys made from category and tag names, unknown in advance.',
+      });
+      Validations.of(fn).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${props.bucketArnExport}/posts/*]`,
+        reason: 'Post pages live under posts/ with keys made from post ids, unknown in advance.',
+      });
+    };
+    acknowledgeObjects(regenerate);
     Validations.of(regenerate.fn).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'dynamodb:ListStreams, added by the event source mapping, has no resource-level permissions.',
@@ -119,12 +137,10 @@ export class ServiceStack extends Stack {
     });
     // Scan only here: the sweep reads the small REV/RENDER items of every feed (an operator's command, not a hot path).
     redrive.fn.addToRolePolicy(tableActions('GetItem', 'UpdateItem', 'Query', 'BatchGetItem', 'Scan', 'DeleteItem'));
-    redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [feedObjects] }));
+    redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [directoryIndex] }));
+    for (const statement of pagesAndFeeds) redrive.fn.addToRolePolicy(statement);
     redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], resources: [deadLetters.queueArn] }));
-    Validations.of(redrive.fn).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${props.bucketArnExport}/feeds/*]`,
-      reason: 'The re-drive rewrites any feed under feeds/; their keys come from category and tag names, unknown in advance.',
-    });
+    acknowledgeObjects(redrive);
 
     const httpApi = new HttpApi(this, 'HttpApi', { description: 'feedpub publisher API', createDefaultStage: false });
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_MONTH });
@@ -143,6 +159,7 @@ export class ServiceStack extends Stack {
     });
     httpApi.addRoutes({ path: '/posts', methods: [HttpMethod.GET, HttpMethod.POST], integration, authorizer });
     httpApi.addRoutes({ path: '/posts/{id}', methods: [HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE], integration, authorizer });
+    httpApi.addRoutes({ path: '/regeneration/hold', methods: [HttpMethod.PUT, HttpMethod.DELETE], integration, authorizer });
     const [health] = httpApi.addRoutes({ path: '/health', methods: [HttpMethod.GET], integration });
     Validations.of(health!).acknowledge({ id: 'AwsSolutions-APIG4', reason: 'The health check is public by design and reads nothing.' });
 

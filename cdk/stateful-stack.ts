@@ -13,7 +13,8 @@ import {
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
-import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { DIRECTORY_INDEX } from '../lib/store/table.js';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { FeedpubSettings } from './settings.js';
@@ -48,6 +49,14 @@ export class StatefulStack extends Stack {
       // The regeneration trigger: feed revision items' new images (docs/DESIGN.md).
       stream: StreamViewType.NEW_IMAGE,
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // The directory of feeds (lib/store/table.ts): sparse, only feed revision items carry its key.
+    this.table.addGlobalSecondaryIndex({
+      indexName: DIRECTORY_INDEX.name,
+      partitionKey: { name: DIRECTORY_INDEX.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: DIRECTORY_INDEX.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: ['rev', 'count', 'changedAt'],
     });
 
     const accessLogs = new Bucket(this, 'AccessLogs', {

@@ -14,6 +14,11 @@ export interface SiteConfig {
   feedItems: number;
   /** IANA zone in which a Jekyll date without offset is read. */
   timeZone: string;
+  /** Who the feeds are by (Atom requires an author for the feed or each entry); defaults to the title. */
+  author: string;
+  /** Absolute URL of a square icon. */
+  icon?: string;
+  copyright?: string;
 }
 
 export interface FeedpubConfig {
@@ -48,6 +53,9 @@ const envSchema = z.object({
     'en',
   ),
   FEEDPUB_FEED_ITEMS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(500)), 50),
+  FEEDPUB_SITE_AUTHOR: z.optional(z.string().check(z.minLength(1))),
+  FEEDPUB_SITE_ICON: z.optional(z.url({ protocol: /^https?$/ })),
+  FEEDPUB_SITE_COPYRIGHT: z.optional(z.string().check(z.minLength(1))),
   FEEDPUB_TIMEZONE: z._default(z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai')), 'UTC'),
 });
 
@@ -74,6 +82,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       language: e.FEEDPUB_SITE_LANGUAGE,
       feedItems: e.FEEDPUB_FEED_ITEMS,
       timeZone: e.FEEDPUB_TIMEZONE,
+      author: e.FEEDPUB_SITE_AUTHOR ?? e.FEEDPUB_SITE_TITLE,
+      ...(e.FEEDPUB_SITE_ICON ? { icon: e.FEEDPUB_SITE_ICON } : {}),
+      ...(e.FEEDPUB_SITE_COPYRIGHT ? { copyright: e.FEEDPUB_SITE_COPYRIGHT } : {}),
     },
   };
 }

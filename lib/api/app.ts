@@ -6,6 +6,7 @@ import { PayloadTooLarge, PostNotFound, PublicError, RouteNotFound, Unauthorized
 import { logger } from '../log.js';
 import { postIdSchema, toFieldIssues } from '../posts/post-input.js';
 import type { PostService } from '../posts/post-service.js';
+import type { DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { LIMITS, type Post } from '../posts/post.js';
 import * as z from 'zod/mini';
 import '../zod-locale.js';
@@ -17,7 +18,10 @@ export interface ApiDeps {
   posts: PostService;
   keys: ApiKeyVerifier;
   site: SiteConfig;
+  hold: Pick<DynamoHoldRepository, 'hold' | 'release'>;
 }
+
+const holdSchema = z.strictObject({ seconds: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(900)), 120) });
 
 type Env = { Variables: { requestId: string }; Bindings: { requestContext?: { requestId?: string } } };
 
@@ -42,7 +46,7 @@ function pathId(c: Context<Env>): string {
 }
 
 /** The publisher API: one web-standard app, served by API Gateway + Lambda in AWS and by the local runner. */
-export function createApp({ posts, keys, site }: ApiDeps): Hono<Env> {
+export function createApp({ posts, keys, site, hold }: ApiDeps): Hono<Env> {
   const app = new Hono<Env>();
   const respond = (c: Context<Env>, post: Post, status: 200 | 201) => c.json(postJson(post, site.feedsUrl), status);
 
@@ -60,11 +64,13 @@ export function createApp({ posts, keys, site }: ApiDeps): Hono<Env> {
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
 
-  // '/posts/*' also matches '/posts'.
-  app.use('/posts/*', async (c, next) => {
+  const requireKey = async (c: Context<Env>, next: () => Promise<void>) => {
     if (!(await keys.verify(c.req.header('authorization')))) throw new Unauthorized();
     await next();
-  });
+  };
+  // '/posts/*' also matches '/posts'.
+  app.use('/posts/*', requireKey);
+  app.use('/regeneration/*', requireKey);
   const limitBody = bodyLimit({
     maxSize: LIMITS.bodyBytes,
     onError: () => {
@@ -74,6 +80,9 @@ export function createApp({ posts, keys, site }: ApiDeps): Hono<Env> {
 
   app.post('/posts', limitBody, async (c) => {
     const draft = await readDraft(c, site);
+    if (draft.id === undefined && draft.slug !== undefined && !postIdSchema.safeParse(draft.slug).success) {
+      throw ValidationError.of('Slug', 'post_id', `the file name's slug '${draft.slug}' is not a post id: letters, digits, ".", "_" or "-"`);
+    }
     const post = await posts.create({ ...draft, id: draft.id ?? draft.slug });
     logger.info('post created', { postId: post.id });
     c.header('Location', `/posts/${encodeURIComponent(post.id)}`);
@@ -86,6 +95,7 @@ export function createApp({ posts, keys, site }: ApiDeps): Hono<Env> {
     const outcome = await posts.put(id, draft);
     logger.info(outcome.changed ? 'post stored' : 'post unchanged', { postId: id, created: outcome.created });
     if (outcome.created) c.header('Location', `/posts/${encodeURIComponent(id)}`);
+    c.header('Feedpub-Outcome', outcome.created ? 'created' : outcome.changed ? 'updated' : 'unchanged');
     return respond(c, outcome.post, outcome.created ? 201 : 200);
   });
 
@@ -106,6 +116,26 @@ export function createApp({ posts, keys, site }: ApiDeps): Hono<Env> {
   app.get('/posts', async (c) => {
     const page = await posts.list(parseQuery(c));
     return c.json({ posts: page.posts.map((p) => postJson(p, site.feedsUrl)), ...(page.cursor ? { cursor: page.cursor } : {}) });
+  });
+
+  // An importer holds regeneration while it writes, so each feed is rendered once at the end (docs/DESIGN.md).
+  app.put('/regeneration/hold', async (c) => {
+    const text = await c.req.text();
+    let body: unknown = {};
+    try {
+      body = text ? JSON.parse(text) : {};
+    } catch (error) {
+      throw ValidationError.of('body', 'json', `is not valid JSON (${(error as Error).message})`);
+    }
+    const parsed = holdSchema.safeParse(body);
+    if (!parsed.success) throw new ValidationError(toFieldIssues(parsed.error));
+    const until = await hold.hold(parsed.data.seconds * 1000);
+    return c.json({ until: new Date(until).toISOString() });
+  });
+
+  app.delete('/regeneration/hold', async (c) => {
+    await hold.release();
+    return c.body(null, 204);
   });
 
   app.notFound((c) => {

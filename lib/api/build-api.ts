@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FeedpubConfig } from '../config.js';
 import { PostService } from '../posts/post-service.js';
 import { DynamoApiKeyRepository } from '../store/dynamo-api-keys.js';
+import { DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { DynamoPostRepository } from '../store/dynamo-posts.js';
 import { createApp } from './app.js';
 import { ApiKeyVerifier } from './auth.js';
@@ -10,5 +11,5 @@ import { ApiKeyVerifier } from './auth.js';
 export function buildApi(config: FeedpubConfig, doc: DynamoDBDocumentClient) {
   const posts = new PostService(new DynamoPostRepository(doc, config.tableName), config.site);
   const keys = new ApiKeyVerifier(new DynamoApiKeyRepository(doc, config.tableName));
-  return createApp({ posts, keys, site: config.site });
+  return createApp({ posts, keys, site: config.site, hold: new DynamoHoldRepository(doc, config.tableName) });
 }

@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import { generateKey, hashKey } from '../api/auth.js';
-import { attachToRunningStack, startLocalStack } from '../local/start.js';
+import { collectFiles, importPosts } from '../import/importer.js';
+import { dataDirectory, localApiKey } from '../local/data-dir.js';
+import { attachToRunningStack, runningStack, startLocalStack } from '../local/start.js';
+import { createProgress, formatReport } from './import-output.js';
 import { buildRegeneration } from '../regen/build-regeneration.js';
 import { redrive } from '../regen/redrive.js';
 import { createDocumentClient, createS3Client } from '../store/clients.js';
@@ -58,6 +61,37 @@ keys
     const key = generateKey();
     await new DynamoApiKeyRepository(createDocumentClient(), tableName).put(hashKey(key), options.name);
     process.stdout.write(`${key}\n`);
+  });
+
+program
+  .command('import')
+  .description('publish a Jekyll _posts folder (or files) through the API; repeatable, each feed rendered once')
+  .argument('<paths...>', 'folders (read recursively) and files')
+  .option('--api <url>', 'API base URL (default: the running local stack)')
+  .option('--key <key>', 'publisher key (default: FEEDPUB_API_KEY or the local key)')
+  .option('--concurrency <n>', 'requests in flight', (v) => Number(v), 8)
+  .option('--dry-run', 'parse and validate locally; write nothing')
+  .option('--timezone <zone>', 'with --dry-run: zone of dates without offset (default FEEDPUB_TIMEZONE or UTC)')
+  .option('--site-url <url>', 'with --dry-run: site URL for relative links')
+  .action(async (paths: string[], options: { api?: string; key?: string; concurrency: number; dryRun?: boolean; timezone?: string; siteUrl?: string }) => {
+    const files = collectFiles(paths);
+    const local = options.dryRun || options.api ? undefined : runningStack();
+    const api = options.api ?? local?.url ?? '';
+    const key = options.key ?? process.env.FEEDPUB_API_KEY ?? (local ? localApiKey(dataDirectory()).key : '');
+    if (!options.dryRun && !key) throw new Error('no publisher key: pass --key or set FEEDPUB_API_KEY');
+    const progress = createProgress(files.length);
+    const report = await importPosts(files, {
+      api,
+      key,
+      concurrency: options.concurrency,
+      dryRun: options.dryRun,
+      timeZone: options.timezone ?? process.env.FEEDPUB_TIMEZONE,
+      siteUrl: options.siteUrl ?? process.env.FEEDPUB_SITE_URL,
+      onFile: progress.update,
+    });
+    progress.stop();
+    process.stdout.write(`${formatReport(report, Boolean(options.dryRun))}\n`);
+    process.exitCode = report.failed.length > 0 ? 1 : 0;
   });
 
 await program.parseAsync();

@@ -1,30 +1,41 @@
 import { createHash } from 'node:crypto';
 import type { Post } from '../posts/post.js';
 
-export type FeedKind = 'site' | 'category' | 'tag';
+/**
+ * What the regenerator publishes from the table: feeds (the site, a category, a tag), a post's page, and the
+ * directory of feeds (feeds/index.html and feeds/opml.xml).
+ */
+export type FeedKind = 'site' | 'category' | 'tag' | 'post' | 'directory';
 
-/** One feed: the whole site, or one category or tag by its exact name. */
 export interface FeedRef {
   kind: FeedKind;
-  /** Exact category or tag name; empty for the site feed. */
+  /** Exact category or tag name, or the post id; empty for the site feed and the directory. */
   name: string;
 }
 
 export const SITE_FEED: FeedRef = { kind: 'site', name: '' };
+export const DIRECTORY: FeedRef = { kind: 'directory', name: '' };
 
-const KIND_PREFIX = { site: 'site', category: 'c:', tag: 't:' } as const;
+const KIND_PREFIX = { category: 'c:', tag: 't:', post: 'p:' } as const;
 
-/** Stable identifier of a feed in the table: `site`, `c:<name>` or `t:<name>`. */
+/** Stable identifier in the table: `site`, `dir`, `c:<name>`, `t:<name>` or `p:<post id>`. */
 export function feedId(ref: FeedRef): string {
-  return ref.kind === 'site' ? 'site' : `${KIND_PREFIX[ref.kind]}${ref.name}`;
+  if (ref.kind === 'site') return 'site';
+  if (ref.kind === 'directory') return 'dir';
+  return `${KIND_PREFIX[ref.kind]}${ref.name}`;
 }
 
 export function parseFeedId(id: string): FeedRef {
   if (id === 'site') return SITE_FEED;
+  if (id === 'dir') return DIRECTORY;
   if (id.startsWith('c:')) return { kind: 'category', name: id.slice(2) };
   if (id.startsWith('t:')) return { kind: 'tag', name: id.slice(2) };
+  if (id.startsWith('p:')) return { kind: 'post', name: id.slice(2) };
   throw new Error(`Not a feed id: ${id}`);
 }
+
+/** A syndication feed (three formats), as opposed to a page. */
+export const isFeed = (ref: FeedRef) => ref.kind === 'site' || ref.kind === 'category' || ref.kind === 'tag';
 
 const SEGMENT_MAX = 60;
 
@@ -85,9 +96,16 @@ export function feedsOf(post: Pick<Post, 'categories' | 'tags'>): FeedRef[] {
   ];
 }
 
-/** Every feed a write changes: those the post leaves, those it joins, those it stays in. */
+/**
+ * Everything a write changes: the feeds the post leaves, joins or stays in, its page, and the directory (whose
+ * counts and dates move with every write).
+ */
 export function touchedFeeds(before: Post | undefined, after: Post | undefined): FeedRef[] {
   const byId = new Map<string, FeedRef>();
   for (const ref of [...(before ? feedsOf(before) : []), ...(after ? feedsOf(after) : [])]) byId.set(feedId(ref), ref);
-  return [...byId.values()];
+  const post = (after ?? before)!;
+  return [...byId.values(), { kind: 'post', name: post.id }, DIRECTORY];
 }
+
+export const postPageKey = (id: string) => `posts/${id}.html`;
+export const DIRECTORY_KEYS = { index: 'feeds/index.html', opml: 'feeds/opml.xml' } as const;

@@ -88,6 +88,9 @@ function buildFeed(doc: FeedDocument, site: SiteConfig, format: FeedFormat): Fee
     updated: new Date(newest || doc.emptySince),
     generator: 'feedpub',
     feedLinks: urls,
+    author: { name: site.author },
+    ...(site.icon ? { image: site.icon, favicon: site.icon } : {}),
+    ...(site.copyright ? { copyright: site.copyright } : {}),
   });
   for (const post of doc.posts) feed.addItem(toItem(post, site, RULES[format]));
   return feed;
@@ -108,9 +111,20 @@ function toJsonFeed11(json1: string, doc: FeedDocument, site: SiteConfig): strin
     const authors = post?.authors.map((a) => ({ name: a.name, ...(a.url ? { url: a.url } : {}) })) ?? [];
     return { ...item, ...(authors.length > 0 ? { authors } : {}) };
   });
-  const { version: _version, title, home_page_url, feed_url, description, ...rest } = feed;
+  const { version: _version, author: _author, title, home_page_url, feed_url, description, ...rest } = feed;
   return `${JSON.stringify(
-    { version: 'https://jsonfeed.org/version/1.1', title, home_page_url, feed_url, description, language: site.language, ...rest, items },
+    {
+      version: 'https://jsonfeed.org/version/1.1',
+      title,
+      home_page_url,
+      feed_url,
+      description,
+      language: site.language,
+      ...rest,
+      ...(site.icon ? { favicon: site.icon } : {}),
+      authors: [{ name: site.author }],
+      items,
+    },
     null,
     2,
   )}\n`;

@@ -68,11 +68,22 @@ export async function startLocalStack(env = process.env): Promise<LocalStack> {
 
 const endpointsFile = (dataDir: string) => join(dataDir, 'endpoints.json');
 
-/** Points this process's SDK clients at the stack `npm start` is running, and returns its configuration. */
-export function attachToRunningStack(env = process.env): FeedpubConfig {
+interface RunningStack {
+  dynamodb: string;
+  s3: string;
+  url: string;
+}
+
+/** What `npm start` wrote about the stack it runs. */
+export function runningStack(env = process.env): RunningStack {
   const file = endpointsFile(dataDirectory(env));
   if (!existsSync(file)) throw new Error(`feedpub is not running locally (no ${file}); start it with npm start`);
-  const endpoints = JSON.parse(readFileSync(file, 'utf8')) as { dynamodb: string; s3: string };
+  return JSON.parse(readFileSync(file, 'utf8')) as RunningStack;
+}
+
+/** Points this process's SDK clients at the stack `npm start` is running, and returns its configuration. */
+export function attachToRunningStack(env = process.env): FeedpubConfig {
+  const endpoints = runningStack(env);
   Object.assign(process.env, LOCAL_AWS_ENV, { AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb, AWS_ENDPOINT_URL_S3: endpoints.s3 });
   return localConfig(Number(env.PORT ?? 3000), env);
 }

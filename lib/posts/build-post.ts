@@ -19,7 +19,8 @@ export interface BuildPostOptions {
 export function buildPost(draft: PostDraft, { id, now, siteUrl, existing }: BuildPostOptions): Post {
   const content = sanitizeContent(draft.content, draft.link ?? `${siteUrl}/`);
   const fields = {
-    title: stripXmlForbidden(draft.title),
+    // Titles are plain text: markup and entities a Jekyll title may carry become the text they stand for.
+    title: stripXmlForbidden(htmlToText(draft.title)) || stripXmlForbidden(draft.title),
     content,
     summary: stripXmlForbidden(draft.summary ?? '') || summarize(htmlToText(content)),
     // Without a date, a replacement keeps the stored one: a repeated PUT must not move the post.

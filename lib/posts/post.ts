@@ -44,7 +44,8 @@ export const LIMITS = {
   bodyBytes: 256 * 1024,
   /**
    * Bounded so that one write (post + old and new index entries + one revision bump per touched feed)
-   * fits in a single DynamoDB transaction of at most 100 actions: 1 + 2 * 2 * (10 + 10 + 1) = 85.
+   * fits in a single DynamoDB transaction of at most 100 actions: 1 + 2 * 2 * (10 + 10 + 1) + 2 (the post's page and
+   * the feed directory) = 87.
    */
   categories: 10,
   tags: 10,

@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FeedpubConfig } from '../config.js';
 import { DynamoFeedStateRepository } from '../store/dynamo-feed-state.js';
+import { DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { DynamoPostRepository } from '../store/dynamo-posts.js';
 import { S3FeedStore } from '../store/s3-feed-store.js';
 import { FeedRegenerator } from './feed-regenerator.js';
@@ -16,5 +17,6 @@ export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentCl
     feeds: new S3FeedStore(s3, config.bucketName),
     site: config.site,
   });
-  return { regenerator, state, handler: createRegenerateHandler(regenerator) };
+  const hold = new DynamoHoldRepository(doc, config.tableName);
+  return { regenerator, state, hold, handler: createRegenerateHandler(regenerator, hold) };
 }

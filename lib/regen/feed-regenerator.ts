@@ -2,9 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { SiteConfig } from '../config.js';
 import { sleep } from '../concurrency.js';
-import { FEED_FORMATS, FORMAT_NAMES, feedId, feedKey, type FeedRef } from '../feeds/feed-ref.js';
-import { renderFeed } from '../feeds/render.js';
+import { feedId, type FeedRef } from '../feeds/feed-ref.js';
 import type { FeedStateRepository, FeedStore, PostRepository, RenderState } from '../store/ports.js';
+import { renderDocument } from './documents.js';
 
 export interface RegeneratorDeps {
   posts: PostRepository;
@@ -61,6 +61,12 @@ export class FeedRegenerator {
     }
   }
 
+  /** Makes the published feed reflect the feed's current revision. */
+  async ensureCurrent(ref: FeedRef, waitMs = 30_000): Promise<RegenerationResult> {
+    const revision = await this.deps.state.revision(feedId(ref));
+    return this.ensureRendered(ref, revision?.rev ?? 0, waitMs);
+  }
+
   /** One pass under the lease; undefined when another holder has the lease. */
   async regenerate(ref: FeedRef, minRev = 0): Promise<RegenerationResult | undefined> {
     const id = feedId(ref);
@@ -81,24 +87,26 @@ export class FeedRegenerator {
   }
 
   private async renderAt(ref: FeedRef, rev: number, changedAt: string, previous: RenderState, result: RegenerationResult): Promise<RenderState> {
-    const { posts, feeds, state, site } = this.deps;
-    const { posts: newest } = await posts.listFeed(feedId(ref), site.feedItems);
-    const rendered = renderFeed({ ref, posts: newest, emptySince: changedAt }, site);
+    const { feeds, state } = this.deps;
+    const document = await renderDocument(ref, changedAt, this.deps);
     const hashes: RenderState['hashes'] = {};
     await Promise.all(
-      FORMAT_NAMES.map(async (format) => {
-        const body = rendered[format];
-        hashes[format] = sha256(body);
+      document.files.map(async ({ key, body, contentType }) => {
+        if (body === undefined) {
+          if (previous.hashes[key] !== undefined) await feeds.delete(key);
+          return;
+        }
+        hashes[key] = sha256(body);
         // Unchanged bytes are not written again: the ETag changes only when the content does.
-        if (hashes[format] === previous.hashes[format]) return;
-        await feeds.put(feedKey(ref, format), body, FEED_FORMATS[format].contentType);
+        if (hashes[key] === previous.hashes[key]) return;
+        await feeds.put(key, body, contentType);
         result.puts++;
         result.bytesWritten += Buffer.byteLength(body);
       }),
     );
     result.renders++;
     const next = { renderedRev: rev, hashes };
-    await state.recordRender(feedId(ref), this.owner, { ...next, itemCount: newest.length }, this.leaseMs);
+    await state.recordRender(feedId(ref), this.owner, { ...next, itemCount: document.itemCount }, this.leaseMs);
     return next;
   }
 }

@@ -18,8 +18,7 @@ export async function redrive(state: FeedStateRepository, regenerator: FeedRegen
   const report: RedriveReport = { regenerated: [], failed: [] };
   for (const feedId of feedIds) {
     try {
-      const revision = await state.revision(feedId);
-      await regenerator.ensureRendered(parseFeedId(feedId), revision?.rev ?? 0, 30_000);
+      await regenerator.ensureCurrent(parseFeedId(feedId));
       if (parked.some((p) => p.feedId === feedId)) await state.unpark(feedId);
       report.regenerated.push(feedId);
     } catch (error) {

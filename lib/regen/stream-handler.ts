@@ -4,6 +4,7 @@ import { mapSettled } from '../concurrency.js';
 import { parseFeedId } from '../feeds/feed-ref.js';
 import { logger } from '../log.js';
 import { feedIdOfPartition, REV_SK } from '../store/table.js';
+import type { DynamoHoldRepository } from '../store/dynamo-hold.js';
 import type { FeedRegenerator } from './feed-regenerator.js';
 
 export interface FeedRequest {
@@ -23,7 +24,7 @@ export function feedRequests(event: DynamoDBStreamEvent): FeedRequest[] {
   for (const record of event.Records) {
     const image = record.dynamodb?.NewImage as Record<string, AttributeValue> | undefined;
     const pk = image?.PK?.S;
-    if (record.eventName === 'REMOVE' || !pk || image?.SK?.S !== REV_SK) continue;
+    if (record.eventName === 'REMOVE' || !pk?.startsWith('FEED#') || image?.SK?.S !== REV_SK) continue;
     const feedId = feedIdOfPartition(pk);
     const rev = Number(image.rev?.N ?? 0);
     const seen = wanted.get(feedId);
@@ -33,22 +34,40 @@ export function feedRequests(event: DynamoDBStreamEvent): FeedRequest[] {
   return [...wanted.values()];
 }
 
-/** The regeneration trigger: stream batch in, partial-batch failures out, so one bad feed repeats only itself. */
-export function createRegenerateHandler(regenerator: FeedRegenerator, concurrency = 8) {
+/**
+ * The regeneration trigger: stream batch in, partial-batch failures out, so one bad feed repeats only itself.
+ * While an import holds regeneration, the batch's feeds are only noted as pending; once the hold is released
+ * (or expires), the pending feeds are rendered, each once.
+ */
+export function createRegenerateHandler(regenerator: FeedRegenerator, hold: DynamoHoldRepository, concurrency = 8) {
+  const render = (feedId: string, rev?: number) => async () => {
+    const started = performance.now();
+    const ref = parseFeedId(feedId);
+    const outcome = rev === undefined ? await regenerator.ensureCurrent(ref) : await regenerator.ensureRendered(ref, rev);
+    logger.debug('feed regenerated', { feedId, rev, ...outcome, ms: Math.round(performance.now() - started) });
+    return outcome;
+  };
+
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const requests = feedRequests(event);
-    const results = await mapSettled(requests, concurrency, async (request) => {
-      const started = performance.now();
-      const outcome = await regenerator.ensureRendered(parseFeedId(request.feedId), request.rev);
-      logger.debug('feed regenerated', { feedId: request.feedId, rev: request.rev, ...outcome, ms: Math.round(performance.now() - started) });
-      return outcome;
-    });
-    const failures = requests.filter((request, i) => {
+    const { until, pending } = await hold.get();
+    if (until > Date.now()) {
+      await hold.defer(requests.map((r) => r.feedId));
+      return { batchItemFailures: [] };
+    }
+    const deferred = pending.filter((id) => !requests.some((r) => r.feedId === id));
+    const jobs = [...requests.map((r) => render(r.feedId, r.rev)), ...deferred.map((id) => render(id))];
+    const results = await mapSettled(jobs, concurrency, (job) => job());
+
+    const failed = (i: number) => {
       const result = results[i]!;
       if (result.status === 'fulfilled') return false;
-      logger.error('feed regeneration failed', { feedId: request.feedId, rev: request.rev, error: result.reason as Error });
+      logger.error('feed regeneration failed', { feedId: i < requests.length ? requests[i]!.feedId : deferred[i - requests.length], error: result.reason as Error });
       return true;
-    });
+    };
+    // Deferred feeds that failed stay pending, and are tried again with the next batch.
+    await hold.done(deferred.filter((_, j) => !failed(requests.length + j)));
+    const failures = requests.filter((_, i) => failed(i));
     return { batchItemFailures: failures.map((f) => ({ itemIdentifier: f.sequenceNumber })) };
   };
 }

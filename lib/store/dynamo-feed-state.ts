@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { FeedRevision, FeedStateRepository, RenderState } from './ports.js';
-import { feedIdOfPartition, keys, REV_SK } from './table.js';
+import type { FeedListing, FeedRevision, FeedStateRepository, RenderState } from './ports.js';
+import { DIRECTORY_INDEX, feedIdOfPartition, keys, REV_SK } from './table.js';
 
 export class DynamoFeedStateRepository implements FeedStateRepository {
   constructor(
@@ -78,6 +78,28 @@ export class DynamoFeedStateRepository implements FeedStateRepository {
   async renderedRev(feedId: string): Promise<number> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.feedRender(feedId), ConsistentRead: true }));
     return Number(out.Item?.renderedRev ?? 0);
+  }
+
+  async listFeeds(): Promise<FeedListing[]> {
+    const feeds: FeedListing[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: DIRECTORY_INDEX.name,
+          KeyConditionExpression: '#dir = :feeds',
+          ExpressionAttributeNames: { '#dir': DIRECTORY_INDEX.partitionKey },
+          ExpressionAttributeValues: { ':feeds': DIRECTORY_INDEX.partition },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        feeds.push({ feedId: feedIdOfPartition(String(item.PK)), rev: Number(item.rev), count: Number(item.count ?? 0), changedAt: String(item.changedAt) });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return feeds;
   }
 
   async listStale(): Promise<string[]> {

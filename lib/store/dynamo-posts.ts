@@ -1,9 +1,9 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../errors.js';
-import { feedId, feedsOf, touchedFeeds } from '../feeds/feed-ref.js';
+import { feedId, feedsOf, isFeed, touchedFeeds } from '../feeds/feed-ref.js';
 import type { Post } from '../posts/post.js';
-import { ENTRY_PREFIX, keys } from './table.js';
+import { DIRECTORY_INDEX, ENTRY_PREFIX, keys } from './table.js';
 import type { PostPage, PostRepository } from './ports.js';
 
 /** The stored post changed between our read and our write: re-read and try again. */
@@ -83,15 +83,23 @@ export class DynamoPostRepository implements PostRepository {
 
     // One revision bump per touched feed, in the same transaction: the durable record that the feed must be
     // regenerated. Its stream record triggers the regeneration; a re-drive finds it even if the trigger is lost.
+    // Feed revisions also keep the feed's post count and join the directory index, which lists the feeds.
     const changedAt = this.now().toISOString();
+    const member = (p: Post | undefined, id: string) => (p ? feedsOf(p).some((ref) => feedId(ref) === id) : false);
     for (const ref of touchedFeeds(previous, next)) {
+      const id = feedId(ref);
+      const listed = isFeed(ref);
       items.push({
         Update: {
           TableName,
-          Key: keys.feedRev(feedId(ref)),
-          UpdateExpression: 'ADD #rev :one SET changedAt = :at',
-          ExpressionAttributeNames: { '#rev': 'rev' },
-          ExpressionAttributeValues: { ':one': 1, ':at': changedAt },
+          Key: keys.feedRev(id),
+          UpdateExpression: listed ? 'ADD #rev :one, #count :delta SET changedAt = :at, #dir = :dir' : 'ADD #rev :one SET changedAt = :at',
+          ExpressionAttributeNames: { '#rev': 'rev', ...(listed ? { '#count': 'count', '#dir': DIRECTORY_INDEX.partitionKey } : {}) },
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':at': changedAt,
+            ...(listed ? { ':delta': Number(member(next, id)) - Number(member(previous, id)), ':dir': DIRECTORY_INDEX.partition } : {}),
+          },
         },
       });
     }

@@ -1,4 +1,3 @@
-import type { FeedFormat } from '../feeds/feed-ref.js';
 import type { Post } from '../posts/post.js';
 
 export interface PostPage {
@@ -26,7 +25,15 @@ export interface FeedRevision {
 
 export interface RenderState {
   renderedRev: number;
-  hashes: Partial<Record<FeedFormat, string>>;
+  /** SHA-256 of each object last written, by S3 key. */
+  hashes: Record<string, string>;
+}
+
+export interface FeedListing {
+  feedId: string;
+  rev: number;
+  count: number;
+  changedAt: string;
 }
 
 export interface FeedStateRepository {
@@ -37,6 +44,8 @@ export interface FeedStateRepository {
   recordRender(feedId: string, owner: string, state: RenderState & { itemCount: number }, leaseMs: number): Promise<void>;
   release(feedId: string, owner: string): Promise<void>;
   renderedRev(feedId: string): Promise<number>;
+  /** Every feed with its post count and last change (the directory index; eventually consistent). */
+  listFeeds(): Promise<FeedListing[]>;
   /** Feeds whose revision is ahead of what was rendered: what a re-drive must regenerate. */
   listStale(): Promise<string[]>;
   park(feedId: string, rev: number, reason: string): Promise<void>;
@@ -55,6 +64,7 @@ export interface StoredObject {
 /** Where rendered feeds go (S3 in AWS and locally). */
 export interface FeedStore {
   put(key: string, body: string, contentType: string): Promise<void>;
+  delete(key: string): Promise<void>;
   /** 'not-modified' when `ifNoneMatch` matches the stored ETag. */
   get(key: string, ifNoneMatch?: string): Promise<StoredObject | 'not-modified' | undefined>;
 }

@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { FeedStore, StoredObject } from './ports.js';
 
 /** Short enough that readers behind CloudFront see a new post within a minute; revalidated with ETags after. */
@@ -14,6 +14,10 @@ export class S3FeedStore implements FeedStore {
     await this.s3.send(
       new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, CacheControl: FEED_CACHE_CONTROL }),
     );
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 
   async get(key: string, ifNoneMatch?: string): Promise<StoredObject | 'not-modified' | undefined> {

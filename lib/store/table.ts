@@ -5,11 +5,13 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *   POST#<id>      POST         the post
  *   FEED#<feedId>  E#<date>#<id> one index entry per feed the post is in (keys only): newest N = one Query
  *   FEED#<feedId>  REV          revision, bumped by every write that touches the feed, in the same transaction;
- *                               its stream records are the regeneration trigger
+ *                               its stream records are the regeneration trigger; for feeds also the post count
+ *                               and the `dir` key of the directory index
  *   FEED#<feedId>  RENDER       the regenerator's lease, the last rendered revision, and the hashes of the
  *                               bytes in S3
  *   KEY#<sha256>   KEY          a publisher key, stored hashed
  *   PARKED         <feedId>     a regeneration that kept failing, for an operator to re-drive
+ *   HOLD           REV          an import's regeneration hold and the feeds it deferred
  */
 export const keys = {
   post: (id: string) => ({ PK: `POST#${id}`, SK: 'POST' }),
@@ -19,9 +21,16 @@ export const keys = {
   feedRender: (feedId: string) => ({ PK: `FEED#${feedId}`, SK: 'RENDER' }),
   apiKey: (hash: string) => ({ PK: `KEY#${hash}`, SK: 'KEY' }),
   parked: (feedId: string) => ({ PK: 'PARKED', SK: feedId }),
+  hold: { PK: 'HOLD', SK: 'REV' },
 };
 
 export const ENTRY_PREFIX = 'E#';
+
+/**
+ * Sparse index of the feeds: only feed revision items carry its partition key, so one Query lists every feed
+ * with its post count and last change (the directory page and OPML), never a scan.
+ */
+export const DIRECTORY_INDEX = { name: 'directory', partitionKey: 'dir', partition: 'feeds', sortKey: 'PK' } as const;
 export const REV_SK = 'REV';
 
 /** A list cursor: the position just after this post in any feed's index (base64url of its entry sort key). */
@@ -41,6 +50,17 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
     AttributeDefinitions: [
       { AttributeName: 'PK', AttributeType: 'S' },
       { AttributeName: 'SK', AttributeType: 'S' },
+      { AttributeName: DIRECTORY_INDEX.partitionKey, AttributeType: 'S' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: DIRECTORY_INDEX.name,
+        KeySchema: [
+          { AttributeName: DIRECTORY_INDEX.partitionKey, KeyType: 'HASH' },
+          { AttributeName: DIRECTORY_INDEX.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['rev', 'count', 'changedAt'] },
+      },
     ],
     KeySchema: [
       { AttributeName: 'PK', KeyType: 'HASH' },

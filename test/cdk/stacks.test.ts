@@ -38,6 +38,7 @@ describe('stateful stack', () => {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         DeletionProtectionEnabled: true,
         StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+        GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'directory', Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['rev', 'count', 'changedAt'] } })],
         KeySchema: [
           { AttributeName: 'PK', KeyType: 'HASH' },
           { AttributeName: 'SK', KeyType: 'RANGE' },
@@ -137,6 +138,8 @@ describe('service stack', () => {
       'GET /posts/{id}': 'CUSTOM',
       'PUT /posts/{id}': 'CUSTOM',
       'DELETE /posts/{id}': 'CUSTOM',
+      'PUT /regeneration/hold': 'CUSTOM',
+      'DELETE /regeneration/hold': 'CUSTOM',
       'GET /health': 'NONE',
     });
     t.svc.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
@@ -161,15 +164,22 @@ describe('service stack', () => {
     const regenerate = statementsOf(t.svc, 'Regenerate');
     expect(actionsOf(regenerate)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 's3:PutObject', 'sqs:SendMessage']));
     expect(actionsOf(regenerate)).not.toContain('dynamodb:PutItem');
-    const s3 = regenerate.find((s) => s.Action === 's3:PutObject')!;
-    expect(JSON.stringify(s3.Resource)).toMatch(/\/feeds\/\*"/);
+    const put = regenerate.find((s) => s.Action === 's3:PutObject')!;
+    expect(JSON.stringify(put.Resource)).toMatch(/\/feeds\/\*".*\/posts\/\*"/);
+    // Deleting is for a deleted post's page only, never a feed.
+    const del = regenerate.find((s) => s.Action === 's3:DeleteObject')!;
+    expect(JSON.stringify(del.Resource)).toMatch(/\/posts\/\*"/);
+    expect(JSON.stringify(del.Resource)).not.toMatch(/feeds/);
+    const query = regenerate.filter((s) => s.Action === 'dynamodb:Query' || (Array.isArray(s.Action) && s.Action.includes('dynamodb:Query')));
+    expect(JSON.stringify(query)).toContain('/index/directory');
     for (const prefix of ['Api', 'Authorize', 'Regenerate']) {
-      for (const action of actionsOf(statementsOf(t.svc, prefix))) expect(action).not.toMatch(/\*|Scan|DeleteTable|s3:DeleteObject/);
+      for (const action of actionsOf(statementsOf(t.svc, prefix))) expect(action).not.toMatch(/\*|Scan|DeleteTable|DeleteBucket/);
     }
+    for (const prefix of ['Api', 'Authorize']) expect(actionsOf(statementsOf(t.svc, prefix)).join()).not.toMatch(/s3:/);
     // Only the operator's re-drive may scan (the REV/RENDER sweep) and touch the dead-letter queue.
     const redrive = actionsOf(statementsOf(t.svc, 'Redrive'));
     expect(redrive).toEqual(expect.arrayContaining(['dynamodb:Scan', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 's3:PutObject']));
-    for (const action of redrive) expect(action).not.toMatch(/\*|DeleteTable|s3:DeleteObject|sqs:Purge/);
+    for (const action of redrive) expect(action).not.toMatch(/\*|DeleteTable|DeleteBucket|sqs:Purge/);
   });
 
   it('raises alarms to one encrypted topic: regeneration errors, dead letters, lag, API 5xx, throttles', () => {

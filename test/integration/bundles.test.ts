@@ -123,7 +123,7 @@ describe('the bundles CDK deploys', () => {
     const iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
     const records = (await streams.send(new GetRecordsCommand({ ShardIterator: iterator }))).Records ?? [];
     const revisions = records.filter((r) => r.dynamodb?.Keys?.SK?.S === 'REV').map((r) => toLambdaRecord(r, streamArn));
-    expect(revisions.map((r) => r.dynamodb?.Keys?.PK?.S).sort()).toEqual(['FEED#c:bundles', 'FEED#site']);
+    expect(revisions.map((r) => r.dynamodb?.Keys?.PK?.S).sort()).toEqual(['FEED#c:bundles', 'FEED#dir', 'FEED#p:bundled-1', 'FEED#site']);
 
     const response = await bundles.Regenerate!.handler({ Records: revisions });
     expect(response).toEqual({ batchItemFailures: [] });
@@ -134,6 +134,8 @@ describe('the bundles CDK deploys', () => {
       const feed = readFeed(format, await object.Body!.transformToString());
       expect(feed.items.map((i) => i.title)).toEqual(['打包测试']);
     }
+    const page = await s3.send(new GetObjectCommand({ Bucket: bucketName, Key: 'posts/bundled-1.html' }));
+    expect(await page.Body!.transformToString()).toContain('<h1>打包测试</h1>');
   });
 
   it('redrive: brings a feed whose trigger was lost up to date', async () => {

@@ -48,8 +48,9 @@ describe('feed paths', () => {
 describe('touchedFeeds', () => {
   const post = (categories: string[], tags: string[]) => ({ categories, tags }) as unknown as Post;
 
-  it('is the union of the feeds a post leaves and joins, the site feed once', () => {
-    const ids = touchedFeeds(post(['a', 'b'], ['t']), post(['b', 'c'], [])).map((r) => `${r.kind}:${r.name}`);
-    expect(ids.sort()).toEqual(['category:a', 'category:b', 'category:c', 'site:', 'tag:t']);
+  it('is the union of the feeds a post leaves and joins, the site feed once, the post page and the directory', () => {
+    const p = (categories: string[], tags: string[]) => ({ ...post(categories, tags), id: 'p1' }) as Post;
+    const ids = touchedFeeds(p(['a', 'b'], ['t']), p(['b', 'c'], [])).map((r) => `${r.kind}:${r.name}`);
+    expect(ids.sort()).toEqual(['category:a', 'category:b', 'category:c', 'directory:', 'post:p1', 'site:', 'tag:t']);
   });
 });

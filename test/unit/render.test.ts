@@ -5,6 +5,7 @@ import type { SiteConfig } from '../../lib/config.js';
 import { renderFeed, type FeedDocument } from '../../lib/feeds/render.js';
 import type { Post } from '../../lib/posts/post.js';
 import { assertWellFormedXml, readFeed } from '../support/feeds.js';
+import { feedProblems } from '../support/validators.js';
 
 const GOLDEN = join(import.meta.dirname, '../fixtures/golden');
 
@@ -16,6 +17,9 @@ const site = (): SiteConfig => ({
   language: 'zh-CN',
   feedItems: 50,
   timeZone: 'Asia/Shanghai',
+  author: '金融消息编辑部',
+  icon: 'https://finews.example.com/icon.png',
+  copyright: '© 2021 金融消息',
 });
 
 /** A fresh fixture per test, with pinned dates. */
@@ -51,6 +55,10 @@ describe('renderFeed', () => {
     // UPDATE_GOLDEN=1 rewrites the files after a deliberate change; CI never writes them.
     if (process.env.UPDATE_GOLDEN || (!existsSync(file) && !process.env.CI)) writeFileSync(file, body);
     expect(body).toBe(readFileSync(file, 'utf8'));
+  });
+
+  it.each(['rss', 'atom', 'json'] as const)('renders %s that the schemas and the W3C validator rules accept', (format) => {
+    expect(feedProblems(format, renderFeed(fixture(), site())[format])).toEqual([]);
   });
 
   it('renders the same bytes for the same posts, whatever the clock says', () => {
