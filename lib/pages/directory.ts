@@ -29,18 +29,18 @@ function sortFeeds(feeds: ListedFeed[]): { site?: Listed; categories: Listed[]; 
 
 const day = (iso: string) => `<time datetime="${iso}">${iso.slice(0, 16).replace('T', ' ')} UTC</time>`;
 
-function table(title: string, feeds: Listed[], site: SiteConfig, label: (ref: FeedRef) => string): string {
+function list(title: string, feeds: Listed[], site: SiteConfig, label: (ref: FeedRef) => string): string {
   if (feeds.length === 0) return '';
-  const rows = feeds
-    .map((f) => `<tr><td>${escapeHtml(label(f.ref))}</td><td class="count">${f.count}</td><td>${day(f.changedAt)}</td><td class="formats">${feedLinks(f.ref, site)}</td></tr>`)
+  const items = feeds
+    .map(
+      (f) =>
+        `<li><span class="name">${escapeHtml(label(f.ref))}</span> <span class="about"><span class="count">${f.count}</span> ${f.count === 1 ? 'post' : 'posts'} · updated ${day(f.changedAt)}</span><br>${feedLinks(f.ref, site)}</li>`,
+    )
     .join('\n');
   return `<h2>${escapeHtml(title)} (${feeds.length})</h2>
-<table>
-<thead><tr><th>Name</th><th>Posts</th><th>Updated</th><th>Feeds</th></tr></thead>
-<tbody>
-${rows}
-</tbody>
-</table>`;
+<ul class="feeds">
+${items}
+</ul>`;
 }
 
 /** feeds/index.html: every feed that has posts, for people, with a rel="alternate" link per feed for readers. */
@@ -49,9 +49,9 @@ export function renderDirectoryPage(feeds: ListedFeed[], site: SiteConfig): stri
   const all = [...(whole ? [whole] : []), ...categories, ...tags];
   const body = `<h1>${escapeHtml(site.title)}: feeds</h1>
 ${site.description ? `<p>${escapeHtml(site.description)}</p>\n` : ''}<p>Subscribe in any feed reader, or import <a href="opml.xml">all feeds as OPML</a>.</p>
-${table('Site', whole ? [whole] : [], site, () => site.title)}
-${table('Categories', categories, site, (ref) => ref.name)}
-${table('Tags', tags, site, (ref) => `#${ref.name}`)}`;
+${list('Site', whole ? [whole] : [], site, () => site.title)}
+${list('Categories', categories, site, (ref) => ref.name)}
+${list('Tags', tags, site, (ref) => `#${ref.name}`)}`;
   return page({ lang: site.language, title: `${site.title}: feeds`, alternates: all.flatMap((f) => alternatesOf(f.ref, site)), body });
 }
 

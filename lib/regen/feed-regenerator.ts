@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { hostname } from 'node:os';
 import type { SiteConfig } from '../config.js';
 import { sleep } from '../concurrency.js';
@@ -35,10 +36,11 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url')
 /**
  * Regenerates feeds so that a feed never stays behind a committed write (docs/DESIGN.md):
  * - every write bumps the revision of each feed it touches, in its own transaction;
- * - one holder at a time (a lease in DynamoDB) reads the revision R, then the newest posts, renders, writes
- *   S3, and records R as rendered; it loops while the revision moved on, so writes that arrive during a render
- *   are picked up by the next one (coalescing) and an older render never overwrites a newer one;
- * - a trigger for revision W is satisfied once the rendered revision is at least W.
+ * - one holder at a time (a lease in DynamoDB) reads the revision R, then the newest posts, renders, writes S3,
+ *   and records R as rendered as it releases the lease: a render from an older read never overwrites a newer one;
+ * - a trigger for revision W is satisfied once the rendered revision is at least W; while another holder
+ *   renders, it waits, and most often that render (which read after W was committed) covers it: under bursts a
+ *   feed is rendered about once per render time, not once per post.
  */
 export class FeedRegenerator {
   private readonly owner: string;
@@ -67,26 +69,27 @@ export class FeedRegenerator {
     return this.ensureRendered(ref, revision?.rev ?? 0, waitMs);
   }
 
-  /** One pass under the lease; undefined when another holder has the lease. */
+  /** One render under the lease, unless what is published already covers `minRev`; undefined when another holder has the lease. */
   async regenerate(ref: FeedRef, minRev = 0): Promise<RegenerationResult | undefined> {
     const id = feedId(ref);
     const { state } = this.deps;
-    let current = await state.acquire(id, this.owner, this.leaseMs);
+    // The revision may be read alongside the lease: any committed revision is safe to render at, as long as the
+    // posts are read after it.
+    const [current, revision] = await Promise.all([state.acquire(id, this.owner, this.leaseMs), state.revision(id)]);
     if (!current) return undefined;
     const result: RegenerationResult = { renders: 0, puts: 0, bytesWritten: 0 };
+    let rendered = false;
     try {
-      if (current.renderedRev >= minRev && minRev > 0) return result;
-      for (;;) {
-        const revision = await state.revision(id);
-        if (!revision || revision.rev <= current.renderedRev) return result;
-        current = await this.renderAt(ref, revision.rev, revision.changedAt, current, result);
-      }
+      if (!revision || revision.rev <= current.renderedRev || (minRev > 0 && current.renderedRev >= minRev)) return result;
+      await this.renderAt(ref, revision.rev, revision.changedAt, current, result);
+      rendered = true;
+      return result;
     } finally {
-      await state.release(id, this.owner);
+      if (!rendered) await state.release(id, this.owner);
     }
   }
 
-  private async renderAt(ref: FeedRef, rev: number, changedAt: string, previous: RenderState, result: RegenerationResult): Promise<RenderState> {
+  private async renderAt(ref: FeedRef, rev: number, changedAt: string, previous: RenderState, result: RegenerationResult): Promise<void> {
     const { feeds, state } = this.deps;
     const document = await renderDocument(ref, changedAt, this.deps);
     const hashes: RenderState['hashes'] = {};
@@ -105,8 +108,14 @@ export class FeedRegenerator {
       }),
     );
     result.renders++;
-    const next = { renderedRev: rev, hashes };
-    await state.recordRender(feedId(ref), this.owner, { ...next, itemCount: document.itemCount }, this.leaseMs);
-    return next;
+    try {
+      await state.recordRender(feedId(ref), this.owner, { renderedRev: rev, hashes, itemCount: document.itemCount });
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // The lease expired during this render and another holder took it: our S3 writes may have landed after
+      // theirs. Forget the recorded bytes and bump the revision, so that a fresh render rewrites everything.
+      await state.invalidate(feedId(ref));
+      throw new FeedBusy(`Lost the lease of ${feedId(ref)} while rendering`, { cause: error });
+    }
   }
 }

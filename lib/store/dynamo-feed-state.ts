@@ -38,20 +38,19 @@ export class DynamoFeedStateRepository implements FeedStateRepository {
     }
   }
 
-  async recordRender(feedId: string, owner: string, state: RenderState & { itemCount: number }, leaseMs: number): Promise<void> {
-    const now = this.now();
+  async recordRender(feedId: string, owner: string, state: RenderState & { itemCount: number }): Promise<void> {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.feedRender(feedId),
-        UpdateExpression: 'SET renderedRev = :rev, hashes = :hashes, itemCount = :count, renderedAt = :at, leaseUntil = :until',
+        UpdateExpression: 'SET renderedRev = :rev, hashes = :hashes, itemCount = :count, renderedAt = :at REMOVE leaseOwner, leaseUntil',
+        // A holder whose lease expired must not record over the one who took it.
         ConditionExpression: 'leaseOwner = :owner',
         ExpressionAttributeValues: {
           ':rev': state.renderedRev,
           ':hashes': state.hashes,
           ':count': state.itemCount,
-          ':at': now.toISOString(),
-          ':until': now.getTime() + leaseMs,
+          ':at': this.now().toISOString(),
           ':owner': owner,
         },
       }),
@@ -73,6 +72,13 @@ export class DynamoFeedStateRepository implements FeedStateRepository {
       // The lease expired and someone else holds it now: nothing of ours to release.
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
+  }
+
+  async invalidate(feedId: string): Promise<void> {
+    await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: keys.feedRender(feedId), UpdateExpression: 'REMOVE hashes' }));
+    await this.doc.send(
+      new UpdateCommand({ TableName: this.tableName, Key: keys.feedRev(feedId), UpdateExpression: 'ADD #rev :one', ExpressionAttributeNames: { '#rev': 'rev' }, ExpressionAttributeValues: { ':one': 1 } }),
+    );
   }
 
   async renderedRev(feedId: string): Promise<number> {

@@ -40,9 +40,11 @@ export interface FeedStateRepository {
   revision(feedId: string): Promise<FeedRevision | undefined>;
   /** Takes the feed's regeneration lease; undefined while another holder has it. */
   acquire(feedId: string, owner: string, leaseMs: number): Promise<RenderState | undefined>;
-  /** Records a finished render and extends the lease. */
-  recordRender(feedId: string, owner: string, state: RenderState & { itemCount: number }, leaseMs: number): Promise<void>;
+  /** Records a finished render and releases the lease, in one write. */
+  recordRender(feedId: string, owner: string, state: RenderState & { itemCount: number }): Promise<void>;
   release(feedId: string, owner: string): Promise<void>;
+  /** Forgets what is in S3 and bumps the revision: the next render rewrites every object. */
+  invalidate(feedId: string): Promise<void>;
   renderedRev(feedId: string): Promise<number>;
   /** Every feed with its post count and last change (the directory index; eventually consistent). */
   listFeeds(): Promise<FeedListing[]>;

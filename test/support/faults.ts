@@ -20,3 +20,16 @@ export function withFaults<T extends DynamoDBDocumentClient | S3Client>(client: 
     },
   });
 }
+
+/** Counts the S3 objects written and deleted through a real client, by key. */
+export function countingWrites(s3: S3Client) {
+  const puts = new Map<string, number>();
+  const deletes = new Map<string, number>();
+  const client = withFaults(s3, (command) => {
+    const key = (command.input as { Key?: string }).Key;
+    if (key && command.constructor.name === 'PutObjectCommand') puts.set(key, (puts.get(key) ?? 0) + 1);
+    if (key && command.constructor.name === 'DeleteObjectCommand') deletes.set(key, (deletes.get(key) ?? 0) + 1);
+    return undefined;
+  });
+  return { client, puts, deletes };
+}
