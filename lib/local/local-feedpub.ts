@@ -14,7 +14,7 @@ import { buildApi } from '../api/build-api.js';
 import { buildRegeneration } from '../regen/build-regeneration.js';
 import { createHttpFront, type ApiHandler } from './http-front.js';
 import { ensureBucket, ensureTable } from './provision.js';
-import { StreamPoller } from './stream-poller.js';
+import { StreamPoller, type StreamPollerOptions } from './stream-poller.js';
 
 export interface LocalFeedpubOptions {
   config: FeedpubConfig;
@@ -24,6 +24,8 @@ export interface LocalFeedpubOptions {
   apiKey: string;
   /** Where the stream position survives restarts. */
   checkpointFile?: string;
+  /** Retry settings of the stream poller (Lambda's event source mapping in AWS). */
+  poller?: Pick<StreamPollerOptions, 'maxAttempts' | 'retryBaseMs' | 'idleMs' | 'batchSize'>;
   /** Wraps the SDK clients, for fault injection in tests. */
   wrapClients?: (clients: { doc: DynamoDBDocumentClient; s3: S3Client }) => { doc: DynamoDBDocumentClient; s3: S3Client };
 }
@@ -56,6 +58,7 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
     streamArn,
     handler: regeneration.handler,
     checkpointFile: options.checkpointFile,
+    ...options.poller,
     park: async (records, reason) => {
       for (const request of feedRequests({ Records: records })) await regeneration.state.park(request.feedId, request.rev, reason);
     },

@@ -190,21 +190,23 @@ export class StreamPoller {
   private async deliver(shardId: string, batch: StreamRecord[]): Promise<void> {
     let pending = batch.filter(isRevisionRecord).map((r) => toLambdaRecord(r, this.o.streamArn));
     for (let attempt = 1; pending.length > 0; attempt++) {
-      let failedFrom: number;
+      // Sequence numbers of the records that failed; undefined when the whole batch failed.
+      let failed: Set<string> | undefined;
       let reason = 'regeneration failed';
       try {
         const response = await this.o.handler({ Records: pending });
-        const failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-        failedFrom = pending.findIndex((r) => failed.has(r.dynamodb?.SequenceNumber ?? ''));
+        failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
       } catch (error) {
-        failedFrom = 0;
         reason = (error as Error).message;
       }
+      const failedFrom = failed ? pending.findIndex((r) => failed.has(r.dynamodb?.SequenceNumber ?? '')) : 0;
       if (failedFrom < 0) break;
+      // As Lambda does: the retry starts at the first failed record.
       pending = pending.slice(failedFrom);
       if (attempt >= this.o.maxAttempts) {
-        logger.error('parking stream records after repeated failures', { shardId, records: pending.length, attempts: attempt });
-        await this.o.park(pending, reason);
+        const parked = failed ? pending.filter((r) => failed.has(r.dynamodb?.SequenceNumber ?? '')) : pending;
+        logger.error('parking stream records after repeated failures', { shardId, records: parked.length, attempts: attempt });
+        await this.o.park(parked, reason);
         break;
       }
       if (!this.running) return; // not checkpointed: handled again after the next start

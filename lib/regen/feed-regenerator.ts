@@ -12,7 +12,7 @@ export interface RegeneratorDeps {
   state: FeedStateRepository;
   feeds: FeedStore;
   site: SiteConfig;
-  /** Identifies this process as lease holder. */
+  /** Identifies this process in lease tokens (each acquisition adds its own suffix). */
   owner?: string;
   /** How long a lease lasts without renewal; a crashed holder blocks the feed at most this long. */
   leaseMs?: number;
@@ -75,21 +75,22 @@ export class FeedRegenerator {
     const { state } = this.deps;
     // The revision may be read alongside the lease: any committed revision is safe to render at, as long as the
     // posts are read after it.
-    const [current, revision] = await Promise.all([state.acquire(id, this.owner, this.leaseMs), state.revision(id)]);
+    const token = `${this.owner}:${randomUUID().slice(0, 8)}`;
+    const [current, revision] = await Promise.all([state.acquire(id, token, this.leaseMs), state.revision(id)]);
     if (!current) return undefined;
     const result: RegenerationResult = { renders: 0, puts: 0, bytesWritten: 0 };
     let rendered = false;
     try {
       if (!revision || revision.rev <= current.renderedRev || (minRev > 0 && current.renderedRev >= minRev)) return result;
-      await this.renderAt(ref, revision.rev, revision.changedAt, current, result);
+      await this.renderAt(ref, token, revision.rev, revision.changedAt, current, result);
       rendered = true;
       return result;
     } finally {
-      if (!rendered) await state.release(id, this.owner);
+      if (!rendered) await state.release(id, token);
     }
   }
 
-  private async renderAt(ref: FeedRef, rev: number, changedAt: string, previous: RenderState, result: RegenerationResult): Promise<void> {
+  private async renderAt(ref: FeedRef, token: string, rev: number, changedAt: string, previous: RenderState, result: RegenerationResult): Promise<void> {
     const { feeds, state } = this.deps;
     const document = await renderDocument(ref, changedAt, this.deps);
     const hashes: RenderState['hashes'] = {};
@@ -109,7 +110,7 @@ export class FeedRegenerator {
     );
     result.renders++;
     try {
-      await state.recordRender(feedId(ref), this.owner, { renderedRev: rev, hashes, itemCount: document.itemCount });
+      await state.recordRender(feedId(ref), token, { renderedRev: rev, hashes, itemCount: document.itemCount });
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       // The lease expired during this render and another holder took it: our S3 writes may have landed after

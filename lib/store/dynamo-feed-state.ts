@@ -25,7 +25,8 @@ export class DynamoFeedStateRepository implements FeedStateRepository {
           TableName: this.tableName,
           Key: keys.feedRender(feedId),
           UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
-          ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner',
+          // Not re-entrant: each acquisition has its own token, even within one process.
+          ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
           ExpressionAttributeValues: { ':owner': owner, ':until': now + leaseMs, ':now': now },
           ReturnValues: 'ALL_NEW',
         }),

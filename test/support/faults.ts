@@ -21,15 +21,57 @@ export function withFaults<T extends DynamoDBDocumentClient | S3Client>(client: 
   });
 }
 
-/** Counts the S3 objects written and deleted through a real client, by key. */
+/** Counts the S3 objects written and deleted through a real client, by key, once S3 has confirmed them. */
 export function countingWrites(s3: S3Client) {
   const puts = new Map<string, number>();
   const deletes = new Map<string, number>();
-  const client = withFaults(s3, (command) => {
-    const key = (command.input as { Key?: string }).Key;
-    if (key && command.constructor.name === 'PutObjectCommand') puts.set(key, (puts.get(key) ?? 0) + 1);
-    if (key && command.constructor.name === 'DeleteObjectCommand') deletes.set(key, (deletes.get(key) ?? 0) + 1);
-    return undefined;
+  const client = new Proxy(s3, {
+    get(target, prop, receiver) {
+      if (prop !== 'send') return Reflect.get(target, prop, receiver);
+      return async (command: Command) => {
+        const result = await (target as unknown as Sender).send(command);
+        const key = (command.input as { Key?: string }).Key;
+        if (key && command.constructor.name === 'PutObjectCommand') puts.set(key, (puts.get(key) ?? 0) + 1);
+        if (key && command.constructor.name === 'DeleteObjectCommand') deletes.set(key, (deletes.get(key) ?? 0) + 1);
+        return result;
+      };
+    },
   });
   return { client, puts, deletes };
+}
+
+export interface FaultSwitch {
+  /** Probability that a call fails while on. */
+  rate: number;
+  on: boolean;
+  /** Calls that always fail while it returns true (a persistent fault), on or off. */
+  always?: (input: Record<string, unknown>, command: string) => boolean;
+  injected: number;
+}
+
+type Stack = { middlewareStack: { add(mw: unknown, options: { step: string; name: string }): void } };
+
+/**
+ * Injects failures inside the SDK's middleware stack, below its retry strategy: like real faults, a call may
+ * fail and be retried by the SDK, or fail for good. Half are throttling errors, half 503s.
+ */
+export function injectFaults<T extends DynamoDBDocumentClient | S3Client>(client: T, faults: FaultSwitch, random = Math.random): T {
+  (client as unknown as Stack).middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
+      const persistent = faults.always?.(args.input, context.commandName ?? '');
+      if (persistent || (faults.on && random() < faults.rate)) {
+        faults.injected++;
+        const throttle = !persistent && random() < 0.5;
+        throw Object.assign(new Error(throttle ? 'Rate exceeded (injected)' : 'Service unavailable (injected)'), {
+          name: throttle ? 'ThrottlingException' : 'ServiceUnavailable',
+          $fault: 'server',
+          $metadata: { httpStatusCode: throttle ? 400 : 503 },
+          ...(throttle ? { $retryable: { throttling: true } } : {}),
+        });
+      }
+      return next(args);
+    },
+    { step: 'deserialize', name: 'feedpubFaultInjection' },
+  );
+  return client;
 }

@@ -23,7 +23,7 @@ export interface TestFeedpub extends LocalFeedpub {
 /** A whole local feedpub (API, regenerator, HTTP front) on a fresh table and bucket. */
 export async function startTestFeedpub(
   env: Record<string, string> = {},
-  options: Pick<LocalFeedpubOptions, 'wrapClients'> = {},
+  options: Pick<LocalFeedpubOptions, 'wrapClients' | 'poller'> = {},
 ): Promise<TestFeedpub> {
   useLocalEndpoints();
   const suffix = randomBytes(4).toString('hex');
