@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { feedsOf, feedUrl, FORMAT_NAMES } from '../lib/feeds/feed-ref.js';
+import { publishAndWatch } from './lib/publish.js';
 import { printTable, startBenchStack, summarize } from './lib/stack.js';
 
 /**
@@ -11,17 +11,6 @@ import { printTable, startBenchStack, summarize } from './lib/stack.js';
 const posts = Number(process.argv[2] ?? 100);
 const stack = await startBenchStack();
 const { url } = stack.feedpub;
-const local = (u: string) => u.replace(stack.config.site.feedsUrl, url);
-
-async function visible(fileUrl: string, marker: string, deadline: number): Promise<number> {
-  for (;;) {
-    const body = await (await fetch(fileUrl)).text();
-    if (body.includes(marker)) return performance.now();
-    if (Date.now() > deadline) throw new Error(`${fileUrl} did not show ${marker}`);
-    // A short pause: nine readers spinning flat out would take the CPU from what they measure.
-    await new Promise((r) => setTimeout(r, 3));
-  }
-}
 
 const answerMs: number[] = [];
 const visibleMs: number[] = [];
@@ -29,19 +18,10 @@ try {
   for (let i = 0; i < posts + 5; i++) {
     const marker = `bench-marker-${i}-${Date.now()}`;
     const post = { title: marker, content: `<p>${marker}</p>`, categories: [`category-${i % 20}`], tags: [`tag-${i % 7}`] };
-    const started = performance.now();
-    const response = await fetch(`${url}/posts`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify(post),
-    });
-    const answered = performance.now();
-    if (response.status !== 201) throw new Error(`POST answered ${response.status}: ${await response.text()}`);
-    const files = feedsOf(post).flatMap((ref) => FORMAT_NAMES.map((f) => local(feedUrl(ref, f, stack.config.site.feedsUrl))));
-    const seen = await Promise.all(files.map((f) => visible(f, marker, Date.now() + 10_000)));
+    const { answerMs: answer, visibleMs: visible } = await publishAndWatch(url, stack.key, stack.config.site.feedsUrl, post);
     if (i < 5) continue; // warm-up
-    answerMs.push(answered - started);
-    visibleMs.push(Math.max(...seen) - answered);
+    answerMs.push(answer);
+    visibleMs.push(visible);
   }
 } finally {
   await stack.stop();

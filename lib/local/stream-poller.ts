@@ -70,7 +70,7 @@ export class StreamPoller {
   private wake?: () => void;
 
   constructor(options: StreamPollerOptions) {
-    this.o = { batchSize: 100, idleMs: 20, maxAttempts: 6, retryBaseMs: 100, ...options };
+    this.o = { batchSize: 100, idleMs: 10, maxAttempts: 6, retryBaseMs: 100, ...options };
     this.checkpoints = this.loadCheckpoints();
   }
 

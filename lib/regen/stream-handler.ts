@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { mapSettled } from '../concurrency.js';
-import { parseFeedId } from '../feeds/feed-ref.js';
+import { isFeed, parseFeedId } from '../feeds/feed-ref.js';
 import { logger } from '../log.js';
 import { feedIdOfPartition, REV_SK } from '../store/table.js';
 import type { DynamoHoldRepository } from '../store/dynamo-hold.js';
@@ -57,7 +57,17 @@ export function createRegenerateHandler(regenerator: FeedRegenerator, hold: Dyna
     }
     const deferred = pending.filter((id) => !requests.some((r) => r.feedId === id));
     const jobs = [...requests.map((r) => render(r.feedId, r.rev)), ...deferred.map((id) => render(id))];
-    const results = await mapSettled(jobs, concurrency, (job) => job());
+    // Feeds first: readers wait for them; post pages and the directory follow, without competing.
+    const ids = [...requests.map((r) => r.feedId), ...deferred];
+    const isFeedJob = (i: number) => isFeed(parseFeedId(ids[i]!));
+    const order = jobs.map((_, i) => i).sort((a, b) => Number(isFeedJob(b)) - Number(isFeedJob(a)));
+    const firstPages = order.findIndex((i) => !isFeedJob(i));
+    const settled = new Array<PromiseSettledResult<unknown>>(jobs.length);
+    for (const group of firstPages < 0 ? [order] : [order.slice(0, firstPages), order.slice(firstPages)]) {
+      const out = await mapSettled(group, concurrency, (i) => jobs[i]!());
+      group.forEach((i, j) => (settled[i] = out[j]!));
+    }
+    const results = settled;
 
     const failed = (i: number) => {
       const result = results[i]!;
