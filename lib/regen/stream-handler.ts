@@ -40,11 +40,17 @@ export function feedRequests(event: DynamoDBStreamEvent): FeedRequest[] {
  * (or expires), the pending feeds are rendered, each once.
  */
 export function createRegenerateHandler(regenerator: FeedRegenerator, hold: DynamoHoldRepository, concurrency = 8) {
-  const render = (feedId: string, rev?: number) => async () => {
+  interface Job {
+    feedId: string;
+    /** The revision asked for; absent for feeds deferred by a hold (rendered at their current revision). */
+    request?: FeedRequest;
+  }
+
+  const render = async ({ feedId, request }: Job) => {
     const started = performance.now();
     const ref = parseFeedId(feedId);
-    const outcome = rev === undefined ? await regenerator.ensureCurrent(ref) : await regenerator.ensureRendered(ref, rev);
-    logger.debug('feed regenerated', { feedId, rev, ...outcome, ms: Math.round(performance.now() - started) });
+    const outcome = request ? await regenerator.ensureRendered(ref, request.rev) : await regenerator.ensureCurrent(ref);
+    logger.debug('feed regenerated', { feedId, rev: request?.rev, ...outcome, ms: Math.round(performance.now() - started) });
     return outcome;
   };
 
@@ -55,29 +61,23 @@ export function createRegenerateHandler(regenerator: FeedRegenerator, hold: Dyna
       await hold.defer(requests.map((r) => r.feedId));
       return { batchItemFailures: [] };
     }
-    const deferred = pending.filter((id) => !requests.some((r) => r.feedId === id));
-    const jobs = [...requests.map((r) => render(r.feedId, r.rev)), ...deferred.map((id) => render(id))];
-    // Feeds first: readers wait for them; post pages and the directory follow, without competing.
-    const ids = [...requests.map((r) => r.feedId), ...deferred];
-    const isFeedJob = (i: number) => isFeed(parseFeedId(ids[i]!));
-    const order = jobs.map((_, i) => i).sort((a, b) => Number(isFeedJob(b)) - Number(isFeedJob(a)));
-    const firstPages = order.findIndex((i) => !isFeedJob(i));
-    const settled = new Array<PromiseSettledResult<unknown>>(jobs.length);
-    for (const group of firstPages < 0 ? [order] : [order.slice(0, firstPages), order.slice(firstPages)]) {
-      const out = await mapSettled(group, concurrency, (i) => jobs[i]!());
-      group.forEach((i, j) => (settled[i] = out[j]!));
+    const jobs: Job[] = [
+      ...requests.map((request) => ({ feedId: request.feedId, request })),
+      ...pending.filter((id) => !requests.some((r) => r.feedId === id)).map((feedId) => ({ feedId })),
+    ];
+    // Feeds first, since readers wait for them; post pages and the directory after, without competing.
+    const failed: Job[] = [];
+    const [feeds, pages] = [jobs.filter((j) => isFeed(parseFeedId(j.feedId))), jobs.filter((j) => !isFeed(parseFeedId(j.feedId)))];
+    for (const group of [feeds, pages]) {
+      const results = await mapSettled(group, concurrency, render);
+      results.forEach((result, i) => {
+        if (result.status === 'fulfilled') return;
+        logger.error('feed regeneration failed', { feedId: group[i]!.feedId, error: result.reason as Error });
+        failed.push(group[i]!);
+      });
     }
-    const results = settled;
-
-    const failed = (i: number) => {
-      const result = results[i]!;
-      if (result.status === 'fulfilled') return false;
-      logger.error('feed regeneration failed', { feedId: i < requests.length ? requests[i]!.feedId : deferred[i - requests.length], error: result.reason as Error });
-      return true;
-    };
     // Deferred feeds that failed stay pending, and are tried again with the next batch.
-    await hold.done(deferred.filter((_, j) => !failed(requests.length + j)));
-    const failures = requests.filter((_, i) => failed(i));
-    return { batchItemFailures: failures.map((f) => ({ itemIdentifier: f.sequenceNumber })) };
+    await hold.done(jobs.filter((j) => !j.request && !failed.includes(j)).map((j) => j.feedId));
+    return { batchItemFailures: failed.flatMap((j) => (j.request ? [{ itemIdentifier: j.request.sequenceNumber }] : [])) };
   };
 }
