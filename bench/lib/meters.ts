@@ -56,9 +56,16 @@ export function delta(after: Snapshot, before: Snapshot) {
   return { rcu: after.rcu - before.rcu, wcu: after.wcu - before.wcu, puts: after.puts - before.puts, bytes: after.bytes - before.bytes, renders };
 }
 
-/** Waits until no S3 write happened for `quietMs`. */
-export async function quiet(m: ReturnType<typeof meters>, quietMs = 1000): Promise<number> {
+/**
+ * Waits until no S3 write happened for `quietMs`. With `after`, first waits (up to `firstWriteMs`) for a write
+ * later than that instant: the renders an import's release starts come after the import returns.
+ */
+export async function quiet(m: ReturnType<typeof meters>, quietMs = 1000, after?: number, firstWriteMs = 15_000): Promise<number> {
   const start = performance.now();
-  while (performance.now() - Math.max(m.lastWrite(), start) < quietMs) await new Promise((r) => setTimeout(r, 50));
-  return m.lastWrite();
+  for (;;) {
+    const now = performance.now();
+    const waitingForFirst = after !== undefined && m.lastWrite() <= after && now - start < firstWriteMs;
+    if (!waitingForFirst && now - Math.max(m.lastWrite(), start) >= quietMs) return m.lastWrite();
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
