@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Deterministic PRNG (mulberry32): the same seed gives the same data set. */
@@ -48,8 +48,24 @@ export interface CorpusSample {
   body: string;
 }
 
-/** Titles and bodies of the real posts (../shared/corpus), for realistic sizes and text. */
+// Used when the corpus is not beside the checkout: text of the corpus's typical shape (a title of ~20 CJK
+// characters, a body of ~560 bytes with a source link), made up here.
+function syntheticSamples(): CorpusSample[] {
+  const rand = random(42);
+  const chars = '人民币美元市场公司股份银行经济政策增长指数投资证券上涨下跌发布报告数据季度企业产业科技能源汽车消费';
+  const text = (n: number) => Array.from({ length: n }, () => chars[Math.floor(rand() * chars.length)]).join('');
+  return Array.from({ length: 50 }, (_, i) => ({
+    title: text(12 + (i % 12)),
+    body: `${text(150 + ((i * 37) % 200))}。\n\n<http://finance.example.com/news/${i}.html>`,
+  }));
+}
+
+/** Titles and bodies of the real posts (../shared/corpus), for realistic sizes and text; made-up ones without it. */
 export function corpusSamples(dir: string): CorpusSample[] {
+  if (!existsSync(dir)) {
+    process.stderr.write(`corpus not found at ${dir}: using synthetic text of the same shape\n`);
+    return syntheticSamples();
+  }
   return readdirSync(dir)
     .filter((f) => /^\d{4}-\d{2}-\d{2}-.*\.md$/.test(f))
     .map((f) => readFileSync(join(dir, f), 'utf8'))
