@@ -12,7 +12,7 @@ import * as z from 'zod/mini';
 import '../zod-locale.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { postJson } from './post-json.js';
-import { readDraft } from './read-draft.js';
+import { parseJson, readDraft } from './read-draft.js';
 
 export interface ApiDeps {
   posts: PostService;
@@ -121,13 +121,7 @@ export function createApp({ posts, keys, site, hold }: ApiDeps): Hono<Env> {
   // An importer holds regeneration while it writes, so each feed is rendered once at the end (docs/DESIGN.md).
   app.put('/regeneration/hold', async (c) => {
     const text = await c.req.text();
-    let body: unknown = {};
-    try {
-      body = text ? JSON.parse(text) : {};
-    } catch (error) {
-      throw ValidationError.of('body', 'json', `is not valid JSON (${(error as Error).message})`);
-    }
-    const parsed = holdSchema.safeParse(body);
+    const parsed = holdSchema.safeParse(text ? parseJson(text) : {});
     if (!parsed.success) throw new ValidationError(toFieldIssues(parsed.error));
     const until = await hold.hold(parsed.data.seconds * 1000);
     return c.json({ until: new Date(until).toISOString() });

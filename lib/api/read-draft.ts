@@ -17,6 +17,15 @@ function decodeUtf8(bytes: ArrayBuffer): string {
   }
 }
 
+/** A JSON body, or a 400 that says why it is not one. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw ValidationError.of('body', 'json', `is not valid JSON (${(error as Error).message})`);
+  }
+}
+
 /** RFC 5023 Slug header: percent-encoded UTF-8. For text/markdown it carries the Jekyll file name. */
 function slugHeader(c: Context): string | undefined {
   const raw = c.req.header('slug');
@@ -39,14 +48,7 @@ export async function readDraft(c: Context, site: SiteConfig): Promise<PostDraft
   if (charset && charset !== 'utf-8' && charset !== 'utf8') throw new UnsupportedMediaType(header, ACCEPTED.map((t) => `${t}; charset=utf-8`));
 
   if (media === JSON_TYPE) {
-    const text = decodeUtf8(await c.req.arrayBuffer());
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (error) {
-      throw ValidationError.of('body', 'json', `is not valid JSON (${(error as Error).message})`);
-    }
-    return parsePostInput(body);
+    return parsePostInput(parseJson(decodeUtf8(await c.req.arrayBuffer())));
   }
   if (MARKDOWN_TYPES.includes(media)) {
     const text = decodeUtf8(await c.req.arrayBuffer());

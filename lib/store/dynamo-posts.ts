@@ -85,7 +85,8 @@ export class DynamoPostRepository implements PostRepository {
     // regenerated. Its stream record triggers the regeneration; a re-drive finds it even if the trigger is lost.
     // Feed revisions also keep the feed's post count and join the directory index, which lists the feeds.
     const changedAt = this.now().toISOString();
-    const member = (p: Post | undefined, id: string) => (p ? feedsOf(p).some((ref) => feedId(ref) === id) : false);
+    const feedIds = (p: Post | undefined) => new Set(p ? feedsOf(p).map(feedId) : []);
+    const [was, is] = [feedIds(previous), feedIds(next)];
     for (const ref of touchedFeeds(previous, next)) {
       const id = feedId(ref);
       const listed = isFeed(ref);
@@ -98,7 +99,7 @@ export class DynamoPostRepository implements PostRepository {
           ExpressionAttributeValues: {
             ':one': 1,
             ':at': changedAt,
-            ...(listed ? { ':delta': Number(member(next, id)) - Number(member(previous, id)), ':dir': DIRECTORY_INDEX.partition } : {}),
+            ...(listed ? { ':delta': Number(is.has(id)) - Number(was.has(id)), ':dir': DIRECTORY_INDEX.partition } : {}),
           },
         },
       });

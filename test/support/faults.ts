@@ -4,37 +4,42 @@ import type { S3Client } from '@aws-sdk/client-s3';
 type Command = { input: unknown; constructor: { name: string } };
 type Sender = { send(command: Command): Promise<unknown> };
 
+/** Wraps a real SDK client's send: `before` may fail a call before it leaves; `after` sees calls that succeeded. */
+function interceptSend<T extends DynamoDBDocumentClient | S3Client>(
+  client: T,
+  { before, after }: { before?: (command: Command) => Error | undefined; after?: (command: Command) => void },
+): T {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop !== 'send') return Reflect.get(target, prop, receiver);
+      return async (command: Command) => {
+        const error = before?.(command);
+        if (error) throw error;
+        const result = await (target as unknown as Sender).send(command);
+        after?.(command);
+        return result;
+      };
+    },
+  });
+}
+
 /**
  * Wraps a real SDK client so that `fault(command)` may throw before the call reaches the server. Fault
  * injection only: every call that is not failed goes to the real local server.
  */
 export function withFaults<T extends DynamoDBDocumentClient | S3Client>(client: T, fault: (command: Command) => Error | undefined): T {
-  return new Proxy(client, {
-    get(target, prop, receiver) {
-      if (prop !== 'send') return Reflect.get(target, prop, receiver);
-      return async (command: Command) => {
-        const error = fault(command);
-        if (error) throw error;
-        return (target as unknown as Sender).send(command);
-      };
-    },
-  });
+  return interceptSend(client, { before: fault });
 }
 
 /** Counts the S3 objects written and deleted through a real client, by key, once S3 has confirmed them. */
 export function countingWrites(s3: S3Client) {
   const puts = new Map<string, number>();
   const deletes = new Map<string, number>();
-  const client = new Proxy(s3, {
-    get(target, prop, receiver) {
-      if (prop !== 'send') return Reflect.get(target, prop, receiver);
-      return async (command: Command) => {
-        const result = await (target as unknown as Sender).send(command);
-        const key = (command.input as { Key?: string }).Key;
-        if (key && command.constructor.name === 'PutObjectCommand') puts.set(key, (puts.get(key) ?? 0) + 1);
-        if (key && command.constructor.name === 'DeleteObjectCommand') deletes.set(key, (deletes.get(key) ?? 0) + 1);
-        return result;
-      };
+  const client = interceptSend(s3, {
+    after: (command) => {
+      const key = (command.input as { Key?: string }).Key;
+      if (key && command.constructor.name === 'PutObjectCommand') puts.set(key, (puts.get(key) ?? 0) + 1);
+      if (key && command.constructor.name === 'DeleteObjectCommand') deletes.set(key, (deletes.get(key) ?? 0) + 1);
     },
   });
   return { client, puts, deletes };
