@@ -10,6 +10,8 @@ import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-la
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -44,6 +46,7 @@ export class ServiceStack extends Stack {
       FEEDPUB_SITE_LANGUAGE: settings.language,
       FEEDPUB_FEED_ITEMS: String(settings.feedItems),
       FEEDPUB_TIMEZONE: settings.timeZone,
+      FEEDPUB_DIRECTORY_INTERVAL: '60',
     };
 
     // Least privilege: each function gets the item actions it calls, on this table only.
@@ -111,6 +114,13 @@ export class ServiceStack extends Stack {
         filters: [FilterCriteria.filter({ dynamodb: { Keys: { SK: { S: FilterRule.isEqual('REV') } } } })],
       }),
     );
+
+    // The directory is rendered at most once per FEEDPUB_DIRECTORY_INTERVAL on writes; this catches it up.
+    new Rule(this, 'DirectoryTick', {
+      description: 'feedpub: brings feeds/index.html and feeds/opml.xml up to date',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(regenerate.fn, { retryAttempts: 0 })],
+    });
 
     const acknowledgeObjects = (fn: FeedpubFunction) => {
       Validations.of(fn).acknowledge({

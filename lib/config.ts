@@ -25,6 +25,12 @@ export interface FeedpubConfig {
   tableName: string;
   bucketName: string;
   site: SiteConfig;
+  /**
+   * The directory (feeds/index.html, feeds/opml.xml) lists every feed and is hundreds of KB on a large site:
+   * it is rendered at most once per this many ms on writes, and brought up to date by a periodic tick.
+   * 0 renders it on every write.
+   */
+  directoryIntervalMs: number;
 }
 
 const isTimeZone = (zone: string) => {
@@ -56,6 +62,7 @@ const envSchema = z.object({
   FEEDPUB_SITE_AUTHOR: z.optional(z.string().check(z.minLength(1))),
   FEEDPUB_SITE_ICON: z.optional(z.url({ protocol: /^https?$/ })),
   FEEDPUB_SITE_COPYRIGHT: z.optional(z.string().check(z.minLength(1))),
+  FEEDPUB_DIRECTORY_INTERVAL: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(3600)), 60),
   FEEDPUB_TIMEZONE: z._default(z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai')), 'UTC'),
 });
 
@@ -74,6 +81,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     tableName: e.FEEDPUB_TABLE,
     bucketName: e.FEEDPUB_BUCKET,
+    directoryIntervalMs: e.FEEDPUB_DIRECTORY_INTERVAL * 1000,
     site: {
       title: e.FEEDPUB_SITE_TITLE,
       description: e.FEEDPUB_SITE_DESCRIPTION,

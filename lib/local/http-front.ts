@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { logger } from '../log.js';
-import type { FeedStore } from '../store/ports.js';
 
 export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
@@ -91,24 +90,54 @@ function writeGatewayResult(res: ServerResponse, result: APIGatewayProxyResultV2
   res.writeHead(result.statusCode ?? 200, headers).end(body);
 }
 
-/** Serves `feeds/...` and `posts/...` objects from the bucket with the headers S3 gives CloudFront, and 304s. */
-async function serveObject(req: IncomingMessage, res: ServerResponse, store: FeedStore, key: string): Promise<void> {
-  const found = await store.get(key, req.headers['if-none-match']);
-  if (found === undefined) {
-    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
+/** Where the front reads objects: the local S3 server's bucket, as CloudFront reads the bucket in AWS. */
+export interface Origin {
+  endpoint: string;
+  bucket: string;
+}
+
+const originAgent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+// What CloudFront passes on from S3.
+const OBJECT_HEADERS = ['content-type', 'content-length', 'cache-control', 'etag', 'last-modified'];
+
+/**
+ * Serves `feeds/...` and `posts/...` objects from the bucket with the headers S3 gives CloudFront, and 304s.
+ * A plain GET to the local S3 server (path style), not an SDK call: this path carries every reader's poll and
+ * must cost the publisher's process little.
+ */
+async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Origin, key: string): Promise<void> {
+  const ifNoneMatch = req.headers['if-none-match'];
+  const upstream = await new Promise<IncomingMessage>((resolve, reject) => {
+    const path = `/${origin.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    request(`${origin.endpoint}${path}`, { agent: originAgent, headers: ifNoneMatch ? { 'if-none-match': ifNoneMatch } : {} }, resolve)
+      .on('error', reject)
+      .end();
+  });
+  const status = upstream.statusCode ?? 502;
+  if (status === 404 || status === 304) {
+    upstream.resume();
+    // On 304, S3 matched the If-None-Match: the tag the client holds is the current one.
+    if (status === 304) res.writeHead(304, { etag: String(ifNoneMatch) }).end();
+    else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
     return;
   }
-  if (found === 'not-modified') {
-    // S3 matched the If-None-Match: the tag the client holds is the current one.
-    res.writeHead(304, { etag: String(req.headers['if-none-match']) }).end();
-    return;
+  if (status !== 200) {
+    upstream.resume();
+    throw new Error(`S3 answered ${status} for ${key}`);
   }
-  const headers: Record<string, string> = { 'content-length': String(found.body.length) };
-  if (found.contentType) headers['content-type'] = found.contentType;
-  if (found.cacheControl) headers['cache-control'] = found.cacheControl;
-  if (found.etag) headers.etag = found.etag;
-  if (found.lastModified) headers['last-modified'] = found.lastModified.toUTCString();
-  res.writeHead(200, headers).end(req.method === 'HEAD' ? undefined : found.body);
+  const headers: Record<string, string> = {};
+  for (const name of OBJECT_HEADERS) {
+    const value = upstream.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  res.writeHead(200, headers);
+  if (req.method === 'HEAD') {
+    upstream.resume();
+    res.end();
+  } else {
+    upstream.pipe(res);
+  }
 }
 
 function objectKey(pathname: string): string | undefined {
@@ -126,12 +155,12 @@ function objectKey(pathname: string): string | undefined {
  * One local base URL, as AWS has two: the API (API Gateway -> the API Lambda handler, called with a real
  * payload 2.0 event) at the root, and the bucket's objects (CloudFront -> S3) under /feeds/.
  */
-export function createHttpFront(api: ApiHandler, store: FeedStore): Server {
+export function createHttpFront(api: ApiHandler, origin: Origin): Server {
   return createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://local');
       const key = (req.method === 'GET' || req.method === 'HEAD') && objectKey(url.pathname);
-      if (key) return serveObject(req, res, store, key);
+      if (key) return serveObject(req, res, origin, key);
       const body = await readBody(req);
       if (body === 'too-large') {
         res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Request Entity Too Large' }));

@@ -8,9 +8,10 @@ import { hashKey } from '../api/auth.js';
 import type { FeedpubConfig } from '../config.js';
 import { feedRequests } from '../regen/stream-handler.js';
 import { createDocumentClient, createS3Client } from '../store/clients.js';
+import { REV_SK } from '../store/table.js';
 import { DynamoApiKeyRepository } from '../store/dynamo-api-keys.js';
-import { S3FeedStore } from '../store/s3-feed-store.js';
 import { buildApi } from '../api/build-api.js';
+import { logger } from '../log.js';
 import { buildRegeneration } from '../regen/build-regeneration.js';
 import { createHttpFront, type ApiHandler } from './http-front.js';
 import { ensureBucket, ensureTable } from './provision.js';
@@ -64,8 +65,12 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
     },
   });
   poller.start();
+  nudgeOnRevisions(base.doc, poller);
+  // The schedule that catches the directory up in AWS (once a minute there).
+  const tick = config.directoryIntervalMs > 0 ? setInterval(() => void regeneration.tick().catch((error: unknown) => logger.warn('directory tick failed', { error: error as Error })), Math.max(1000, config.directoryIntervalMs / 2)) : undefined;
+  tick?.unref();
 
-  const server: Server = createHttpFront(api, new S3FeedStore(base.s3, config.bucketName));
+  const server: Server = createHttpFront(api, { endpoint: s3Endpoint(), bucket: config.bucketName });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', resolve);
@@ -80,8 +85,29 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
+      clearInterval(tick);
       await poller.stop();
       dynamo.destroy();
     },
   };
+}
+
+function s3Endpoint(): string {
+  const endpoint = process.env.AWS_ENDPOINT_URL_S3;
+  if (!endpoint) throw new Error('AWS_ENDPOINT_URL_S3 must point at the local S3 server');
+  return endpoint.replace(/\/+$/, '');
+}
+
+/** Wakes the poller when this process commits a write that bumps a revision (what the stream filter passes). */
+function nudgeOnRevisions(doc: DynamoDBDocumentClient, poller: StreamPoller): void {
+  type Args = { input: { Key?: { SK?: unknown } } };
+  doc.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      const name = context.commandName;
+      if (name === 'TransactWriteItemsCommand' || (name === 'UpdateItemCommand' && (args as Args).input.Key?.SK === REV_SK)) poller.nudge();
+      return result;
+    },
+    { step: 'initialize', name: 'nudgeStreamPoller' },
+  );
 }

@@ -1,12 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import S3rver from 's3rver';
 import { sleep } from '../concurrency.js';
-import { makeS3rverAtomic } from './s3rver-atomic.js';
 
 export interface LocalServer {
   endpoint: string;
@@ -51,7 +50,10 @@ export async function startDynamoLocal(options: { port?: number; dbPath?: string
   assertJava();
   const port = options.port ?? (await freePort());
   const { jar, libDir } = dynamoLocalJar();
-  const args = [`-Djava.library.path=${libDir}`, '-Xms64m', '-jar', jar, '-port', String(port), '-sharedDb'];
+  // C1 only and the serial collector: on a small machine, the C2 compiler and G1's threads took a third of
+  // DynamoDB Local's CPU in short runs (tests, benchmarks) for little gain in speed.
+  const jvm = ['-Xms256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
+  const args = [`-Djava.library.path=${libDir}`, ...jvm, '-jar', jar, '-port', String(port), '-sharedDb'];
   if (options.dbPath) {
     mkdirSync(options.dbPath, { recursive: true });
     args.push('-dbPath', options.dbPath);
@@ -91,17 +93,30 @@ export async function startDynamoLocal(options: { port?: number; dbPath?: string
   };
 }
 
-/** s3rver: an S3-compatible server over the local file system. */
-export async function startS3Local(options: { port?: number; directory: string; buckets?: string[] }): Promise<LocalServer> {
-  mkdirSync(options.directory, { recursive: true });
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: options.port ?? 0,
-    directory: options.directory,
-    silent: true,
-    configureBuckets: (options.buckets ?? []).map((name) => ({ name, configs: [] })),
+/**
+ * s3rver (an S3-compatible server over the local file system), in a child process of its own, patched to
+ * replace objects atomically as S3 does (s3rver-atomic.ts).
+ */
+export async function startS3Local(options: { port?: number; directory: string }): Promise<LocalServer> {
+  const script = fileURLToPath(new URL('./s3-server-process.ts', import.meta.url));
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
+  const child = fork(script, [options.directory, String(options.port ?? 0)], { execArgv: ['--import', tsx], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const killChild = () => child.kill('SIGKILL');
+  process.once('exit', killChild);
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message: { port: number }) => resolve(message.port));
+    child.once('exit', (code) => reject(new Error(`s3rver exited with code ${code}: ${stderr.trim()}`)));
   });
-  makeS3rverAtomic((server as unknown as { store: Parameters<typeof makeS3rverAtomic>[0] }).store);
-  const address = (await server.run()) as { port: number };
-  return { endpoint: `http://127.0.0.1:${address.port}`, stop: () => server.close() };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        process.removeListener('exit', killChild);
+        if (child.exitCode !== null || !child.connected) return resolve();
+        child.once('exit', () => resolve());
+        child.send('stop');
+      }),
+  };
 }

@@ -23,7 +23,10 @@ export interface StreamPollerOptions {
   /** File that keeps the position in each shard across restarts; in memory when absent. */
   checkpointFile?: string;
   batchSize?: number;
+  /** Pause between polls of an idle stream (Lambda polls a shard about 4 times a second). */
   idleMs?: number;
+  /** Pause between polls for a short while after a nudge, while the records of a write arrive. */
+  eagerMs?: number;
   /** Attempts of one batch before its failing records are parked (Lambda's MaximumRetryAttempts + 1). */
   maxAttempts?: number;
   retryBaseMs?: number;
@@ -68,9 +71,12 @@ export class StreamPoller {
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
+  /** Until when polls follow each other closely (a write was just committed). */
+  private eagerUntil = 0;
+  private nudgedAt = 0;
 
   constructor(options: StreamPollerOptions) {
-    this.o = { batchSize: 100, idleMs: 10, maxAttempts: 6, retryBaseMs: 100, ...options };
+    this.o = { batchSize: 100, idleMs: 250, eagerMs: 5, maxAttempts: 6, retryBaseMs: 100, ...options };
     this.checkpoints = this.loadCheckpoints();
   }
 
@@ -78,6 +84,17 @@ export class StreamPoller {
     if (this.running) return;
     this.running = true;
     this.loop = this.run().catch((error: unknown) => logger.error('stream poller stopped', { error: error as Error }));
+  }
+
+  /**
+   * A write was committed: poll now, and closely for a moment after. Locally the API runs in this process and
+   * says so, which lets an idle stream be polled rarely (it cost a quarter of a core at 100 polls a second);
+   * writes from elsewhere are still picked up by the idle polls.
+   */
+  nudge(): void {
+    this.nudgedAt = Date.now();
+    this.eagerUntil = this.nudgedAt + 200;
+    this.wake?.();
   }
 
   /** Stops after the batch in hand; what is not handled yet is handled after the next start. */
@@ -149,16 +166,19 @@ export class StreamPoller {
             this.finishShard(shardId, iterators);
             continue;
           }
+          const polledAt = Date.now();
           const out = await this.o.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.o.batchSize }));
           const records = out.Records ?? [];
           if (records.length > 0) {
             busy = true;
+            // The records the nudges announced are here: no need to poll closely any more.
+            if (this.nudgedAt < polledAt) this.eagerUntil = 0;
             await this.deliver(shardId, records);
           }
           if (out.NextShardIterator) iterators.set(shardId, out.NextShardIterator);
           else this.finishShard(shardId, iterators);
         }
-        if (!busy) await this.idle();
+        if (!busy) await this.idle(Date.now() < this.eagerUntil ? this.o.eagerMs : this.o.idleMs);
       } catch (error) {
         // Expired iterators, a restarted server: start again from the checkpoints.
         if (this.running) logger.warn('stream poll failed; resuming from checkpoints', { error: error as Error });
@@ -176,7 +196,7 @@ export class StreamPoller {
     iterators.clear();
   }
 
-  private idle(ms = this.o.idleMs): Promise<void> {
+  private idle(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.wake = () => {

@@ -6,7 +6,7 @@ import { DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { DynamoPostRepository } from '../store/dynamo-posts.js';
 import { S3FeedStore } from '../store/s3-feed-store.js';
 import { FeedRegenerator } from './feed-regenerator.js';
-import { createRegenerateHandler } from './stream-handler.js';
+import { createDirectoryTick, createRegenerateHandler } from './stream-handler.js';
 
 /** The regeneration side, wired to DynamoDB and S3: what functions/regenerate.ts runs on stream batches. */
 export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentClient, s3: S3Client) {
@@ -18,5 +18,11 @@ export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentCl
     site: config.site,
   });
   const hold = new DynamoHoldRepository(doc, config.tableName);
-  return { regenerator, state, hold, handler: createRegenerateHandler(regenerator, hold) };
+  return {
+    regenerator,
+    state,
+    hold,
+    handler: createRegenerateHandler(regenerator, hold, { directoryIntervalMs: config.directoryIntervalMs }),
+    tick: createDirectoryTick(regenerator, hold),
+  };
 }

@@ -57,10 +57,16 @@ export class FeedRegenerator {
     for (let attempt = 0; ; attempt++) {
       const result = await this.regenerate(ref, minRev);
       if (result) return result;
-      if ((await this.deps.state.renderedRev(feedId(ref))) >= minRev) return { renders: 0, puts: 0, bytesWritten: 0 };
+      if ((await this.deps.state.lastRender(feedId(ref))).rev >= minRev) return { renders: 0, puts: 0, bytesWritten: 0 };
       if (Date.now() > deadline) throw new FeedBusy(`Feed ${feedId(ref)} is held by another regenerator`);
       await sleep(10 + Math.random() * Math.min(200, 10 * 2 ** attempt));
     }
+  }
+
+  /** Whether the last render of `ref` finished less than `ms` ago. */
+  async renderedWithin(ref: FeedRef, ms: number): Promise<boolean> {
+    const { at } = await this.deps.state.lastRender(feedId(ref));
+    return at !== undefined && Date.now() - at.getTime() < ms;
   }
 
   /** Makes the published feed reflect the feed's current revision. */

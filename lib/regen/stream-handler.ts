@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { mapSettled } from '../concurrency.js';
-import { isFeed, parseFeedId } from '../feeds/feed-ref.js';
+import { DIRECTORY, feedId as idOf, isFeed, parseFeedId } from '../feeds/feed-ref.js';
 import { logger } from '../log.js';
 import { feedIdOfPartition, REV_SK } from '../store/table.js';
 import type { DynamoHoldRepository } from '../store/dynamo-hold.js';
@@ -34,12 +34,21 @@ export function feedRequests(event: DynamoDBStreamEvent): FeedRequest[] {
   return [...wanted.values()];
 }
 
+export interface RegenerateOptions {
+  /** Feeds rendered at once. */
+  concurrency?: number;
+  /** The directory is rendered at most once per this many ms here; the tick catches it up (0: every batch). */
+  directoryIntervalMs?: number;
+}
+
+const DIRECTORY_ID = idOf(DIRECTORY);
+
 /**
  * The regeneration trigger: stream batch in, partial-batch failures out, so one bad feed repeats only itself.
  * While an import holds regeneration, the batch's feeds are only noted as pending; once the hold is released
  * (or expires), the pending feeds are rendered, each once.
  */
-export function createRegenerateHandler(regenerator: FeedRegenerator, hold: DynamoHoldRepository, concurrency = 8) {
+export function createRegenerateHandler(regenerator: FeedRegenerator, hold: DynamoHoldRepository, { concurrency = 8, directoryIntervalMs = 0 }: RegenerateOptions = {}) {
   interface Job {
     feedId: string;
     /** The revision asked for; absent for feeds deferred by a hold (rendered at their current revision). */
@@ -49,6 +58,11 @@ export function createRegenerateHandler(regenerator: FeedRegenerator, hold: Dyna
   const render = async ({ feedId, request }: Job) => {
     const started = performance.now();
     const ref = parseFeedId(feedId);
+    // Rendered recently: this write shows in the directory at the next tick, within the interval.
+    if (feedId === DIRECTORY_ID && directoryIntervalMs > 0 && (await regenerator.renderedWithin(ref, directoryIntervalMs))) {
+      logger.debug('directory left to the tick', { rev: request?.rev });
+      return;
+    }
     const outcome = request ? await regenerator.ensureRendered(ref, request.rev) : await regenerator.ensureCurrent(ref);
     logger.debug('feed regenerated', { feedId, rev: request?.rev, ...outcome, ms: Math.round(performance.now() - started) });
     return outcome;
@@ -79,5 +93,18 @@ export function createRegenerateHandler(regenerator: FeedRegenerator, hold: Dyna
     // Deferred feeds that failed stay pending, and are tried again with the next batch.
     await hold.done(jobs.filter((j) => !j.request && !failed.includes(j)).map((j) => j.feedId));
     return { batchItemFailures: failed.flatMap((j) => (j.request ? [{ itemIdentifier: j.request.sequenceNumber }] : [])) };
+  };
+}
+
+/**
+ * The directory's periodic catch-up (an EventBridge schedule in AWS, a timer locally): renders it if a write
+ * changed it since its last render. Cheap when nothing changed: two reads, no render. Waits while an import
+ * holds regeneration, whose release renders it anyway.
+ */
+export function createDirectoryTick(regenerator: FeedRegenerator, hold: DynamoHoldRepository) {
+  return async (): Promise<void> => {
+    if ((await hold.get()).until > Date.now()) return;
+    const outcome = await regenerator.ensureCurrent(DIRECTORY);
+    if (outcome.renders > 0) logger.debug('directory caught up', { ...outcome });
   };
 }

@@ -82,9 +82,9 @@ export class DynamoFeedStateRepository implements FeedStateRepository {
     );
   }
 
-  async renderedRev(feedId: string): Promise<number> {
+  async lastRender(feedId: string): Promise<{ rev: number; at?: Date }> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.feedRender(feedId), ConsistentRead: true }));
-    return Number(out.Item?.renderedRev ?? 0);
+    return { rev: Number(out.Item?.renderedRev ?? 0), ...(out.Item?.renderedAt ? { at: new Date(String(out.Item.renderedAt)) } : {}) };
   }
 
   async listFeeds(): Promise<FeedListing[]> {

@@ -45,7 +45,8 @@ export interface FeedStateRepository {
   release(feedId: string, owner: string): Promise<void>;
   /** Forgets what is in S3 and bumps the revision: the next render rewrites every object. */
   invalidate(feedId: string): Promise<void>;
-  renderedRev(feedId: string): Promise<number>;
+  /** The last finished render: its revision, and when (absent before the first). */
+  lastRender(feedId: string): Promise<{ rev: number; at?: Date }>;
   /** Every feed with its post count and last change (the directory index; eventually consistent). */
   listFeeds(): Promise<FeedListing[]>;
   /** Feeds whose revision is ahead of what was rendered: what a re-drive must regenerate. */
@@ -55,20 +56,10 @@ export interface FeedStateRepository {
   unpark(feedId: string): Promise<void>;
 }
 
-export interface StoredObject {
-  body: Uint8Array;
-  contentType?: string;
-  cacheControl?: string;
-  etag?: string;
-  lastModified?: Date;
-}
-
 /** Where rendered feeds go (S3 in AWS and locally). */
 export interface FeedStore {
   put(key: string, body: string, contentType: string): Promise<void>;
   delete(key: string): Promise<void>;
-  /** 'not-modified' when `ifNoneMatch` matches the stored ETag. */
-  get(key: string, ifNoneMatch?: string): Promise<StoredObject | 'not-modified' | undefined>;
 }
 
 export interface ApiKeyRepository {

@@ -1,5 +1,5 @@
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { FeedStore, StoredObject } from './ports.js';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { FeedStore } from './ports.js';
 
 /** Short enough that readers behind CloudFront see a new post within a minute; revalidated with ETags after. */
 export const FEED_CACHE_CONTROL = 'public, max-age=60, stale-while-revalidate=60';
@@ -18,24 +18,5 @@ export class S3FeedStore implements FeedStore {
 
   async delete(key: string): Promise<void> {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
-  }
-
-  async get(key: string, ifNoneMatch?: string): Promise<StoredObject | 'not-modified' | undefined> {
-    try {
-      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, IfNoneMatch: ifNoneMatch }));
-      return {
-        body: await out.Body!.transformToByteArray(),
-        contentType: out.ContentType,
-        cacheControl: out.CacheControl,
-        etag: out.ETag,
-        lastModified: out.LastModified,
-      };
-    } catch (error) {
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      // The SDK throws on 304 (with name "Unknown"): the status code is what tells.
-      if (status === 304) return 'not-modified';
-      if (status === 404) return undefined;
-      throw error;
-    }
   }
 }

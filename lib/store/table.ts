@@ -3,7 +3,8 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 /**
  * One table, keyed PK/SK (docs/DESIGN.md):
  *   POST#<id>      POST         the post
- *   FEED#<feedId>  E#<date>#<id> one index entry per feed the post is in (keys only): newest N = one Query
+ *   FEED#<feedId>  E#<date>#<id> one index entry per feed the post is in (its id and the write that stored it):
+ *                               newest N = one Query
  *   FEED#<feedId>  REV          revision, bumped by every write that touches the feed, in the same transaction;
  *                               its stream records are the regeneration trigger; for feeds also the post count
  *                               and the `dir` key of the directory index

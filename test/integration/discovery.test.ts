@@ -13,7 +13,8 @@ if (!haveChromium && process.env.CI) throw new Error(`Chromium is missing at ${C
 
 let fp: TestFeedpub;
 beforeAll(async () => {
-  fp = await startTestFeedpub({ FEEDPUB_SITE_TITLE: '金融消息', FEEDPUB_SITE_LANGUAGE: 'zh-CN' });
+  // The directory at most once every 2 s on writes; the tick (every second) catches it up.
+  fp = await startTestFeedpub({ FEEDPUB_SITE_TITLE: '金融消息', FEEDPUB_SITE_LANGUAGE: 'zh-CN', FEEDPUB_DIRECTORY_INTERVAL: '2' });
   await fp.api('PUT', '/posts/d1', { title: '第一条', content: '<p>一</p>', date: '2021-12-08T10:00:00+08:00', categories: ['emnews', 'TechWeb'], tags: ['东财滚动新闻'] });
   await fp.api('PUT', '/posts/d2', { title: '第二条', content: '<p>二</p>', date: '2021-12-08T11:00:00+08:00', categories: ['emnews', 'zhongguolaodongbaozhangbao'] });
 });
@@ -21,7 +22,7 @@ afterAll(async () => {
   await fp?.stop();
 });
 
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 3000): Promise<T> {
+async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 6000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
@@ -76,6 +77,23 @@ describe('discovery', () => {
 
     await fp.api('PUT', '/posts/d3', { title: '第三条', content: '<p>三</p>', categories: ['新华社（北京）'] });
     expect(await until(indexPage, (h) => h.includes('新华社（北京）'))).toContain('新华社（北京）');
+  });
+
+  it('renders the directory at most once per interval under a run of writes, and catches up within it', async () => {
+    const etag = async () => (await fetch(`${fp.url}/feeds/index.html`, { method: 'HEAD' })).headers.get('etag');
+    const started = Date.now();
+    const tags = new Set([await etag()]);
+    for (let i = 0; i < 8; i++) {
+      expect((await fp.api('PUT', `/posts/run${i}`, { title: `快讯 ${i}`, content: '<p>快</p>', categories: [`outlet${i}`] })).status).toBe(201);
+      // Every write is in its feeds at once, directory or not.
+      await until(async () => (await fetch(`${fp.url}/feeds/categories/outlet${i}/feed.json`)).status, (s) => s === 200, 2000);
+      tags.add(await etag());
+    }
+    const elapsed = Date.now() - started;
+    // One render per 2 s interval at most while the writes ran (each render changes the ETag once).
+    expect(tags.size - 1).toBeLessThanOrEqual(Math.ceil(elapsed / 2000));
+    const html = await until(indexPage, (h) => h.includes('outlet7'));
+    for (let i = 0; i < 8; i++) expect(html).toContain(`<span class="name">outlet${i}</span>`);
   });
 
   it.skipIf(!haveChromium)('reads well in a real browser on a phone, without JavaScript', async () => {

@@ -32,6 +32,8 @@ export async function startTestFeedpub(
     FEEDPUB_BUCKET: `feeds-${suffix}`,
     FEEDPUB_SITE_URL: 'https://news.example.com',
     FEEDPUB_SITE_TITLE: 'Test News',
+    // The directory on every write, unless a test is about its interval.
+    FEEDPUB_DIRECTORY_INTERVAL: '0',
     ...env,
   });
   const key = generateKey();

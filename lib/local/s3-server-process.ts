@@ -1,0 +1,21 @@
+/**
+ * s3rver in a process of its own, as S3 is a service of its own: started by startS3Local, it answers on a port
+ * it reports back over IPC, and ends when its parent does. Keeping it out of feedpub's process means its file
+ * I/O and hashing do not queue behind the API and the regenerator on one event loop.
+ */
+import { mkdirSync } from 'node:fs';
+import S3rver from 's3rver';
+import { makeS3rverAtomic } from './s3rver-atomic.js';
+
+const [directory, port = '0'] = process.argv.slice(2);
+if (!directory || !process.send) throw new Error('usage: forked by startS3Local with <directory> [port]');
+mkdirSync(directory, { recursive: true });
+const server = new S3rver({ address: '127.0.0.1', port: Number(port), directory, silent: true });
+makeS3rverAtomic((server as unknown as { store: Parameters<typeof makeS3rverAtomic>[0] }).store);
+const address = (await server.run()) as { port: number };
+process.send({ port: address.port });
+
+const stop = () => void server.close().finally(() => process.exit(0));
+process.on('message', (message) => message === 'stop' && stop());
+// The parent went away, however it ended: do not outlive it.
+process.on('disconnect', stop);
