@@ -9,7 +9,7 @@ import { printTable, startBenchStack } from './lib/stack.js';
 /**
  * Import rate and regeneration cost of a whole import: N Jekyll posts (corpus text, Zipf-popular outlets) through
  * `importPosts` (what `npx feedpub import` runs) against the local stack; then the same folder again.
- * Usage: [IMPORT_CONCURRENCY=8] npm run bench:import [-- posts categories]
+ * Usage: [IMPORT_CONCURRENCY=4] [IMPORT_BATCH_SIZE=50] npm run bench:import [-- posts categories]
  */
 const posts = Number(process.argv[2] ?? 2000);
 const categories = Number(process.argv[3] ?? 200);
@@ -19,8 +19,9 @@ const files = writeJekyllFiles(generatePosts(posts, { samples: corpusSamples(cor
 
 const m = meters();
 const stack = await startBenchStack({ FEEDPUB_TIMEZONE: 'Asia/Shanghai' }, m.wrap);
-const concurrency = Number(process.env.IMPORT_CONCURRENCY ?? 8);
-const options = { api: stack.feedpub.url, key: stack.key, concurrency };
+const concurrency = Number(process.env.IMPORT_CONCURRENCY ?? 4);
+const batchSize = Number(process.env.IMPORT_BATCH_SIZE ?? 50);
+const options = { api: stack.feedpub.url, key: stack.key, concurrency, batchSize };
 try {
   const start = performance.now();
   const before = m.snapshot();
@@ -61,7 +62,7 @@ try {
       s3Puts: againCost.puts,
     },
   };
-  printTable(`Import of ${posts} generated Jekyll posts over ${categories} categories (concurrency ${concurrency})`, [
+  printTable(`Import of ${posts} generated Jekyll posts over ${categories} categories (${concurrency} batch requests of ${batchSize} in flight)`, [
     { run: 'first', posts: results.first.created, seconds: results.first.importSeconds, 'posts/s': results.first.postsPerSecond, 'all written (s)': results.first.allFeedsWrittenSeconds, feeds: results.first.feeds, renders: results.first.renders, 'max renders of a feed': results.first.maxRendersPerFeed, 'S3 PUTs': results.first.s3Puts, 'WCU/post': results.first.wcuPerPost },
     { run: 'again (unchanged)', posts: results.again.unchanged, seconds: results.again.importSeconds, 'posts/s': results.again.postsPerSecond, 'all written (s)': '-', feeds: '-', renders: results.again.renders, 'max renders of a feed': '-', 'S3 PUTs': results.again.s3Puts, 'WCU/post': '-' },
   ]);

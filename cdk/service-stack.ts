@@ -169,6 +169,7 @@ export class ServiceStack extends Stack {
     });
     httpApi.addRoutes({ path: '/posts', methods: [HttpMethod.GET, HttpMethod.POST], integration, authorizer });
     httpApi.addRoutes({ path: '/posts/{id}', methods: [HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE], integration, authorizer });
+    httpApi.addRoutes({ path: '/posts/batch', methods: [HttpMethod.POST], integration, authorizer });
     httpApi.addRoutes({ path: '/regeneration/hold', methods: [HttpMethod.PUT, HttpMethod.DELETE], integration, authorizer });
     const [health] = httpApi.addRoutes({ path: '/health', methods: [HttpMethod.GET], integration });
     Validations.of(health!).acknowledge({ id: 'AwsSolutions-APIG4', reason: 'The health check is public by design and reads nothing.' });

@@ -12,6 +12,7 @@ import * as z from 'zod/mini';
 import '../zod-locale.js';
 import type { ApiKeyVerifier } from './auth.js';
 import { postJson } from './post-json.js';
+import { errorJson, readBatch } from './read-batch.js';
 import { parseJson, readDraft } from './read-draft.js';
 
 export interface ApiDeps {
@@ -33,7 +34,7 @@ const listQuerySchema = z.strictObject({
 });
 
 function parseQuery(c: Context<Env>) {
-  const result = listQuerySchema.safeParse(c.req.query());
+  const result = listQuerySchema.safeParse(c.req.query(), { reportInput: true });
   if (!result.success) throw new ValidationError(toFieldIssues(result.error));
   return result.data;
 }
@@ -71,12 +72,15 @@ export function createApp({ posts, keys, site, hold }: ApiDeps): Hono<Env> {
   // '/posts/*' also matches '/posts'.
   app.use('/posts/*', requireKey);
   app.use('/regeneration/*', requireKey);
-  const limitBody = bodyLimit({
-    maxSize: LIMITS.bodyBytes,
-    onError: () => {
-      throw new PayloadTooLarge(LIMITS.bodyBytes);
-    },
-  });
+  const limit = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new PayloadTooLarge(maxSize);
+      },
+    });
+  const limitBody = limit(LIMITS.bodyBytes);
+  const limitBatchBody = limit(LIMITS.batchBodyBytes);
 
   app.post('/posts', limitBody, async (c) => {
     const draft = await readDraft(c, site);
@@ -87,6 +91,23 @@ export function createApp({ posts, keys, site, hold }: ApiDeps): Hono<Env> {
     logger.info('post created', { postId: post.id });
     c.header('Location', `/posts/${encodeURIComponent(post.id)}`);
     return respond(c, post, 201);
+  });
+
+  // Many posts in one request (bots' bursts, imports): each as PUT by id would store it, written together.
+  app.post('/posts/batch', limitBatchBody, async (c) => {
+    const items = readBatch(await c.req.text(), site);
+    const valid = items.flatMap((item, index) => (item instanceof PublicError ? [] : [{ index, ...item }]));
+    const outcomes = await posts.putMany(valid);
+    const results: unknown[] = items.map((item) => (item instanceof PublicError ? errorJson(item) : undefined));
+    outcomes.forEach((outcome, i) => {
+      const { index, id } = valid[i]!;
+      results[index] = outcome instanceof PublicError
+        ? { id, ...errorJson(outcome, `posts.${index}.`) }
+        : { id, status: outcome.created ? 201 : 200, outcome: outcome.created ? 'created' : outcome.changed ? 'updated' : 'unchanged' };
+    });
+    const written = outcomes.filter((o) => !(o instanceof PublicError) && o.changed).length;
+    logger.info('batch stored', { posts: items.length, written, refused: results.filter((r) => (r as { error?: unknown }).error).length });
+    return c.json({ results });
   });
 
   app.put('/posts/:id', limitBody, async (c) => {
@@ -121,7 +142,7 @@ export function createApp({ posts, keys, site, hold }: ApiDeps): Hono<Env> {
   // An importer holds regeneration while it writes, so each feed is rendered once at the end (docs/DESIGN.md).
   app.put('/regeneration/hold', async (c) => {
     const text = await c.req.text();
-    const parsed = holdSchema.safeParse(text ? parseJson(text) : {});
+    const parsed = holdSchema.safeParse(text ? parseJson(text) : {}, { reportInput: true });
     if (!parsed.success) throw new ValidationError(toFieldIssues(parsed.error));
     const until = await hold.hold(parsed.data.seconds * 1000);
     return c.json({ until: new Date(until).toISOString() });

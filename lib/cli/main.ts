@@ -69,11 +69,12 @@ program
   .argument('<paths...>', 'folders (read recursively) and files')
   .option('--api <url>', 'API base URL (default: the running local stack)')
   .option('--key <key>', 'publisher key (default: FEEDPUB_API_KEY or the local key)')
-  .option('--concurrency <n>', 'requests in flight', (v) => Number(v), 8)
+  .option('--concurrency <n>', 'batch requests in flight', (v) => Number(v), 4)
+  .option('--batch-size <n>', 'posts per batch request (1-100)', (v) => Number(v), 50)
   .option('--dry-run', 'parse and validate locally; write nothing')
   .option('--timezone <zone>', 'with --dry-run: zone of dates without offset (default FEEDPUB_TIMEZONE or UTC)')
   .option('--site-url <url>', 'with --dry-run: site URL for relative links')
-  .action(async (paths: string[], options: { api?: string; key?: string; concurrency: number; dryRun?: boolean; timezone?: string; siteUrl?: string }) => {
+  .action(async (paths: string[], options: { api?: string; key?: string; concurrency: number; batchSize: number; dryRun?: boolean; timezone?: string; siteUrl?: string }) => {
     const files = collectFiles(paths);
     const local = options.dryRun || options.api ? undefined : runningStack();
     const api = options.api ?? local?.url ?? '';
@@ -84,6 +85,7 @@ program
       api,
       key,
       concurrency: options.concurrency,
+      batchSize: options.batchSize,
       dryRun: options.dryRun,
       timeZone: options.timezone ?? process.env.FEEDPUB_TIMEZONE,
       siteUrl: options.siteUrl ?? process.env.FEEDPUB_SITE_URL,

@@ -2,14 +2,16 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { mapSettled, sleep } from '../concurrency.js';
 import { ValidationError } from '../errors.js';
-import { parseJekyllFileName, parseJekyllPost } from '../posts/jekyll.js';
-import { POST_ID_PATTERN } from '../posts/post.js';
+import { parseJekyllPost } from '../posts/jekyll.js';
 
 export interface ImportOptions {
   /** Base URL of the API (local or deployed). */
   api: string;
   key: string;
+  /** Batch requests in flight. */
   concurrency?: number;
+  /** Posts per batch request (at most 100). */
+  batchSize?: number;
   /** Parse and validate locally; write nothing. */
   dryRun?: boolean;
   /** For --dry-run, the rules the server would apply. */
@@ -49,34 +51,62 @@ const HOLD_SECONDS = 120;
 
 class ImportRefused extends Error {}
 
-async function send(options: ImportOptions, file: string, body: Buffer): Promise<Outcome> {
-  const fileName = basename(file);
-  const slug = parseJekyllFileName(fileName)?.slug;
-  // PUT by the id Jekyll's file name gives, so a re-import replaces instead of duplicating; a file that has no
-  // such id goes by POST, and the API says why it cannot be a post.
-  const byId = slug !== undefined && POST_ID_PATTERN.test(slug);
-  const url = byId ? `${options.api}/posts/${encodeURIComponent(slug)}` : `${options.api}/posts`;
+interface BatchResult {
+  status: number;
+  outcome?: 'created' | 'updated' | 'unchanged';
+  error?: { message?: string; issues?: { field: string; message: string }[] };
+}
+
+/** The reason a post was refused, with fields named as in a single request (`title`, not `posts.3.title`). */
+function refusal(error: BatchResult['error'], status: number): ImportRefused {
+  const issues = error?.issues?.map((i) => `${i.field.replace(/^posts\.\d+\.?/, '') || 'body'}: ${i.message}`);
+  return new ImportRefused(issues?.join('; ') ?? error?.message ?? `HTTP ${status}`);
+}
+
+/**
+ * Sends files as one POST /posts/batch, each as a Jekyll file whose name gives the post's id (so a re-import
+ * replaces instead of duplicating). The batch is idempotent, so a failed request is simply sent again.
+ */
+async function sendBatch(options: ImportOptions, files: { file: string; body: Buffer }[]): Promise<(Outcome | ImportRefused)[]> {
+  const payload = JSON.stringify({ posts: files.map(({ file, body }) => ({ file: basename(file), jekyll: body.toString('utf8') })) });
   for (let attempt = 1; ; attempt++) {
     let response: Response | undefined;
     try {
-      response = await fetch(url, {
-        method: byId ? 'PUT' : 'POST',
-        headers: { authorization: `Bearer ${options.key}`, 'content-type': 'text/markdown; charset=utf-8', slug: encodeURIComponent(fileName) },
-        body,
+      response = await fetch(`${options.api}/posts/batch`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${options.key}`, 'content-type': 'application/json' },
+        body: payload,
       });
     } catch (error) {
       if (attempt >= 4) throw error;
     }
     if (response && response.status < 500 && response.status !== 429) {
-      const text = await response.text();
-      if (response.status === 201) return 'created';
-      if (response.status === 200) return response.headers.get('feedpub-outcome') === 'unchanged' ? 'unchanged' : 'updated';
-      const error = (JSON.parse(text) as { error?: { message?: string; issues?: { field: string; message: string }[] } }).error;
-      throw new ImportRefused(error?.issues?.map((i) => `${i.field}: ${i.message}`).join('; ') ?? error?.message ?? `HTTP ${response.status}`);
+      const body = (await response.json()) as { results?: BatchResult[]; error?: BatchResult['error'] };
+      if (response.status !== 200 || !body.results) throw refusal(body.error, response.status);
+      return body.results.map((r) => (r.outcome ?? refusal(r.error, r.status)));
     }
     if (attempt >= 4) throw new Error(`HTTP ${response?.status} after ${attempt} attempts`);
     await sleep(200 * 2 ** attempt);
   }
+}
+
+/** Files in batches of at most `size` posts and about 4 MB of request, in order. */
+function batches(files: string[], size: number): string[][] {
+  const out: string[][] = [];
+  let current: string[] = [];
+  let bytes = 0;
+  for (const file of files) {
+    const fileBytes = statSync(file).size;
+    if (current.length > 0 && (current.length >= size || bytes + fileBytes > 4 * 1024 * 1024)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(file);
+    bytes += fileBytes;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }
 
 function validate(options: ImportOptions, file: string, body: Buffer): Outcome {
@@ -116,18 +146,28 @@ export async function importPosts(files: string[], options: ImportOptions): Prom
   const started = performance.now();
   const report: ImportReport = { files: files.length, created: [], updated: [], unchanged: [], valid: [], failed: [], elapsedMs: 0 };
   let done = 0;
-  const one = async (file: string) => {
-    try {
-      const body = readFileSync(file);
-      const outcome = options.dryRun ? validate(options, file, body) : await send(options, file, body);
-      report[outcome].push(file);
-    } catch (error) {
-      report.failed.push({ file, reason: error instanceof ImportRefused ? error.message : `error: ${(error as Error).message}` });
-    }
+  const record = (file: string, outcome: Outcome | Error) => {
+    if (outcome instanceof Error) report.failed.push({ file, reason: outcome instanceof ImportRefused ? outcome.message : `error: ${outcome.message}` });
+    else report[outcome].push(file);
     options.onFile?.(++done, files.length);
   };
-  const run = () => mapSettled(files, options.dryRun ? 1 : (options.concurrency ?? 8), one);
-  await (options.dryRun ? run() : withHold(options, run));
+  const validateOne = async (file: string) => {
+    try {
+      record(file, validate(options, file, readFileSync(file)));
+    } catch (error) {
+      record(file, error as Error);
+    }
+  };
+  const sendOne = async (group: string[]) => {
+    try {
+      const outcomes = await sendBatch(options, group.map((file) => ({ file, body: readFileSync(file) })));
+      group.forEach((file, i) => record(file, outcomes[i] ?? new Error('no result for this file')));
+    } catch (error) {
+      for (const file of group) record(file, error as Error);
+    }
+  };
+  if (options.dryRun) await mapSettled(files, 1, validateOne);
+  else await withHold(options, () => mapSettled(batches(files, options.batchSize ?? 50), options.concurrency ?? 4, sendOne));
   report.failed.sort((a, b) => a.file.localeCompare(b.file));
   report.elapsedMs = performance.now() - started;
   return report;

@@ -54,7 +54,10 @@ export const postInputSchema = z.strictObject({
   ),
 });
 
-/** Maps zod's issues to ours: the dotted field path, a stable rule name, and zod's sentence. */
+/**
+ * Maps zod's issues to ours: the dotted field path, a stable rule name, and zod's sentence. Parse with
+ * `reportInput: true`, which is how a missing field ('required') is told from a wrong type.
+ */
 export function toFieldIssues(error: z.core.$ZodError): FieldIssue[] {
   return error.issues.flatMap((issue): FieldIssue[] => {
     const field = issue.path.join('.') || 'body';
@@ -79,7 +82,7 @@ export function parsePostInput(body: unknown): PostDraft {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw ValidationError.of('body', 'json_object', 'must be a JSON object');
   }
-  const result = postInputSchema.safeParse(body);
+  const result = postInputSchema.safeParse(body, { reportInput: true });
   if (!result.success) throw new ValidationError(toFieldIssues(result.error));
   return result.data;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SiteConfig } from '../config.js';
 import { sleep } from '../concurrency.js';
-import { PostExists, PostNotFound, ValidationError, WriteConflict } from '../errors.js';
+import { PostExists, PostNotFound, PublicError, ValidationError, WriteConflict } from '../errors.js';
 import { SITE_FEED, feedId, type FeedRef } from '../feeds/feed-ref.js';
 import { StaleWrite, TransactionBusy } from '../store/dynamo-posts.js';
 import { entryCursor } from '../store/table.js';
@@ -58,6 +58,36 @@ export class PostService {
       await this.repo.write(existing, post);
       return { post, created: !existing, changed: true };
     });
+  }
+
+  /**
+   * Creates or replaces several posts by id, as PUT does each, writing the changed ones in as few transactions
+   * as fit (DynamoPostRepository.writeMany). A post that lost a race with another writer is retried alone.
+   * Each result is the outcome, or the PublicError that refused that post; others are unaffected.
+   */
+  async putMany(items: { id: string; draft: PostDraft }[]): Promise<(WriteOutcome | PublicError)[]> {
+    const stored = await this.repo.getAll(items.map((i) => i.id));
+    const now = this.now();
+    const built = items.map(({ id, draft }) => {
+      const existing = stored.get(id);
+      try {
+        if (draft.id !== undefined && draft.id !== id) throw ValidationError.of('id', 'matches_path', `must equal the post's id ('${id}')`);
+        return { id, draft, existing, post: buildPost(draft, { id, now, siteUrl: this.site.url, existing }) };
+      } catch (error) {
+        if (error instanceof PublicError) return error;
+        throw error;
+      }
+    });
+    const changes = built.flatMap((b) => (b instanceof PublicError || b.post === b.existing ? [] : [b]));
+    const { notWritten } = await this.repo.writeMany(changes.map((b) => ({ previous: b.existing, next: b.post })));
+    const retry = new Set(notWritten.map((i) => changes[i]));
+    const results: (WriteOutcome | PublicError)[] = [];
+    for (const b of built) {
+      if (b instanceof PublicError) results.push(b);
+      else if (retry.has(b)) results.push(await this.put(b.id, b.draft).catch((error: unknown) => (error instanceof PublicError ? error : Promise.reject(error))));
+      else results.push({ post: b.post, created: !b.existing, changed: b.post !== b.existing });
+    }
+    return results;
   }
 
   async remove(id: string): Promise<void> {

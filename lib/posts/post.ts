@@ -40,8 +40,12 @@ export interface PostDraft {
 }
 
 export const LIMITS = {
-  /** Largest request body; larger gets 413. */
+  /** Largest request body; larger gets 413. Also the largest post in a batch. */
   bodyBytes: 256 * 1024,
+  /** Largest batch request body (Lambda takes at most 6 MB synchronously). */
+  batchBodyBytes: 5 * 1024 * 1024,
+  /** Most posts in one batch request. */
+  batchPosts: 100,
   /**
    * Bounded so that one write (post + old and new index entries + one revision bump per touched feed)
    * fits in a single DynamoDB transaction of at most 100 actions: 1 + 2 * 2 * (10 + 10 + 1) + 2 (the post's page and

@@ -17,6 +17,12 @@ export class TransactionBusy extends Error {
   override name = 'TransactionBusy';
 }
 
+/** Counts per transaction; DynamoDB allows 100 actions. */
+const MAX_TRANSACTION_ACTIONS = 100;
+
+/** The feeds a write touches: whether each is listed in the directory, and how its post count changes. */
+type FeedChanges = Map<string, { listed: boolean; delta: number }>;
+
 /** On a post and its index entries: the write that stored this version of the post. */
 const WRITE_ATTRIBUTE = 'w';
 
@@ -78,8 +84,48 @@ export class DynamoPostRepository implements PostRepository {
   }
 
   async write(previous: Post | undefined, next: Post | undefined): Promise<void> {
+    const change = this.changeItems(previous, next);
+    if (!change) return;
+    await this.transact([...change.items, ...this.revisionItems(change.feeds)], change.id);
+  }
+
+  /**
+   * Several writes in as few transactions as fit 100 actions: each post is still all or nothing, and feeds
+   * touched by several posts of a transaction get one revision bump (so a burst sent as one batch bumps the
+   * site feed a few times, not once per post). Returns the indexes of the changes not written because a
+   * concurrent writer got there first (StaleWrite or TransactionBusy): the caller retries those one by one.
+   */
+  async writeMany(changes: { previous: Post | undefined; next: Post | undefined }[]): Promise<{ notWritten: number[] }> {
+    const notWritten: number[] = [];
+    let group: { index: number; items: TransactItems; feeds: FeedChanges }[] = [];
+    const flush = async () => {
+      if (group.length === 0) return;
+      const feeds: FeedChanges = new Map();
+      for (const member of group) for (const [id, change] of member.feeds) feeds.set(id, { listed: change.listed, delta: (feeds.get(id)?.delta ?? 0) + change.delta });
+      try {
+        await this.transact([...group.flatMap((m) => m.items), ...this.revisionItems(feeds)], `${group.length} posts`);
+      } catch (error) {
+        if (!(error instanceof StaleWrite || error instanceof TransactionBusy)) throw error;
+        notWritten.push(...group.map((m) => m.index));
+      }
+      group = [];
+    };
+    const actions = (members: typeof group) => members.reduce((n, m) => n + m.items.length, 0) + new Set(members.flatMap((m) => [...m.feeds.keys()])).size;
+    for (const [index, { previous, next }] of changes.entries()) {
+      const change = this.changeItems(previous, next);
+      if (!change) continue;
+      const member = { index, items: change.items, feeds: change.feeds };
+      if (actions([...group, member]) > MAX_TRANSACTION_ACTIONS) await flush();
+      group.push(member);
+    }
+    await flush();
+    return { notWritten };
+  }
+
+  /** The post's own actions (the post, its index entries) and the feeds it touches, with their count changes. */
+  private changeItems(previous: Post | undefined, next: Post | undefined): { id: string; items: TransactItems; feeds: FeedChanges } | undefined {
     const post = next ?? previous;
-    if (!post) return;
+    if (!post) return undefined;
     const TableName = this.tableName;
     const items: TransactItems = [];
     // Names this write; the post's index entries carry it, which is how a feed render knows its cached copy is current.
@@ -118,37 +164,40 @@ export class DynamoPostRepository implements PostRepository {
     for (const [k, key] of before) if (!after.has(k)) items.push({ Delete: { TableName, Key: key } });
     for (const [, key] of after) items.push({ Put: { TableName, Item: { ...key, postId: post.id, [WRITE_ATTRIBUTE]: write } } });
 
-    // One revision bump per touched feed, in the same transaction: the durable record that the feed must be
-    // regenerated. Its stream record triggers the regeneration; a re-drive finds it even if the trigger is lost.
-    // Feed revisions also keep the feed's post count and join the directory index, which lists the feeds.
-    const changedAt = this.now().toISOString();
     const feedIds = (p: Post | undefined) => new Set(p ? feedsOf(p).map(feedId) : []);
     const [was, is] = [feedIds(previous), feedIds(next)];
-    for (const ref of touchedFeeds(previous, next)) {
-      const id = feedId(ref);
-      const listed = isFeed(ref);
-      items.push({
-        Update: {
-          TableName,
-          Key: keys.feedRev(id),
-          UpdateExpression: listed ? 'ADD #rev :one, #count :delta SET changedAt = :at, #dir = :dir' : 'ADD #rev :one SET changedAt = :at',
-          ExpressionAttributeNames: { '#rev': 'rev', ...(listed ? { '#count': 'count', '#dir': DIRECTORY_INDEX.partitionKey } : {}) },
-          ExpressionAttributeValues: {
-            ':one': 1,
-            ':at': changedAt,
-            ...(listed ? { ':delta': Number(is.has(id)) - Number(was.has(id)), ':dir': DIRECTORY_INDEX.partition } : {}),
-          },
-        },
-      });
-    }
+    const feeds: FeedChanges = new Map(
+      touchedFeeds(previous, next).map((ref) => [feedId(ref), { listed: isFeed(ref), delta: Number(is.has(feedId(ref))) - Number(was.has(feedId(ref))) }]),
+    );
+    return { id: post.id, items, feeds };
+  }
 
+  /**
+   * One revision bump per touched feed, in the same transaction as the write: the durable record that the feed
+   * must be regenerated. Its stream record triggers the regeneration; a re-drive finds it even if the trigger is
+   * lost. Feed revisions also keep the feed's post count and join the directory index, which lists the feeds.
+   */
+  private revisionItems(feeds: FeedChanges): TransactItems {
+    const changedAt = this.now().toISOString();
+    return [...feeds].map(([id, { listed, delta }]) => ({
+      Update: {
+        TableName: this.tableName,
+        Key: keys.feedRev(id),
+        UpdateExpression: listed ? 'ADD #rev :one, #count :delta SET changedAt = :at, #dir = :dir' : 'ADD #rev :one SET changedAt = :at',
+        ExpressionAttributeNames: { '#rev': 'rev', ...(listed ? { '#count': 'count', '#dir': DIRECTORY_INDEX.partitionKey } : {}) },
+        ExpressionAttributeValues: { ':one': 1, ':at': changedAt, ...(listed ? { ':delta': delta, ':dir': DIRECTORY_INDEX.partition } : {}) },
+      },
+    }));
+  }
+
+  private async transact(items: TransactItems, what: string): Promise<void> {
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (error) {
       if (error instanceof TransactionCanceledException) {
         const codes = (error.CancellationReasons ?? []).map((r) => r.Code);
-        if (codes.includes('ConditionalCheckFailed')) throw new StaleWrite(`Post ${post.id} changed concurrently`, { cause: error });
-        if (codes.includes('TransactionConflict')) throw new TransactionBusy(`Post ${post.id}: transaction conflict`, { cause: error });
+        if (codes.includes('ConditionalCheckFailed')) throw new StaleWrite(`Post ${what} changed concurrently`, { cause: error });
+        if (codes.includes('TransactionConflict')) throw new TransactionBusy(`Post ${what}: transaction conflict`, { cause: error });
       }
       if ((error as Error).name === 'TransactionConflictException') throw new TransactionBusy('transaction conflict', { cause: error });
       throw error;
@@ -173,14 +222,14 @@ export class DynamoPostRepository implements PostRepository {
       const post = this.cache.get(id, write);
       return post ? [[id, post] as const] : [];
     }));
-    const read = await this.getMany(entries.filter(({ id }) => !cached.has(id)).map(({ id }) => id));
+    const read = await this.getAll(entries.filter(({ id }) => !cached.has(id)).map(({ id }) => id));
     const posts = entries.flatMap(({ id }) => cached.get(id) ?? read.get(id) ?? []);
     const last = page.LastEvaluatedKey?.SK as string | undefined;
     return { posts, ...(last ? { cursor: Buffer.from(last, 'utf8').toString('base64url') } : {}) };
   }
 
-  /** Posts by id (a post deleted since its entry was read is absent), remembered in the cache. */
-  private async getMany(ids: string[]): Promise<Map<string, Post>> {
+  /** Stored posts by id, read consistently (absent ids are left out), and remembered in the cache. */
+  async getAll(ids: string[]): Promise<Map<string, Post>> {
     const found = new Map<string, Post>();
     for (let i = 0; i < ids.length; i += 100) {
       let request: Record<string, { Keys: Record<string, string>[]; ConsistentRead: boolean }> | undefined = {

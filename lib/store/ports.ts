@@ -14,6 +14,10 @@ export interface PostRepository {
    * is no longer `previous`.
    */
   write(previous: Post | undefined, next: Post | undefined): Promise<void>;
+  /** Several writes, each all or nothing, in as few transactions as fit; returns those a concurrent writer stopped. */
+  writeMany(changes: { previous: Post | undefined; next: Post | undefined }[]): Promise<{ notWritten: number[] }>;
+  /** Stored posts by id, read consistently; absent ids are left out. */
+  getAll(ids: string[]): Promise<Map<string, Post>>;
   /** Newest first, from a feed's index: never a scan. */
   listFeed(feedId: string, limit: number, cursor?: string): Promise<PostPage>;
 }

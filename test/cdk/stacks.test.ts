@@ -138,6 +138,7 @@ describe('service stack', () => {
       'GET /posts/{id}': 'CUSTOM',
       'PUT /posts/{id}': 'CUSTOM',
       'DELETE /posts/{id}': 'CUSTOM',
+      'POST /posts/batch': 'CUSTOM',
       'PUT /regeneration/hold': 'CUSTOM',
       'DELETE /regeneration/hold': 'CUSTOM',
       'GET /health': 'NONE',
@@ -152,6 +153,15 @@ describe('service stack', () => {
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
       AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
     });
+  });
+
+  it('brings the directory up to date once a minute by invoking the regenerate function', () => {
+    const rules = Object.values(t.svc.findResources('AWS::Events::Rule')) as any[];
+    expect(rules).toHaveLength(1);
+    expect(rules[0].Properties.ScheduleExpression).toBe('rate(1 minute)');
+    const target = rules[0].Properties.Targets[0].Arn['Fn::GetAtt'][0];
+    expect(target).toMatch(/^RegenerateFunction/);
+    t.svc.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'events.amazonaws.com', FunctionName: { 'Fn::GetAtt': [target, 'Arn'] } });
   });
 
   it('gives each function only the actions it uses, on this table and bucket only', () => {

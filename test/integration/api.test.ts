@@ -106,6 +106,69 @@ describe('publishing', () => {
   });
 });
 
+describe('batches', () => {
+  it('stores a batch of posts in its feeds, JSON and Jekyll alike, with an outcome per post, idempotently', async () => {
+    const jekyll = '---\nlayout: post\ntitle: "证监会：发布新规"\ncategories: [batchjek]\ntags: [batchtag]\ndate: 2021-12-08 09:30:00\n---\n\n正文**加粗**\n';
+    const posts = [
+      ...Array.from({ length: 30 }, (_, i) => ({ id: `batch-${i}`, title: `Batch ${i}`, content: `<p>${i}</p>`, categories: [`batch-${i % 3}`], tags: ['batchtag'] })),
+      { file: '2021-12-08-zhengjianhui.md', jekyll },
+    ];
+    const response = await fp.api('POST', '/posts/batch', { posts });
+    expect(response.status).toBe(200);
+    const { results } = await json(response);
+    expect(results).toHaveLength(31);
+    expect(results[0]).toEqual({ id: 'batch-0', status: 201, outcome: 'created' });
+    expect(results[30]).toEqual({ id: 'zhengjianhui', status: 201, outcome: 'created' });
+
+    // Every post in every feed it belongs to, in all three formats.
+    for (let c = 0; c < 3; c++) await waitForFeedSet(fp.url, categoryDir(`batch-${c}`), (f) => f.items.length === 10);
+    const tagged = await waitForFeedSet(fp.url, tagDir('batchtag'), (f) => f.items.length === 31);
+    expect(titles(tagged.atom)).toContain('证监会：发布新规');
+    expect((await json(await fp.api('GET', '/posts/zhengjianhui'))).content).toContain('<strong>加粗</strong>');
+
+    const before = await fetchFeedFile(fp.url, tagDir('batchtag'), 'rss');
+    const again = await json(await fp.api('POST', '/posts/batch', { posts }));
+    expect(again.results.every((r: { outcome: string }) => r.outcome === 'unchanged')).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await fetchFeedFile(fp.url, tagDir('batchtag'), 'rss')).headers.get('etag')).toBe(before.headers.get('etag'));
+  });
+
+  it('refuses bad posts alone, naming their place, field and rule, and stores the others', async () => {
+    const response = await fp.api('POST', '/posts/batch', {
+      posts: [
+        { id: 'batch-ok', title: 'Fine', content: '<p>ok</p>', categories: ['batch-mixed'] },
+        { title: 'No id', content: '<p>x</p>' },
+        { id: 'batch-bad-date', title: 'Bad date', content: '<p>x</p>', date: 'yesterday' },
+        { id: 'batch-ok', title: 'Twice', content: '<p>x</p>' },
+        { file: 'about.md', jekyll: '---\ntitle: About\n---\nx' },
+      ],
+    });
+    expect(response.status).toBe(200);
+    const { results } = await json(response);
+    expect(results[0]).toMatchObject({ id: 'batch-ok', status: 201 });
+    expect(results[1].status).toBe(400);
+    expect(results[1].error.issues).toContainEqual(expect.objectContaining({ field: 'posts.1.id', rule: 'required' }));
+    expect(results[2].error.issues).toContainEqual(expect.objectContaining({ field: 'posts.2.date', rule: 'iso8601_with_offset' }));
+    expect(results[3].error.issues).toContainEqual(expect.objectContaining({ field: 'posts.3.id', rule: 'unique' }));
+    expect(results[4].error.issues).toContainEqual(expect.objectContaining({ field: 'posts.4.file_name', rule: 'jekyll_post_name' }));
+    expect((await fp.api('GET', '/posts/batch-bad-date')).status).toBe(404);
+    expect((await json(await fp.api('GET', '/posts/batch-ok'))).title).toBe('Fine');
+    await waitForFeedSet(fp.url, categoryDir('batch-mixed'), has('Fine'));
+  });
+
+  it('refuses a malformed batch whole', async () => {
+    const refused = async (body: unknown, field: string, rule: string) => {
+      const response = await fp.api('POST', '/posts/batch', body);
+      expect(response.status).toBe(400);
+      expect((await json(response)).error.issues).toContainEqual(expect.objectContaining({ field, rule }));
+    };
+    await refused({ posts: [] }, 'posts', 'too_small');
+    await refused({ posts: Array.from({ length: 101 }, (_, i) => ({ id: `p${i}`, title: 't', content: 'c' })) }, 'posts', 'too_big');
+    await refused({ items: [] }, 'items', 'unknown_field');
+    await refused([{ id: 'x' }], 'body', 'invalid_type');
+  });
+});
+
 describe('category and tag names', () => {
   it('gives names that differ only in case their own feeds', async () => {
     await fp.api('PUT', '/posts/case-a', { title: 'From TechWeb', content: '<p>a</p>', categories: ['TechWeb'] });
@@ -220,6 +283,7 @@ describe('refusals', () => {
   it('names the field and the rule for each kind of bad input, and writes nothing', async () => {
     await expectRefused(await fp.api('PUT', '/posts/bad', '{"title": "x",', { 'content-type': 'application/json' }), 400, 'body', 'json');
     await expectRefused(await fp.api('PUT', '/posts/bad', { content: '<p>x</p>' }), 400, 'title', 'required');
+    await expectRefused(await fp.api('PUT', '/posts/bad', { ...valid, title: 42 }), 400, 'title', 'invalid_type');
     await expectRefused(await fp.api('PUT', '/posts/bad', { ...valid, date: '2021-13-45T00:00:00Z' }), 400, 'date', 'iso8601_with_offset');
     await expectRefused(await fp.api('PUT', '/posts/bad', { ...valid, date: '2021-12-08 10:00:00' }), 400, 'date', 'iso8601_with_offset');
     await expectRefused(await fp.api('PUT', '/posts/bad', { ...valid, colour: 'red' }), 400, 'colour', 'unknown_field');

@@ -14,7 +14,7 @@ declare module 'vitest' {
 /** One DynamoDB Local (in memory) and one s3rver for the whole run; each test file uses its own table and bucket. */
 export default async function setup(project: TestProject) {
   const s3Dir = mkdtempSync(join(tmpdir(), 'feedpub-s3-'));
-  const dynamo = await startDynamoLocal();
+  const dynamo = await startDynamoLocal({ shortLived: true });
   const s3 = await startS3Local({ directory: s3Dir });
   project.provide('dynamoEndpoint', dynamo.endpoint);
   project.provide('s3Endpoint', s3.endpoint);
