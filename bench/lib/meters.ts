@@ -11,7 +11,7 @@ const READS = new Set(['GetItemCommand', 'QueryCommand', 'ScanCommand', 'BatchGe
  * (ReturnConsumedCapacity=TOTAL on every call), S3 PUTs and bytes, renders per feed.
  */
 export function meters() {
-  const m = { rcu: 0, wcu: 0, puts: 0, bytes: 0, renders: new Map<string, number>(), lastWrite: 0 };
+  const m = { rcu: 0, wcu: 0, puts: 0, bytes: 0, renders: new Map<string, number>(), lastWrite: 0, lastFeedWrite: 0 };
   const wrap = ({ doc, s3 }: Clients): Clients => {
     (doc as unknown as Stack).middlewareStack.add(
       (next: (a: unknown) => Promise<{ output: { ConsumedCapacity?: Capacity | Capacity[] } }>, context: { commandName?: string }) =>
@@ -31,12 +31,14 @@ export function meters() {
       { step: 'initialize', name: 'benchCapacity' },
     );
     (s3 as unknown as Stack).middlewareStack.add(
-      (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: { Body?: string } }) => {
+      (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: { Body?: string; Key?: string } }) => {
         const result = await next(args);
         if (context.commandName === 'PutObjectCommand') {
           m.puts++;
           m.bytes += Buffer.byteLength(args.input.Body ?? '');
           m.lastWrite = performance.now();
+          // A feed file (not a post page, not the directory): what readers subscribe to.
+          if (/^feeds\/.*\/?(rss\.xml|atom\.xml|feed\.json)$/.test(args.input.Key ?? '')) m.lastFeedWrite = m.lastWrite;
         }
         return result;
       },
@@ -45,7 +47,7 @@ export function meters() {
     return { doc, s3 };
   };
   const snapshot = () => ({ rcu: m.rcu, wcu: m.wcu, puts: m.puts, bytes: m.bytes, renders: new Map(m.renders) });
-  return { wrap, snapshot, lastWrite: () => m.lastWrite };
+  return { wrap, snapshot, lastWrite: () => m.lastWrite, lastFeedWrite: () => m.lastFeedWrite };
 }
 
 export type Snapshot = ReturnType<ReturnType<typeof meters>['snapshot']>;

@@ -69,15 +69,20 @@ export function createRegenerateHandler(regenerator: FeedRegenerator, hold: Dyna
   };
 
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-    const requests = feedRequests(event);
+    let requests = feedRequests(event);
     const { until, pending } = await hold.get();
-    if (until > Date.now()) {
-      await hold.defer(requests.map((r) => r.feedId));
-      return { batchItemFailures: [] };
+    const held = until > Date.now();
+    if (held) {
+      // Shared documents (feeds, the directory) wait for the release, to render once. A post's page has one
+      // writer in an import and renders once anyway: it is rendered now, which also keeps the hold's pending
+      // set (one item, at most 400 KB) to the feeds, however many posts an import brings.
+      const shared = requests.filter((r) => parseFeedId(r.feedId).kind !== 'post');
+      await hold.defer(shared.map((r) => r.feedId));
+      requests = requests.filter((r) => !shared.includes(r));
     }
     const jobs: Job[] = [
       ...requests.map((request) => ({ feedId: request.feedId, request })),
-      ...pending.filter((id) => !requests.some((r) => r.feedId === id)).map((feedId) => ({ feedId })),
+      ...(held ? [] : pending.filter((id) => !requests.some((r) => r.feedId === id)).map((feedId) => ({ feedId }))),
     ];
     // Feeds first, since readers wait for them; post pages and the directory after, without competing.
     const failed: Job[] = [];
