@@ -227,15 +227,18 @@ process.exit(0);
  */
 async function bulkLoad(doc: ReturnType<typeof createDocumentClient>, table: string, size: number): Promise<void> {
   const posts = generatePosts(size, { samples, categories: 2_000, seed: size });
+  const every = Math.floor(size / 60);
   const items = posts.flatMap((g, i): Record<string, unknown>[] => {
+    // The target feed holds the same 60 texts at every size, so that only the size of the table differs.
+    const target = i % every === 0 ? samples[(i / every) % samples.length]! : undefined;
     const p: Post = {
       id: g.id,
-      title: g.title,
-      content: g.content,
+      title: target ? `${target.title}（${i}）` : g.title,
+      content: target ? target.body : g.content,
       summary: g.title,
       date: g.date,
       updated: g.date,
-      categories: i % Math.floor(size / 60) === 0 ? ['target'] : g.categories,
+      categories: target ? ['target'] : g.categories,
       tags: g.tags,
       authors: [],
       contentHash: g.id,

@@ -78,7 +78,8 @@ export class ServiceStack extends Stack {
       environment,
       timeout: Duration.seconds(60),
     });
-    regenerate.fn.addToRolePolicy(tableActions('GetItem', 'UpdateItem', 'Query', 'BatchGetItem'));
+    // DeleteItem: the minute tick completes batches whose request ended early, deleting their intent items.
+    regenerate.fn.addToRolePolicy(tableActions('GetItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchGetItem'));
     // The directory page lists the feeds through the table's directory index.
     const directoryIndex = `${table.tableArn}/index/${DIRECTORY_INDEX.name}`;
     regenerate.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [directoryIndex] }));

@@ -6,7 +6,7 @@ import { sqsDeadLetters } from '../lib/regen/dead-letters.js';
 import { redrive } from '../lib/regen/redrive.js';
 import { createDocumentClient, createS3Client } from '../lib/store/clients.js';
 
-const { regenerator, state } = buildRegeneration(loadConfig(), createDocumentClient(), createS3Client());
+const { regenerator, state, posts } = buildRegeneration(loadConfig(), createDocumentClient(), createS3Client());
 const deadLetters = process.env.FEEDPUB_DEAD_LETTER_QUEUE_URL ? sqsDeadLetters(new SQSClient({}), process.env.FEEDPUB_DEAD_LETTER_QUEUE_URL) : undefined;
 
 // The operator's re-drive (`aws lambda invoke --function-name <RedriveFunction>`): regenerates every feed that is

@@ -43,8 +43,8 @@ program
   .description('regenerate every feed that is behind its revision or parked (local stack; in AWS invoke the RedriveFunction)')
   .action(async () => {
     const config = attachToRunningStack();
-    const { state, regenerator } = buildRegeneration(config, createDocumentClient(), createS3Client());
-    const report = await redrive(state, regenerator);
+    const { state, regenerator, posts } = buildRegeneration(config, createDocumentClient(), createS3Client());
+    const report = await redrive(state, regenerator, () => posts.completeAbandonedBatches());
     process.stdout.write(`regenerated ${report.regenerated.length} feed(s)${report.regenerated.length ? `: ${report.regenerated.join(', ')}` : ''}\n`);
     for (const f of report.failed) process.stdout.write(`FAILED ${f.feedId}: ${f.reason}\n`);
     process.exitCode = report.failed.length > 0 ? 1 : 0;

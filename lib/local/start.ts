@@ -46,7 +46,7 @@ export async function startLocalStack(env = process.env): Promise<LocalStack> {
     const feedpub = await startLocalFeedpub({ config, port, apiKey: apiKey.key, checkpointFile: join(dataDir, 'stream-checkpoint.json') });
     // Lets `feedpub redrive` and `feedpub keys create` find this running stack.
     writeFileSync(endpointsFile(dataDir), JSON.stringify({ dynamodb: dynamo.endpoint, s3: s3.endpoint, url: feedpub.url, pid: process.pid }));
-    void redrive(feedpub.regeneration.state, feedpub.regeneration.regenerator)
+    void redrive(feedpub.regeneration.state, feedpub.regeneration.regenerator, () => feedpub.regeneration.posts.completeAbandonedBatches())
       .then((report) => report.regenerated.length > 0 && logger.info('caught up feeds after start', { feeds: report.regenerated.length }))
       .catch((error: unknown) => logger.error('catch-up after start failed', { error: error as Error }));
     return {

@@ -6,13 +6,14 @@ import { DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { DynamoPostRepository } from '../store/dynamo-posts.js';
 import { S3FeedStore } from '../store/s3-feed-store.js';
 import { FeedRegenerator } from './feed-regenerator.js';
-import { createDirectoryTick, createRegenerateHandler } from './stream-handler.js';
+import { createRegenerateHandler, createTick } from './stream-handler.js';
 
 /** The regeneration side, wired to DynamoDB and S3: what functions/regenerate.ts runs on stream batches. */
 export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentClient, s3: S3Client) {
   const state = new DynamoFeedStateRepository(doc, config.tableName);
+  const posts = new DynamoPostRepository(doc, config.tableName);
   const regenerator = new FeedRegenerator({
-    posts: new DynamoPostRepository(doc, config.tableName),
+    posts,
     state,
     feeds: new S3FeedStore(s3, config.bucketName),
     site: config.site,
@@ -23,6 +24,7 @@ export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentCl
     state,
     hold,
     handler: createRegenerateHandler(regenerator, hold, { directoryIntervalMs: config.directoryIntervalMs }),
-    tick: createDirectoryTick(regenerator, hold),
+    tick: createTick(regenerator, hold, () => posts.completeAbandonedBatches()),
+    posts,
   };
 }

@@ -9,10 +9,16 @@ export interface RedriveReport {
 }
 
 /**
- * Brings every feed up to date whatever happened to its trigger: parked regenerations, and any feed whose
- * revision is ahead of what was rendered (a lost stream record, a crash, a restart). Safe to run any time.
+ * Brings every feed up to date whatever happened to its trigger: batches whose request ended before bumping
+ * their feeds, parked regenerations, and any feed whose revision is ahead of what was rendered (a lost stream
+ * record, a crash, a restart). Safe to run any time.
  */
-export async function redrive(state: FeedStateRepository, regenerator: FeedRegenerator): Promise<RedriveReport> {
+export async function redrive(
+  state: FeedStateRepository,
+  regenerator: FeedRegenerator,
+  completeAbandonedBatches: () => Promise<number> = async () => 0,
+): Promise<RedriveReport> {
+  await completeAbandonedBatches();
   const parked = await state.listParked();
   const feedIds = [...new Set([...parked.map((p) => p.feedId), ...(await state.listStale())])];
   const report: RedriveReport = { regenerated: [], failed: [] };

@@ -77,7 +77,9 @@ export function createRegenerateHandler(regenerator: FeedRegenerator, hold: Dyna
       // writer in an import and renders once anyway: it is rendered now, which also keeps the hold's pending
       // set (one item, at most 400 KB) to the feeds, however many posts an import brings.
       const shared = requests.filter((r) => parseFeedId(r.feedId).kind !== 'post');
-      await hold.defer(shared.map((r) => r.feedId));
+      // Only what is not pending yet: in an import, the busy feeds are pending after the first batches.
+      const known = new Set(pending);
+      await hold.defer(shared.map((r) => r.feedId).filter((id) => !known.has(id)));
       requests = requests.filter((r) => !shared.includes(r));
     }
     const jobs: Job[] = [
@@ -102,12 +104,15 @@ export function createRegenerateHandler(regenerator: FeedRegenerator, hold: Dyna
 }
 
 /**
- * The directory's periodic catch-up (an EventBridge schedule in AWS, a timer locally): renders it if a write
- * changed it since its last render. Cheap when nothing changed: two reads, no render. Waits while an import
- * holds regeneration, whose release renders it anyway.
+ * The periodic catch-up (an EventBridge schedule in AWS, a timer locally): completes batches whose request died
+ * before bumping their feeds, and renders the directory if a write changed it since its last render. Cheap when
+ * nothing changed: three reads, no render. The directory waits while an import holds regeneration, whose
+ * release renders it anyway.
  */
-export function createDirectoryTick(regenerator: FeedRegenerator, hold: DynamoHoldRepository) {
+export function createTick(regenerator: FeedRegenerator, hold: DynamoHoldRepository, completeAbandonedBatches: () => Promise<number>) {
   return async (): Promise<void> => {
+    const completed = await completeAbandonedBatches();
+    if (completed > 0) logger.warn('completed batches whose request ended early', { batches: completed });
     if ((await hold.get()).until > Date.now()) return;
     const outcome = await regenerator.ensureCurrent(DIRECTORY);
     if (outcome.renders > 0) logger.debug('directory caught up', { ...outcome });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../errors.js';
-import { feedId, feedsOf, isFeed, touchedFeeds } from '../feeds/feed-ref.js';
+import { feedId, feedsOf, isFeed, parseFeedId, touchedFeeds } from '../feeds/feed-ref.js';
 import type { Post } from '../posts/post.js';
 import { DIRECTORY_INDEX, ENTRY_PREFIX, keys } from './table.js';
 import type { PostPage, PostRepository } from './ports.js';
@@ -22,6 +22,17 @@ const MAX_TRANSACTION_ACTIONS = 100;
 
 /** The feeds a write touches: whether each is listed in the directory, and how its post count changes. */
 type FeedChanges = Map<string, { listed: boolean; delta: number }>;
+
+function mergeFeedChanges(all: FeedChanges[]): FeedChanges {
+  const merged: FeedChanges = new Map();
+  for (const changes of all) for (const [id, c] of changes) merged.set(id, { listed: c.listed, delta: (merged.get(id)?.delta ?? 0) + c.delta });
+  return merged;
+}
+
+function partition(changes: FeedChanges, test: (id: string) => boolean): [FeedChanges, FeedChanges] {
+  const entries = [...changes];
+  return [new Map(entries.filter(([id]) => test(id))), new Map(entries.filter(([id]) => !test(id)))];
+}
 
 /** On a post and its index entries: the write that stored this version of the post. */
 const WRITE_ATTRIBUTE = 'w';
@@ -90,36 +101,110 @@ export class DynamoPostRepository implements PostRepository {
   }
 
   /**
-   * Several writes in as few transactions as fit 100 actions: each post is still all or nothing, and feeds
-   * touched by several posts of a transaction get one revision bump (so a burst sent as one batch bumps the
-   * site feed a few times, not once per post). Returns the indexes of the changes not written because a
-   * concurrent writer got there first (StaleWrite or TransactionBusy): the caller retries those one by one.
+   * Several writes, each post all or nothing. What fits one transaction is one transaction, as `write` is.
+   * A larger batch is written group by group, each group with its posts' pages bumped, while the shared feeds
+   * (site, categories, tags, directory) are bumped once, after the last group: their feeds then render once
+   * for the whole batch, not once per group. An intent item, updated in each group's own transaction, records
+   * the bumps that committed groups owe; the final bump deletes it, and if the request dies before that,
+   * `completeAbandonedBatches` (the minute tick, a re-drive) applies them. Returns the indexes of the changes
+   * a concurrent writer stopped (StaleWrite or TransactionBusy): the caller retries those one by one.
    */
   async writeMany(changes: { previous: Post | undefined; next: Post | undefined }[]): Promise<{ notWritten: number[] }> {
+    type Member = { index: number; items: TransactItems; pages: FeedChanges; shared: FeedChanges };
+    const members: Member[] = changes.flatMap(({ previous, next }, index) => {
+      const change = this.changeItems(previous, next);
+      if (!change) return [];
+      const [pages, shared] = partition(change.feeds, (id) => parseFeedId(id).kind === 'post');
+      return [{ index, items: change.items, pages, shared }];
+    });
+    if (members.length === 0) return { notWritten: [] };
+    const all = mergeFeedChanges(members.map((m) => new Map([...m.pages, ...m.shared])));
+    if (members.reduce((n, m) => n + m.items.length, 0) + all.size <= MAX_TRANSACTION_ACTIONS) {
+      try {
+        await this.transact([...members.flatMap((m) => m.items), ...this.revisionItems(all)], `${members.length} posts`);
+        return { notWritten: [] };
+      } catch (error) {
+        if (!(error instanceof StaleWrite || error instanceof TransactionBusy)) throw error;
+        return { notWritten: members.map((m) => m.index) };
+      }
+    }
+
+    const intent = keys.batchIntent(randomUUID());
     const notWritten: number[] = [];
-    let group: { index: number; items: TransactItems; feeds: FeedChanges }[] = [];
+    const owed: FeedChanges[] = [];
+    let group: Member[] = [];
     const flush = async () => {
       if (group.length === 0) return;
-      const feeds: FeedChanges = new Map();
-      for (const member of group) for (const [id, change] of member.feeds) feeds.set(id, { listed: change.listed, delta: (feeds.get(id)?.delta ?? 0) + change.delta });
+      const shared = mergeFeedChanges(group.map((m) => m.shared));
+      const record: TransactItems[number] = {
+        Update: {
+          TableName: this.tableName,
+          Key: intent,
+          UpdateExpression: 'SET createdAt = if_not_exists(createdAt, :now), #owed = list_append(if_not_exists(#owed, :none), :these)',
+          ExpressionAttributeNames: { '#owed': 'owed' },
+          ExpressionAttributeValues: { ':now': this.now().toISOString(), ':none': [], ':these': [Object.fromEntries(shared)] },
+        },
+      };
       try {
-        await this.transact([...group.flatMap((m) => m.items), ...this.revisionItems(feeds)], `${group.length} posts`);
+        await this.transact([...group.flatMap((m) => m.items), ...this.revisionItems(mergeFeedChanges(group.map((m) => m.pages))), record], `${group.length} posts`);
+        owed.push(shared);
       } catch (error) {
         if (!(error instanceof StaleWrite || error instanceof TransactionBusy)) throw error;
         notWritten.push(...group.map((m) => m.index));
       }
       group = [];
     };
-    const actions = (members: typeof group) => members.reduce((n, m) => n + m.items.length, 0) + new Set(members.flatMap((m) => [...m.feeds.keys()])).size;
-    for (const [index, { previous, next }] of changes.entries()) {
-      const change = this.changeItems(previous, next);
-      if (!change) continue;
-      const member = { index, items: change.items, feeds: change.feeds };
+    // Each group holds its posts, their pages' bumps and the intent's update.
+    const actions = (g: Member[]) => g.reduce((n, m) => n + m.items.length + m.pages.size, 0) + 1;
+    for (const member of members) {
       if (actions([...group, member]) > MAX_TRANSACTION_ACTIONS) await flush();
       group.push(member);
     }
     await flush();
+    await this.bumpOwed(intent, mergeFeedChanges(owed));
     return { notWritten };
+  }
+
+  /**
+   * Applies the bumps of batches whose request ended before their final bump (a crash, a timeout), once they
+   * are `olderThanMs` old (a live batch finishes in seconds). Bumping a feed twice is harmless; the intent is
+   * deleted with the last bump, so its counts are added once.
+   */
+  async completeAbandonedBatches(olderThanMs = 60_000): Promise<number> {
+    const out = await this.doc.send(
+      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.batchIntent('').PK }, ConsistentRead: true }),
+    );
+    const cutoff = this.now().getTime() - olderThanMs;
+    const abandoned = (out.Items ?? []).filter((item) => Date.parse(String(item.createdAt)) <= cutoff);
+    for (const item of abandoned) {
+      const owed = ((item.owed as Record<string, { listed: boolean; delta: number }>[] | undefined) ?? []).map((changes) => new Map(Object.entries(changes)));
+      await this.bumpOwed({ PK: String(item.PK), SK: String(item.SK) }, mergeFeedChanges(owed));
+    }
+    return abandoned.length;
+  }
+
+  /**
+   * The shared feeds' bumps, 99 to a transaction. Each transaction also rewrites the intent to what is still
+   * owed (the last one deletes it), conditioned on the intent still being there: a bump is applied once, even
+   * if the request dies half way or two sweeps race.
+   */
+  private async bumpOwed(intent: { PK: string; SK: string }, owed: FeedChanges): Promise<void> {
+    const entries = [...owed];
+    const exists = { ConditionExpression: 'attribute_exists(PK)' };
+    for (let i = 0; ; i += MAX_TRANSACTION_ACTIONS - 1) {
+      const rest = entries.slice(i + MAX_TRANSACTION_ACTIONS - 1);
+      const tail: TransactItems[number] = rest.length === 0
+        ? { Delete: { TableName: this.tableName, Key: intent, ...exists } }
+        : { Update: { TableName: this.tableName, Key: intent, UpdateExpression: 'SET #owed = :rest', ExpressionAttributeNames: { '#owed': 'owed' }, ExpressionAttributeValues: { ':rest': [Object.fromEntries(rest)] }, ...exists } };
+      try {
+        await this.transact([...this.revisionItems(new Map(entries.slice(i, i + MAX_TRANSACTION_ACTIONS - 1))), tail], 'batch bumps');
+      } catch (error) {
+        // No group committed (nothing owed), or another sweep completed this intent first.
+        if (error instanceof StaleWrite) return;
+        throw error;
+      }
+      if (rest.length === 0) return;
+    }
   }
 
   /** The post's own actions (the post, its index entries) and the feeds it touches, with their count changes. */

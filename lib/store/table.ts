@@ -13,6 +13,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *   KEY#<sha256>   KEY          a publisher key, stored hashed
  *   PARKED         <feedId>     a regeneration that kept failing, for an operator to re-drive
  *   HOLD           REV          an import's regeneration hold and the feeds it deferred
+ *   BATCH          <uuid>       the feed bumps a large batch owes until its last transaction (see writeMany)
  */
 export const keys = {
   post: (id: string) => ({ PK: `POST#${id}`, SK: 'POST' }),
@@ -23,6 +24,7 @@ export const keys = {
   apiKey: (hash: string) => ({ PK: `KEY#${hash}`, SK: 'KEY' }),
   parked: (feedId: string) => ({ PK: 'PARKED', SK: feedId }),
   hold: { PK: 'HOLD', SK: 'REV' },
+  batchIntent: (id: string) => ({ PK: 'BATCH', SK: id }),
 };
 
 export const ENTRY_PREFIX = 'E#';

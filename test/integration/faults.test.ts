@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapSettled, sleep } from '../../lib/concurrency.js';
 import { SITE_FEED, feedDirectory, type FeedRef } from '../../lib/feeds/feed-ref.js';
 import { redrive } from '../../lib/regen/redrive.js';
-import { injectFaults, type FaultSwitch } from '../support/faults.js';
+import { countingWrites, injectFaults, type FaultSwitch } from '../support/faults.js';
 import { fetchFeedFile, readFeed } from '../support/feeds.js';
 import { startTestFeedpub, type TestFeedpub } from '../support/feedpub.js';
 import { converge, scanPosts } from '../support/scratch.js';
@@ -12,9 +12,10 @@ const REFS: FeedRef[] = [SITE_FEED, ...CATEGORIES.map((name): FeedRef => ({ kind
 const faults: FaultSwitch = { rate: 0.3, on: false, injected: 0 };
 
 let fp: TestFeedpub;
+let writes: ReturnType<typeof countingWrites>;
 beforeAll(async () => {
   fp = await startTestFeedpub({}, {
-    wrapClients: ({ doc, s3 }) => ({ doc: injectFaults(doc, faults), s3: injectFaults(s3, faults) }),
+    wrapClients: ({ doc, s3 }) => ((writes = countingWrites(injectFaults(s3, faults))), { doc: injectFaults(doc, faults), s3: writes.client }),
     // Quick retries, so that a regeneration that keeps failing is parked within seconds.
     poller: { maxAttempts: 4, retryBaseMs: 50 },
   });
@@ -104,4 +105,53 @@ describe('with 30% of S3 and DynamoDB calls failing or throttled', () => {
     expect(await fp.regeneration.state.listParked()).toEqual([]);
     expect(readFeed('atom', (await fetchFeedFile(fp.url, 'feeds/categories/stuck', 'atom')).body).items.map((i) => i.title)).toEqual(['Stuck']);
   }, 60_000);
+});
+
+describe('batches larger than one transaction', () => {
+  const batch = (prefix: string, category: string, n: number) => ({
+    posts: Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i}`, title: `${prefix} ${i}`, content: `<p>${i}</p>`, categories: [category], tags: [`${prefix}-tag`] })),
+  });
+  const itemCount = async (dir: string) => {
+    const file = await fetchFeedFile(fp.url, dir, 'atom');
+    return file.status === 200 ? readFeed('atom', file.body).items.length : 0;
+  };
+  const until = async (check: () => Promise<boolean>, ms = 5000) => {
+    const deadline = Date.now() + ms;
+    while (!(await check()) && Date.now() < deadline) await sleep(50);
+    return check();
+  };
+  const sitePuts = () => writes.puts.get('feeds/rss.xml') ?? 0;
+
+  it('bumps the shared feeds once, after the last post is stored: each renders once for the whole batch', async () => {
+    const before = sitePuts();
+    const response = await fp.api('POST', '/posts/batch', batch('bulk', 'bulk', 60));
+    expect(response.status).toBe(200);
+    expect(await until(async () => (await itemCount('feeds/categories/bulk')) === 50)).toBe(true);
+    await sleep(500);
+    expect(writes.puts.get('feeds/categories/bulk/rss.xml')).toBe(1);
+    expect(writes.puts.get('feeds/tags/bulk-tag/feed.json')).toBe(1);
+    expect(sitePuts() - before).toBe(1);
+    const listed = await fp.regeneration.state.listFeeds();
+    expect(listed.find((f) => f.feedId === 'c:bulk')?.count).toBe(60);
+  });
+
+  it('completes a batch whose request died before bumping its feeds, once, from the tick', async () => {
+    // The final bump (the transaction that deletes the batch's intent) fails for good: the request answers 500.
+    faults.always = (input, command) =>
+      command === 'TransactWriteItemsCommand' && ((input.TransactItems ?? []) as { Delete?: { Key?: unknown } }[]).some((i) => JSON.stringify(i.Delete?.Key ?? {}).includes('"BATCH"'));
+    const response = await fp.api('POST', '/posts/batch', batch('lost', 'lost', 40));
+    expect(response.status).toBe(500);
+    faults.always = undefined;
+    // Every post was stored, each whole; their category was never bumped, so its feed does not exist yet.
+    expect((await fp.api('GET', '/posts/lost-39')).status).toBe(200);
+    await sleep(300);
+    expect(await itemCount('feeds/categories/lost')).toBe(0);
+
+    expect(await fp.regeneration.posts.completeAbandonedBatches(0)).toBe(1);
+    expect(await until(async () => (await itemCount('feeds/categories/lost')) === 40)).toBe(true);
+    expect(await fp.regeneration.posts.completeAbandonedBatches(0)).toBe(0);
+    const listed = await fp.regeneration.state.listFeeds();
+    expect(listed.find((f) => f.feedId === 'c:lost')?.count).toBe(40);
+    expect(listed.find((f) => f.feedId === 't:lost-tag')?.count).toBe(40);
+  });
 });
