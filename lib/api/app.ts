@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { SiteConfig } from '../config.js';
-import { PayloadTooLarge, PostNotFound, PublicError, RouteNotFound, Unauthorized, ValidationError } from '../errors.js';
+import { PayloadTooLarge, PostNotFound, PublicError, RouteNotFound, Unauthorized, UnsupportedMediaType, ValidationError } from '../errors.js';
 import { logger } from '../log.js';
 import { postIdSchema, toFieldIssues } from '../posts/post-input.js';
 import type { PostService } from '../posts/post-service.js';
@@ -95,6 +95,9 @@ export function createApp({ posts, keys, site, hold }: ApiDeps): Hono<Env> {
 
   // Many posts in one request (bots' bursts, imports): each as PUT by id would store it, written together.
   app.post('/posts/batch', limitBatchBody, async (c) => {
+    if ((c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase() !== 'application/json') {
+      throw new UnsupportedMediaType(c.req.header('content-type'), ['application/json']);
+    }
     const items = readBatch(await c.req.text(), site);
     const valid = items.flatMap((item, index) => (item instanceof PublicError ? [] : [{ index, ...item }]));
     const outcomes = await posts.putMany(valid);

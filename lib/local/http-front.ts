@@ -96,7 +96,8 @@ export interface Origin {
   bucket: string;
 }
 
-const originAgent = new Agent({ keepAlive: true, maxSockets: 64 });
+// Idle connections are dropped before the local S3 server's own 5 s keep-alive timeout would close them.
+const originAgent = new Agent({ keepAlive: true, maxSockets: 64, timeout: 4_000 });
 
 // What CloudFront passes on from S3.
 const OBJECT_HEADERS = ['content-type', 'content-length', 'cache-control', 'etag', 'last-modified'];
@@ -108,11 +109,18 @@ const OBJECT_HEADERS = ['content-type', 'content-length', 'cache-control', 'etag
  */
 async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Origin, key: string): Promise<void> {
   const ifNoneMatch = req.headers['if-none-match'];
-  const upstream = await new Promise<IncomingMessage>((resolve, reject) => {
-    const path = `/${origin.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
-    request(`${origin.endpoint}${path}`, { agent: originAgent, headers: ifNoneMatch ? { 'if-none-match': ifNoneMatch } : {} }, resolve)
-      .on('error', reject)
-      .end();
+  const path = `/${origin.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  const get = () =>
+    new Promise<IncomingMessage>((resolve, reject) => {
+      request(`${origin.endpoint}${path}`, { agent: originAgent, headers: ifNoneMatch ? { 'if-none-match': ifNoneMatch } : {} }, resolve)
+        .on('error', reject)
+        .end();
+    });
+  // A kept-alive connection the server has just closed fails the first write (ECONNRESET, "socket hang up");
+  // the GET is idempotent, so it is sent again once, on a fresh connection.
+  const upstream = await get().catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ECONNRESET' || error.code === 'EPIPE') return get();
+    throw error;
   });
   const status = upstream.statusCode ?? 502;
   if (status === 404 || status === 304) {

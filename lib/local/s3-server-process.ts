@@ -13,6 +13,8 @@ mkdirSync(directory, { recursive: true });
 const server = new S3rver({ address: '127.0.0.1', port: Number(port), directory, silent: true });
 makeS3rverAtomic((server as unknown as { store: Parameters<typeof makeS3rverAtomic>[0] }).store);
 const address = (await server.run()) as { port: number };
+// Longer than the clients' idle timeout, so that the server never closes a connection a client is reusing.
+(server as unknown as { httpServer: { keepAliveTimeout: number } }).httpServer.keepAliveTimeout = 65_000;
 process.send({ port: address.port });
 
 const stop = () => void server.close().finally(() => process.exit(0));

@@ -166,6 +166,8 @@ describe('batches', () => {
     await refused({ posts: Array.from({ length: 101 }, (_, i) => ({ id: `p${i}`, title: 't', content: 'c' })) }, 'posts', 'too_big');
     await refused({ items: [] }, 'items', 'unknown_field');
     await refused([{ id: 'x' }], 'body', 'invalid_type');
+    const markdown = await fp.api('POST', '/posts/batch', '---\ntitle: x\n---\n', { 'content-type': 'text/markdown' });
+    expect(markdown.status).toBe(415);
   });
 });
 
