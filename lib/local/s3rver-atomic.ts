@@ -27,19 +27,26 @@ const md5 = (body: Buffer) => createHash('md5').update(body).digest('hex');
 
 /**
  * S3 replaces an object atomically: a reader sees the old bytes or the new ones. s3rver truncates and rewrites
- * the file in place, then its metadata, so a GET racing a PUT can read an empty or torn object. This makes the
- * local store behave like S3: content is written aside and renamed into place, and a read is served only when
- * its bytes match the stored MD5 (the ETag), re-reading while a write is half done.
+ * the file in place, then its metadata files, so a GET racing a PUT can read an empty or torn object, or torn
+ * metadata JSON (a 500). This makes the local store behave like S3: content and metadata files are written aside
+ * and renamed into place, and a read is served only when its bytes match the stored MD5 (the ETag), re-reading
+ * while a write is half done.
  */
 export function makeS3rverAtomic(store: FilesystemStore): void {
   store.putObject = async (object) => {
     const body = await toBuffer(object.content);
     const path = store.getResourcePath(object.bucket, object.key, 'object');
     await mkdir(dirname(path), { recursive: true });
-    const staging = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    const suffix = randomBytes(6).toString('hex');
+    const staging = `${path}.${suffix}.tmp`;
     await writeFile(staging, body);
     const digest = md5(body);
-    await store.putMetadata(object.bucket, object.key, object.metadata, digest);
+    // s3rver's own metadata writer, aimed at a staging key, then each file renamed over the object's.
+    const stagingKey = `${object.key}.${suffix}.staging`;
+    await store.putMetadata(object.bucket, stagingKey, object.metadata, digest);
+    for (const resource of ['object.md5', 'metadata.json']) {
+      await rename(store.getResourcePath(object.bucket, stagingKey, resource), store.getResourcePath(object.bucket, object.key, resource));
+    }
     await rename(staging, path);
     return { size: body.length, md5: digest };
   };
@@ -53,7 +60,15 @@ export function makeS3rverAtomic(store: FilesystemStore): void {
     const path = store.getResourcePath(bucket, key, 'object');
     for (let attempt = 0; ; attempt++) {
       const stamp = ranged ? undefined : await fileStamp(path);
-      const object = await getObject(bucket, key, options);
+      let object: StoredObject | null;
+      try {
+        object = await getObject(bucket, key, options);
+      } catch (error) {
+        // Metadata written by something other than putObject above (older data) may still be read half written.
+        if (!(error instanceof SyntaxError) || attempt >= 100) throw error;
+        await sleep(5);
+        continue;
+      }
       if (!object?.content || ranged) return object;
       const etag = String(object.metadata.etag);
       const known = verified.get(path);

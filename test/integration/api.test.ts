@@ -1,4 +1,6 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createS3Client } from '../../lib/store/clients.js';
 import { feedDirectory, pathSegment } from '../../lib/feeds/feed-ref.js';
 import { fetchFeedFile, fetchFeedSet, titles, waitForFeedSet } from '../support/feeds.js';
 import { startTestFeedpub, type TestFeedpub } from '../support/feedpub.js';
@@ -260,6 +262,34 @@ describe('feeds over HTTP', () => {
       expect(stale.status).toBe(200);
     }
     expect((await fetch(`${fp.url}/feeds/categories/never-seen/rss.xml`)).status).toBe(404);
+  });
+});
+
+describe('feeds rewritten while read', () => {
+  it('never serves an error or a torn body while an object is being replaced, as S3 never does', async () => {
+    const s3 = createS3Client();
+    const put = (i: number) =>
+      s3.send(new PutObjectCommand({ Bucket: fp.config.bucketName, Key: 'feeds/race/index.html', Body: `<p>${i}</p>`.repeat(1 + (i % 40) * 250), ContentType: 'text/html' }));
+    await put(0);
+    let writing = true;
+    const seen: number[] = [];
+    const torn: string[] = [];
+    const writer = (async () => {
+      for (let i = 1; i <= 150; i++) await put(i);
+      writing = false;
+    })();
+    const readers = Array.from({ length: 4 }, async () => {
+      while (writing) {
+        const response = await fetch(`${fp.url}/feeds/race/index.html`);
+        const body = await response.text();
+        seen.push(response.status);
+        if (response.status === 200 && !/^(<p>(\d+)<\/p>)+$/.test(body)) torn.push(body.slice(0, 40));
+      }
+    });
+    await Promise.all([writer, ...readers]);
+    expect(seen.length).toBeGreaterThan(100);
+    expect(seen.filter((status) => status !== 200)).toEqual([]);
+    expect(torn).toEqual([]);
   });
 });
 
