@@ -12,7 +12,7 @@ import { createDocumentClient, createS3Client } from '../lib/store/clients.js';
 import { DIRECTORY_INDEX, keys } from '../lib/store/table.js';
 import { corpusSamples, generatePosts, type GeneratedPost } from './lib/generate.js';
 import { delta, meters, quiet } from './lib/meters.js';
-import { publishAndWatch } from './lib/publish.js';
+import { publishAndWatch, type BenchPost } from './lib/publish.js';
 import { printTable, startBenchStack, summarize } from './lib/stack.js';
 import { latencyChart } from './lib/svg.js';
 
@@ -36,6 +36,32 @@ const { url } = stack.feedpub;
 const feedsUrl = stack.config.site.feedsUrl;
 const post = (i: number, g: GeneratedPost) => ({ title: `${g.title} #${i}-${Date.now()}`, content: g.content, categories: g.categories, tags: g.tags });
 const generated = generatePosts(2_000, { samples, categories: 2_000, seed: 7 });
+
+/** Sends a burst of posts, then measures until every S3 write it caused is done: time, cost and renders. */
+async function measureBurst(posts: BenchPost[], sendAll: () => Promise<unknown>) {
+  const start = performance.now();
+  const before = m.snapshot();
+  await sendAll();
+  const accepted = performance.now() - start;
+  const fullyWritten = (await quiet(m)) - start;
+  const cost = delta(m.snapshot(), before);
+  const touched = new Set(posts.flatMap((p) => feedsOf(p).map(feedId)));
+  const n = posts.length;
+  return {
+    acceptedMs: Math.round(accepted),
+    feedsWrittenMs: Math.round(m.lastFeedWrite() - start),
+    fullyWrittenMs: Math.round(fullyWritten),
+    postsPerSecond: Math.round(n / (accepted / 1000)),
+    feedsTouched: touched.size,
+    maxRendersPerFeed: Math.max(...[...touched].map((id) => cost.renders.get(id) ?? 0)),
+    siteFeedRenders: cost.renders.get(feedId(SITE_FEED)) ?? 0,
+    rcuPerPost: cost.rcu / n,
+    wcuPerPost: cost.wcu / n,
+    s3PutsPerPost: cost.puts / n,
+    s3BytesPerPost: Math.round(cost.bytes / n),
+    rendersPerPost: [...cost.renders.values()].reduce((a, b) => a + b, 0) / n,
+  };
+}
 
 const send = (path: string, body: unknown) =>
   fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => {
@@ -79,66 +105,27 @@ try {
   await publishAndWatch(url, stack.key, feedsUrl, post(9_000, generated[1]!));
   await quiet(m);
   const single = delta(m.snapshot(), before);
-  const burstStart = performance.now();
-  const beforeBurst = m.snapshot();
   const burstPosts = Array.from({ length: 100 }, (_, i) => post(10_000 + i, generated[(i * 13) % generated.length]!));
-  await mapSettled(burstPosts, 16, (p) => send('/posts', p));
-  const accepted = performance.now();
-  const burstWritten = (await quiet(m)) - burstStart;
-  const burstFeedsWritten = m.lastFeedWrite() - burstStart;
-  const burst = delta(m.snapshot(), beforeBurst);
-  const touched = new Set(burstPosts.flatMap((p) => feedsOf(p).map(feedId)));
-  const burstRenders = [...touched].map((id) => burst.renders.get(id) ?? 0);
-  results.cost = {
-    perPost: { rcu: single.rcu, wcu: single.wcu, s3Puts: single.puts, s3Bytes: single.bytes, renders: [...single.renders.values()].reduce((a, b) => a + b, 0) },
-    burstOf100: {
-      acceptedMs: Math.round(accepted - burstStart),
-      feedsWrittenMs: Math.round(burstFeedsWritten),
-      fullyWrittenMs: Math.round(burstWritten),
-      postsPerSecond: Math.round(100 / ((accepted - burstStart) / 1000)),
-      rcuPerPost: burst.rcu / 100,
-      wcuPerPost: burst.wcu / 100,
-      s3PutsPerPost: burst.puts / 100,
-      s3BytesPerPost: Math.round(burst.bytes / 100),
-      feedsTouched: touched.size,
-      maxRendersPerFeed: Math.max(...burstRenders),
-      siteFeedRenders: burst.renders.get(feedId(SITE_FEED)) ?? 0,
-    },
-  };
+  const burst = await measureBurst(burstPosts, () => mapSettled(burstPosts, 16, (p) => send('/posts', p)));
+  const perPost = { rcu: single.rcu, wcu: single.wcu, s3Puts: single.puts, s3Bytes: single.bytes, renders: [...single.renders.values()].reduce((a, b) => a + b, 0) };
+  results.cost = { perPost, burstOf100: burst };
   printTable('Cost per post (DynamoDB capacity units as DynamoDB Local reports them; S3 through the real client)', [
-    { case: 'one post alone', RCU: single.rcu, WCU: single.wcu, 'S3 PUTs': single.puts, 'S3 bytes': single.bytes, renders: (results.cost as any).perPost.renders },
-    { case: 'per post, in a burst of 100 (16 at once)', RCU: burst.rcu / 100, WCU: burst.wcu / 100, 'S3 PUTs': burst.puts / 100, 'S3 bytes': Math.round(burst.bytes / 100), renders: ([...burst.renders.values()].reduce((a, b) => a + b, 0) / 100).toFixed(2) },
+    { case: 'one post alone', RCU: single.rcu, WCU: single.wcu, 'S3 PUTs': single.puts, 'S3 bytes': single.bytes, renders: perPost.renders },
+    { case: 'per post, in a burst of 100 (16 at once)', RCU: burst.rcuPerPost, WCU: burst.wcuPerPost, 'S3 PUTs': burst.s3PutsPerPost, 'S3 bytes': burst.s3BytesPerPost, renders: burst.rendersPerPost.toFixed(2) },
   ]);
   printTable('Burst of 100 posts, 16 publishers', [
-    { accepted_ms: Math.round(accepted - burstStart), 'posts/s': (results.cost as any).burstOf100.postsPerSecond, 'every feed shows all (ms)': Math.round(burstFeedsWritten), target: '<= 2000', 'pages and all written (ms)': Math.round(burstWritten), 'feeds touched': touched.size, 'max renders of one feed': Math.max(...burstRenders), 'site feed renders': (results.cost as any).burstOf100.siteFeedRenders },
+    { accepted_ms: burst.acceptedMs, 'posts/s': burst.postsPerSecond, 'every feed shows all (ms)': burst.feedsWrittenMs, target: '<= 2000', 'pages and all written (ms)': burst.fullyWrittenMs, 'feeds touched': burst.feedsTouched, 'max renders of one feed': burst.maxRendersPerFeed, 'site feed renders': burst.siteFeedRenders },
   ]);
 
   // 2b. The same burst as a bot can send it: one POST /posts/batch of 100 posts.
-  const batchStart = performance.now();
-  const beforeBatch = m.snapshot();
   const batchPosts = Array.from({ length: 100 }, (_, i) => ({ id: `burst-${i}`, ...post(30_000 + i, generated[(i * 17 + 5) % generated.length]!) }));
-  const answer = await send('/posts/batch', { posts: batchPosts });
-  if (answer.results?.some((r) => r.status !== 201)) throw new Error('the batch burst was not stored whole');
-  const batchAccepted = performance.now();
-  const batchWritten = (await quiet(m)) - batchStart;
-  const batchFeedsWritten = m.lastFeedWrite() - batchStart;
-  const batch = delta(m.snapshot(), beforeBatch);
-  const batchTouched = new Set(batchPosts.flatMap((p) => feedsOf(p).map(feedId)));
-  const batchRenders = [...batchTouched].map((id) => batch.renders.get(id) ?? 0);
-  results.batchBurstOf100 = {
-    acceptedMs: Math.round(batchAccepted - batchStart),
-    feedsWrittenMs: Math.round(batchFeedsWritten),
-    fullyWrittenMs: Math.round(batchWritten),
-    feedsTouched: batchTouched.size,
-    maxRendersPerFeed: Math.max(...batchRenders),
-    rcuPerPost: batch.rcu / 100,
-    wcuPerPost: batch.wcu / 100,
-    s3PutsPerPost: batch.puts / 100,
-    s3BytesPerPost: Math.round(batch.bytes / 100),
-    rendersPerPost: [...batch.renders.values()].reduce((a, b) => a + b, 0) / 100,
-  };
+  const batch = await measureBurst(batchPosts, async () => {
+    const answer = await send('/posts/batch', { posts: batchPosts });
+    if (answer.results?.some((r) => r.status !== 201)) throw new Error('the batch burst was not stored whole');
+  });
+  results.batchBurstOf100 = batch;
   printTable('Burst of 100 posts as one POST /posts/batch', [
-    { accepted_ms: Math.round(batchAccepted - batchStart), 'every feed shows all (ms)': Math.round(batchFeedsWritten), target: '<= 2000', 'pages and all written (ms)': Math.round(batchWritten), 'feeds touched': batchTouched.size, 'max renders of one feed': Math.max(...batchRenders), 'RCU/post': batch.rcu / 100, 'WCU/post': batch.wcu / 100, 'S3 PUTs/post': batch.puts / 100, 'S3 bytes/post': Math.round(batch.bytes / 100) },
+    { accepted_ms: batch.acceptedMs, 'every feed shows all (ms)': batch.feedsWrittenMs, target: '<= 2000', 'pages and all written (ms)': batch.fullyWrittenMs, 'feeds touched': batch.feedsTouched, 'max renders of one feed': batch.maxRendersPerFeed, 'RCU/post': batch.rcuPerPost, 'WCU/post': batch.wcuPerPost, 'S3 PUTs/post': batch.s3PutsPerPost, 'S3 bytes/post': batch.s3BytesPerPost },
   ]);
 
   // 3. Sustained rate: 16 publishers, as fast as the API accepts.

@@ -66,9 +66,10 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   });
   poller.start();
   nudgeOnRevisions(base.doc, poller);
-  // The schedule that catches the directory up in AWS (once a minute there).
-  const tick = config.directoryIntervalMs > 0 ? setInterval(() => void regeneration.tick().catch((error: unknown) => logger.warn('directory tick failed', { error: error as Error })), Math.max(1000, config.directoryIntervalMs / 2)) : undefined;
-  tick?.unref();
+  // The schedule of AWS (once a minute there): completes abandoned batches and catches the directory up.
+  const tickMs = config.directoryIntervalMs > 0 ? Math.max(1000, config.directoryIntervalMs / 2) : 30_000;
+  const tick = setInterval(() => void regeneration.tick().catch((error: unknown) => logger.warn('tick failed', { error: error as Error })), tickMs);
+  tick.unref();
 
   const server: Server = createHttpFront(api, { endpoint: s3Endpoint(), bucket: config.bucketName });
   await new Promise<void>((resolve, reject) => {

@@ -3,7 +3,7 @@ import type { SiteConfig } from '../config.js';
 import { sleep } from '../concurrency.js';
 import { PostExists, PostNotFound, PublicError, ValidationError, WriteConflict } from '../errors.js';
 import { SITE_FEED, feedId, type FeedRef } from '../feeds/feed-ref.js';
-import { StaleWrite, TransactionBusy } from '../store/dynamo-posts.js';
+import { lostRace } from '../store/dynamo-posts.js';
 import { entryCursor } from '../store/table.js';
 import type { PostPage, PostRepository } from '../store/ports.js';
 import { buildPost } from './build-post.js';
@@ -41,19 +41,17 @@ export class PostService {
     const id = draft.id ?? randomUUID();
     return this.retrying(id, async () => {
       if (await this.repo.get(id)) throw new PostExists(id);
-      const post = buildPost(draft, { id, now: this.now(), siteUrl: this.site.url });
+      const post = this.build(id, draft, undefined);
       await this.repo.write(undefined, post);
       return post;
     });
   }
 
   async put(id: string, draft: PostDraft): Promise<WriteOutcome> {
-    if (draft.id !== undefined && draft.id !== id) {
-      throw ValidationError.of('id', 'matches_path', `must equal the id in the path ('${id}') or be left out`);
-    }
+    this.checkId(id, draft);
     return this.retrying(id, async () => {
       const existing = await this.repo.get(id);
-      const post = buildPost(draft, { id, now: this.now(), siteUrl: this.site.url, existing });
+      const post = this.build(id, draft, existing);
       if (post === existing) return { post, created: false, changed: false };
       await this.repo.write(existing, post);
       return { post, created: !existing, changed: true };
@@ -67,12 +65,11 @@ export class PostService {
    */
   async putMany(items: { id: string; draft: PostDraft }[]): Promise<(WriteOutcome | PublicError)[]> {
     const stored = await this.repo.getAll(items.map((i) => i.id));
-    const now = this.now();
     const built = items.map(({ id, draft }) => {
       const existing = stored.get(id);
       try {
-        if (draft.id !== undefined && draft.id !== id) throw ValidationError.of('id', 'matches_path', `must equal the post's id ('${id}')`);
-        return { id, draft, existing, post: buildPost(draft, { id, now, siteUrl: this.site.url, existing }) };
+        this.checkId(id, draft);
+        return { id, draft, existing, post: this.build(id, draft, existing) };
       } catch (error) {
         if (error instanceof PublicError) return error;
         throw error;
@@ -120,13 +117,25 @@ export class PostService {
     return { posts };
   }
 
+  /** A draft may repeat the id it is stored under, never name another. */
+  private checkId(id: string, draft: PostDraft): void {
+    if (draft.id !== undefined && draft.id !== id) {
+      throw ValidationError.of('id', 'matches_path', `must equal the id in the path ('${id}') or be left out`);
+    }
+  }
+
+  /** The post to store for `draft`; `existing` itself when nothing the publisher controls changed. */
+  private build(id: string, draft: PostDraft, existing: Post | undefined): Post {
+    return buildPost(draft, { id, now: this.now(), siteUrl: this.site.url, existing });
+  }
+
   /** Optimistic concurrency: a write that lost a race re-reads and tries again, with jittered backoff. */
   private async retrying<T>(id: string, attempt: () => Promise<T>): Promise<T> {
     for (let i = 1; ; i++) {
       try {
         return await attempt();
       } catch (error) {
-        if (!(error instanceof StaleWrite || error instanceof TransactionBusy)) throw error;
+        if (!lostRace(error)) throw error;
         if (i >= MAX_ATTEMPTS) throw new WriteConflict(id, { cause: error });
         await sleep(Math.random() * Math.min(500, 10 * 2 ** i));
       }

@@ -37,6 +37,9 @@ function partition(changes: FeedChanges, test: (id: string) => boolean): [FeedCh
 /** On a post and its index entries: the write that stored this version of the post. */
 const WRITE_ATTRIBUTE = 'w';
 
+/** A concurrent writer got there first: the write did not happen, and may be tried again after a re-read. */
+export const lostRace = (error: unknown) => error instanceof StaleWrite || error instanceof TransactionBusy;
+
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 
 const POST_FIELDS = ['id', 'title', 'content', 'summary', 'date', 'updated', 'categories', 'tags', 'link', 'authors', 'contentHash', 'version'] as const;
@@ -124,7 +127,7 @@ export class DynamoPostRepository implements PostRepository {
         await this.transact([...members.flatMap((m) => m.items), ...this.revisionItems(all)], `${members.length} posts`);
         return { notWritten: [] };
       } catch (error) {
-        if (!(error instanceof StaleWrite || error instanceof TransactionBusy)) throw error;
+        if (!lostRace(error)) throw error;
         return { notWritten: members.map((m) => m.index) };
       }
     }
@@ -149,7 +152,7 @@ export class DynamoPostRepository implements PostRepository {
         await this.transact([...group.flatMap((m) => m.items), ...this.revisionItems(mergeFeedChanges(group.map((m) => m.pages))), record], `${group.length} posts`);
         owed.push(shared);
       } catch (error) {
-        if (!(error instanceof StaleWrite || error instanceof TransactionBusy)) throw error;
+        if (!lostRace(error)) throw error;
         notWritten.push(...group.map((m) => m.index));
       }
       group = [];

@@ -135,7 +135,7 @@ describe('batches larger than one transaction', () => {
     expect(listed.find((f) => f.feedId === 'c:bulk')?.count).toBe(60);
   });
 
-  it('completes a batch whose request died before bumping its feeds, once, from the tick', async () => {
+  it('completes a batch whose request died before bumping its feeds, once, by the sweep the tick runs', async () => {
     // The final bump (the transaction that deletes the batch's intent) fails for good: the request answers 500.
     faults.always = (input, command) =>
       command === 'TransactWriteItemsCommand' && ((input.TransactItems ?? []) as { Delete?: { Key?: unknown } }[]).some((i) => JSON.stringify(i.Delete?.Key ?? {}).includes('"BATCH"'));
