@@ -46,17 +46,17 @@ export class StatefulStack extends Stack {
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
-      // The regeneration trigger: feed revision items' new images (docs/DESIGN.md).
+      // The regeneration triggers: inbox items, hold releases and posts' new images (docs/DESIGN.md).
       stream: StreamViewType.NEW_IMAGE,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    // The directory of feeds (lib/store/table.ts): sparse, only feed revision items carry its key.
+    // The directory of feeds (lib/store/table.ts): sparse, only RENDER items of feeds with posts carry its key.
     this.table.addGlobalSecondaryIndex({
       indexName: DIRECTORY_INDEX.name,
       partitionKey: { name: DIRECTORY_INDEX.partitionKey, type: AttributeType.STRING },
       sortKey: { name: DIRECTORY_INDEX.sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.INCLUDE,
-      nonKeyAttributes: ['rev', 'count', 'changedAt'],
+      nonKeyAttributes: [...DIRECTORY_INDEX.attributes],
     });
 
     const accessLogs = new Bucket(this, 'AccessLogs', {

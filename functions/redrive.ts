@@ -3,17 +3,16 @@ import { loadConfig } from '../lib/config.js';
 import { logger } from '../lib/log.js';
 import { buildRegeneration } from '../lib/regen/build-regeneration.js';
 import { sqsDeadLetters } from '../lib/regen/dead-letters.js';
-import { redrive } from '../lib/regen/redrive.js';
 import { createDocumentClient, createS3Client } from '../lib/store/clients.js';
 
-const { regenerator, state, posts } = buildRegeneration(loadConfig(), createDocumentClient(), createS3Client());
+const regeneration = buildRegeneration(loadConfig(), createDocumentClient(), createS3Client());
 const deadLetters = process.env.FEEDPUB_DEAD_LETTER_QUEUE_URL ? sqsDeadLetters(new SQSClient({}), process.env.FEEDPUB_DEAD_LETTER_QUEUE_URL) : undefined;
 
-// The operator's re-drive (`aws lambda invoke --function-name <RedriveFunction>`): regenerates every feed that is
-// behind its revision or parked, then deletes the dead letters it saw, if every feed caught up.
+// The operator's re-drive (`aws lambda invoke --function-name <RedriveFunction>`): regenerates every feed with
+// writes in its inbox and every parked document, then deletes the dead letters it saw, if everything caught up.
 export const handler = async () => {
   const taken = (await deadLetters?.takeAll()) ?? [];
-  const report = await redrive(state, regenerator);
+  const report = await regeneration.redrive();
   if (report.failed.length === 0) await deadLetters?.remove(taken);
   logger.info('re-drive finished', { regenerated: report.regenerated.length, failed: report.failed.length, deadLetters: taken.length });
   return { ...report, deadLettersCleared: report.failed.length === 0 ? taken.length : 0 };

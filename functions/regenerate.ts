@@ -5,7 +5,7 @@ import { buildRegeneration } from '../lib/regen/build-regeneration.js';
 
 const regeneration = buildRegeneration(loadConfig(), createDocumentClient(), createS3Client());
 
-// Triggered by the table's stream (feed revision items only), answering with partial-batch failures; and once a
-// minute by a schedule, which brings the directory up to date.
+// The feeds lane: the table's stream (inbox items and hold releases only), answering with partial-batch failures;
+// and once a minute the schedule's tick (abandoned holds, the directory).
 export const handler = async (event: DynamoDBStreamEvent | { source?: string }) =>
-  'Records' in event ? regeneration.handler(event) : regeneration.tick();
+  'Records' in event ? regeneration.feedsHandler(event) : regeneration.tick();

@@ -26,9 +26,9 @@ export interface FeedpubConfig {
   bucketName: string;
   site: SiteConfig;
   /**
-   * The directory (feeds/index.html, feeds/opml.xml) lists every feed and is hundreds of KB on a large site:
-   * it is rendered at most once per this many ms on writes, and brought up to date by a periodic tick.
-   * 0 renders it on every write.
+   * The directory (feeds/index.html, feeds/opml.xml) lists every feed and is hundreds of KB on a large site: it is
+   * not rendered on writes but by the periodic tick, every this many ms locally (the schedule runs it once a
+   * minute in AWS), and at the end of each import.
    */
   directoryIntervalMs: number;
 }
@@ -62,7 +62,7 @@ const envSchema = z.object({
   FEEDPUB_SITE_AUTHOR: z.optional(z.string().check(z.minLength(1))),
   FEEDPUB_SITE_ICON: z.optional(z.url({ protocol: /^https?$/ })),
   FEEDPUB_SITE_COPYRIGHT: z.optional(z.string().check(z.minLength(1))),
-  FEEDPUB_DIRECTORY_INTERVAL: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(3600)), 60),
+  FEEDPUB_DIRECTORY_INTERVAL: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(3600)), 60),
   FEEDPUB_TIMEZONE: z._default(z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai')), 'UTC'),
 });
 

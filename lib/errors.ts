@@ -10,7 +10,7 @@ export interface FieldIssue {
  * these to responses in one place, and anything that is not a PublicError becomes a 500.
  */
 export abstract class PublicError extends Error {
-  abstract readonly status: 400 | 401 | 404 | 409 | 413 | 415 | 422 | 503;
+  abstract readonly status: 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 503;
   abstract readonly code: string;
   readonly issues: FieldIssue[] = [];
 }
@@ -97,5 +97,26 @@ export class PostExists extends PublicError {
   readonly code = 'post_exists';
   constructor(id: string) {
     super(`A post with id '${id}' exists already; use PUT /posts/${id} to replace it`);
+  }
+}
+
+/** A conditional request (If-Match, If-None-Match) whose condition does not hold for the stored post. */
+export class PreconditionFailed extends PublicError {
+  override name = 'PreconditionFailed';
+  readonly status = 412;
+  readonly code = 'precondition_failed';
+  constructor(id: string, header: 'If-Match' | 'If-None-Match', detail: string) {
+    super(`Post '${id}': ${header} does not hold (${detail})`);
+    this.issues.push({ field: header, rule: 'precondition', message: detail });
+  }
+}
+
+/** A regeneration hold named by a write that does not exist (or is long gone). */
+export class HoldNotFound extends PublicError {
+  override name = 'HoldNotFound';
+  readonly status = 404;
+  readonly code = 'hold_not_found';
+  constructor(id: string) {
+    super(`No regeneration hold '${id}'`);
   }
 }

@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { SiteConfig } from '../config.js';
-import { PayloadTooLarge, PostNotFound, PublicError, RouteNotFound, Unauthorized, UnsupportedMediaType, ValidationError } from '../errors.js';
+import { HoldNotFound, PayloadTooLarge, PostNotFound, PublicError, RouteNotFound, Unauthorized, UnsupportedMediaType, ValidationError } from '../errors.js';
 import { logger } from '../log.js';
 import { postIdSchema, toFieldIssues } from '../posts/post-input.js';
-import type { PostService } from '../posts/post-service.js';
-import type { DynamoHoldRepository } from '../store/dynamo-hold.js';
+import { postEtag, type PostService, type Preconditions } from '../posts/post-service.js';
+import { isHolding, type DynamoHoldRepository } from '../store/dynamo-hold.js';
+import { holdLane } from '../store/table.js';
+import type { WriteOptions } from '../store/ports.js';
 import { LIMITS, type Post } from '../posts/post.js';
 import * as z from 'zod/mini';
 import '../zod-locale.js';
@@ -19,10 +21,13 @@ export interface ApiDeps {
   posts: PostService;
   keys: ApiKeyVerifier;
   site: SiteConfig;
-  hold: Pick<DynamoHoldRepository, 'hold' | 'release'>;
+  holds: Pick<DynamoHoldRepository, 'create' | 'get' | 'renew' | 'release' | 'marked'>;
 }
 
 const holdSchema = z.strictObject({ seconds: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(900)), 120) });
+const holdIdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be a hold id this API returned'));
+
+const HOLD_HEADER = 'feedpub-hold';
 
 type Env = { Variables: { requestId: string }; Bindings: { requestContext?: { requestId?: string } } };
 
@@ -47,9 +52,31 @@ function pathId(c: Context<Env>): string {
 }
 
 /** The publisher API: one web-standard app, served by API Gateway + Lambda in AWS and by the local runner. */
-export function createApp({ posts, keys, site, hold }: ApiDeps): Hono<Env> {
+export function createApp({ posts, keys, site, holds }: ApiDeps): Hono<Env> {
   const app = new Hono<Env>();
-  const respond = (c: Context<Env>, post: Post, status: 200 | 201) => c.json(postJson(post, site.feedsUrl), status);
+  const respond = (c: Context<Env>, post: Post, status: 200 | 201) => {
+    c.header('ETag', postEtag(post));
+    return c.json(postJson(post, site.feedsUrl), status);
+  };
+  const preconditions = (c: Context<Env>): Preconditions => {
+    const [ifMatch, ifNoneMatch] = [c.req.header('if-match'), c.req.header('if-none-match')];
+    return { ...(ifMatch !== undefined ? { ifMatch } : {}), ...(ifNoneMatch !== undefined ? { ifNoneMatch } : {}) };
+  };
+  /** A write sent under an import's hold waits in the hold's lane; a hold that no longer holds defers nothing. */
+  const writeOptions = async (c: Context<Env>): Promise<WriteOptions> => {
+    const id = c.req.header(HOLD_HEADER);
+    if (id === undefined) return {};
+    if (!holdIdSchema.safeParse(id).success) throw ValidationError.of('Feedpub-Hold', 'hold_id', 'must be a hold id this API returned');
+    const hold = await holds.get(id);
+    if (!hold) throw new HoldNotFound(id);
+    return isHolding(hold) ? { lane: holdLane(id) } : {};
+  };
+  const holdJson = async (id: string) => {
+    const hold = await holds.get(id);
+    if (!hold) throw new HoldNotFound(id);
+    const feedsLeft = hold.phase === 'published' ? 0 : (await holds.marked(id)).length;
+    return { id, phase: hold.phase, until: new Date(hold.until).toISOString(), feedsLeft };
+  };
 
   app.use(async (c, next) => {
     const requestId = c.env?.requestContext?.requestId ?? randomUUID();
@@ -87,7 +114,7 @@ export function createApp({ posts, keys, site, hold }: ApiDeps): Hono<Env> {
     if (draft.id === undefined && draft.slug !== undefined && !postIdSchema.safeParse(draft.slug).success) {
       throw ValidationError.of('Slug', 'post_id', `the file name's slug '${draft.slug}' is not a post id: letters, digits, ".", "_" or "-"`);
     }
-    const post = await posts.create({ ...draft, id: draft.id ?? draft.slug });
+    const post = await posts.create({ ...draft, id: draft.id ?? draft.slug }, await writeOptions(c));
     logger.info('post created', { postId: post.id });
     c.header('Location', `/posts/${encodeURIComponent(post.id)}`);
     return respond(c, post, 201);
@@ -100,15 +127,15 @@ export function createApp({ posts, keys, site, hold }: ApiDeps): Hono<Env> {
     }
     const items = readBatch(await c.req.text(), site);
     const valid = items.flatMap((item, index) => (item instanceof PublicError ? [] : [{ index, ...item }]));
-    const outcomes = await posts.putMany(valid);
+    const outcomes = await posts.putMany(valid, await writeOptions(c));
     const results: unknown[] = items.map((item) => (item instanceof PublicError ? errorJson(item) : undefined));
     outcomes.forEach((outcome, i) => {
       const { index, id } = valid[i]!;
       results[index] = outcome instanceof PublicError
         ? { id, ...errorJson(outcome, `posts.${index}.`) }
-        : { id, status: outcome.created ? 201 : 200, outcome: outcome.created ? 'created' : outcome.changed ? 'updated' : 'unchanged' };
+        : { id, status: outcome.outcome === 'created' ? 201 : 200, outcome: outcome.outcome, etag: postEtag(outcome.post) };
     });
-    const written = outcomes.filter((o) => !(o instanceof PublicError) && o.changed).length;
+    const written = outcomes.filter((o) => !(o instanceof PublicError) && o.outcome !== 'unchanged').length;
     logger.info('batch stored', { posts: items.length, written, refused: results.filter((r) => (r as { error?: unknown }).error).length });
     return c.json({ results });
   });
@@ -116,11 +143,11 @@ export function createApp({ posts, keys, site, hold }: ApiDeps): Hono<Env> {
   app.put('/posts/:id', limitBody, async (c) => {
     const id = pathId(c);
     const draft = await readDraft(c, site);
-    const outcome = await posts.put(id, draft);
-    logger.info(outcome.changed ? 'post stored' : 'post unchanged', { postId: id, created: outcome.created });
-    if (outcome.created) c.header('Location', `/posts/${encodeURIComponent(id)}`);
-    c.header('Feedpub-Outcome', outcome.created ? 'created' : outcome.changed ? 'updated' : 'unchanged');
-    return respond(c, outcome.post, outcome.created ? 201 : 200);
+    const outcome = await posts.put(id, draft, preconditions(c), await writeOptions(c));
+    logger.info(`post ${outcome.outcome}`, { postId: id });
+    if (outcome.outcome === 'created') c.header('Location', `/posts/${encodeURIComponent(id)}`);
+    c.header('Feedpub-Outcome', outcome.outcome);
+    return respond(c, outcome.post, outcome.outcome === 'created' ? 201 : 200);
   });
 
   app.get('/posts/:id', async (c) => {
@@ -132,7 +159,7 @@ export function createApp({ posts, keys, site, hold }: ApiDeps): Hono<Env> {
 
   app.delete('/posts/:id', async (c) => {
     const id = pathId(c);
-    await posts.remove(id);
+    await posts.remove(id, preconditions(c));
     logger.info('post deleted', { postId: id });
     return c.body(null, 204);
   });
@@ -143,17 +170,38 @@ export function createApp({ posts, keys, site, hold }: ApiDeps): Hono<Env> {
   });
 
   // An importer holds regeneration while it writes, so each feed is rendered once at the end (docs/DESIGN.md).
-  app.put('/regeneration/hold', async (c) => {
+  const holdSeconds = async (c: Context<Env>) => {
     const text = await c.req.text();
     const parsed = holdSchema.safeParse(text ? parseJson(text) : {}, { reportInput: true });
     if (!parsed.success) throw new ValidationError(toFieldIssues(parsed.error));
-    const until = await hold.hold(parsed.data.seconds * 1000);
-    return c.json({ until: new Date(until).toISOString() });
+    return parsed.data.seconds;
+  };
+  const holdId = (c: Context<Env>) => {
+    const id = c.req.param('id') ?? '';
+    if (!holdIdSchema.safeParse(id).success) throw ValidationError.of('id', 'hold_id', 'must be a hold id this API returned');
+    return id;
+  };
+
+  app.post('/regeneration/holds', async (c) => {
+    const hold = await holds.create((await holdSeconds(c)) * 1000);
+    c.header('Location', `/regeneration/holds/${hold.id}`);
+    return c.json({ id: hold.id, phase: hold.phase, until: new Date(hold.until).toISOString(), feedsLeft: 0 }, 201);
   });
 
-  app.delete('/regeneration/hold', async (c) => {
-    await hold.release();
-    return c.body(null, 204);
+  app.put('/regeneration/holds/:id', async (c) => {
+    const id = holdId(c);
+    const renewed = await holds.renew(id, (await holdSeconds(c)) * 1000);
+    // Released or expired: its writes render as they come; the importer carries on without it.
+    if (!renewed) return c.json(await holdJson(id), 409);
+    return c.json(await holdJson(id));
+  });
+
+  app.get('/regeneration/holds/:id', async (c) => c.json(await holdJson(holdId(c))));
+
+  app.delete('/regeneration/holds/:id', async (c) => {
+    const id = holdId(c);
+    if (!(await holds.release(id))) throw new HoldNotFound(id);
+    return c.json(await holdJson(id), 202);
   });
 
   app.notFound((c) => {

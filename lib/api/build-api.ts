@@ -11,5 +11,5 @@ import { ApiKeyVerifier } from './auth.js';
 export function buildApi(config: FeedpubConfig, doc: DynamoDBDocumentClient) {
   const posts = new PostService(new DynamoPostRepository(doc, config.tableName), config.site);
   const keys = new ApiKeyVerifier(new DynamoApiKeyRepository(doc, config.tableName));
-  return createApp({ posts, keys, site: config.site, hold: new DynamoHoldRepository(doc, config.tableName) });
+  return createApp({ posts, keys, site: config.site, holds: new DynamoHoldRepository(doc, config.tableName) });
 }

@@ -5,7 +5,6 @@ import { dataDirectory, localApiKey } from '../local/data-dir.js';
 import { attachToRunningStack, runningStack, startLocalStack } from '../local/start.js';
 import { createProgress, formatReport } from './import-output.js';
 import { buildRegeneration } from '../regen/build-regeneration.js';
-import { redrive } from '../regen/redrive.js';
 import { createDocumentClient, createS3Client } from '../store/clients.js';
 import { DynamoApiKeyRepository } from '../store/dynamo-api-keys.js';
 
@@ -43,10 +42,9 @@ program
   .description('regenerate every feed that is behind its revision or parked (local stack; in AWS invoke the RedriveFunction)')
   .action(async () => {
     const config = attachToRunningStack();
-    const { state, regenerator, posts } = buildRegeneration(config, createDocumentClient(), createS3Client());
-    const report = await redrive(state, regenerator, () => posts.completeAbandonedBatches());
-    process.stdout.write(`regenerated ${report.regenerated.length} feed(s)${report.regenerated.length ? `: ${report.regenerated.join(', ')}` : ''}\n`);
-    for (const f of report.failed) process.stdout.write(`FAILED ${f.feedId}: ${f.reason}\n`);
+    const report = await buildRegeneration(config, createDocumentClient(), createS3Client()).redrive();
+    process.stdout.write(`regenerated ${report.regenerated.length} document(s)${report.regenerated.length ? `: ${report.regenerated.join(', ')}` : ''}\n`);
+    for (const f of report.failed) process.stdout.write(`FAILED ${f.documentId}: ${f.reason}\n`);
     process.exitCode = report.failed.length > 0 ? 1 : 0;
   });
 
@@ -72,15 +70,17 @@ program
   .option('--concurrency <n>', 'batch requests in flight', (v) => Number(v), 4)
   .option('--batch-size <n>', 'posts per batch request (1-100)', (v) => Number(v), 50)
   .option('--dry-run', 'parse and validate locally; write nothing')
+  .option('--no-wait', 'return once every file is stored, without waiting for the feeds to be published')
   .option('--timezone <zone>', 'with --dry-run: zone of dates without offset (default FEEDPUB_TIMEZONE or UTC)')
   .option('--site-url <url>', 'with --dry-run: site URL for relative links')
-  .action(async (paths: string[], options: { api?: string; key?: string; concurrency: number; batchSize: number; dryRun?: boolean; timezone?: string; siteUrl?: string }) => {
+  .action(async (paths: string[], options: { api?: string; key?: string; concurrency: number; batchSize: number; dryRun?: boolean; wait: boolean; timezone?: string; siteUrl?: string }) => {
     const files = collectFiles(paths);
     const local = options.dryRun || options.api ? undefined : runningStack();
     const api = options.api ?? local?.url ?? '';
     const key = options.key ?? process.env.FEEDPUB_API_KEY ?? (local ? localApiKey(dataDirectory()).key : '');
     if (!options.dryRun && !key) throw new Error('no publisher key: pass --key or set FEEDPUB_API_KEY');
     const progress = createProgress(files.length);
+    let publishing: ReturnType<typeof createProgress> | undefined;
     const report = await importPosts(files, {
       api,
       key,
@@ -90,8 +90,17 @@ program
       timeZone: options.timezone ?? process.env.FEEDPUB_TIMEZONE,
       siteUrl: options.siteUrl ?? process.env.FEEDPUB_SITE_URL,
       onFile: progress.update,
+      wait: options.wait,
+      onPublishing: (left, total) => {
+        if (!publishing) {
+          progress.stop();
+          publishing = createProgress(total, { phase: 'publishing', unit: 'feeds' });
+        }
+        publishing.update(total - left, total);
+      },
     });
     progress.stop();
+    publishing?.stop();
     process.stdout.write(`${formatReport(report, Boolean(options.dryRun))}\n`);
     process.exitCode = report.failed.length > 0 ? 1 : 0;
   });

@@ -96,15 +96,20 @@ export function feedsOf(post: Pick<Post, 'categories' | 'tags'>): FeedRef[] {
   ];
 }
 
+/** How a write changes a feed's membership: the post joins it, stays in it (edited), or leaves it. */
+export type FeedChange = 'join' | 'stay' | 'leave';
+
 /**
- * Everything a write changes: the feeds the post leaves, joins or stays in, its page, and the directory (whose
- * counts and dates move with every write).
+ * The feeds a write touches (the site, categories and tags the post leaves, joins or stays in), each with how its
+ * membership changes. A post's page and the directory follow from the post and the feeds, not from this list.
  */
-export function touchedFeeds(before: Post | undefined, after: Post | undefined): FeedRef[] {
-  const byId = new Map<string, FeedRef>();
-  for (const ref of [...(before ? feedsOf(before) : []), ...(after ? feedsOf(after) : [])]) byId.set(feedId(ref), ref);
-  const post = (after ?? before)!;
-  return [...byId.values(), { kind: 'post', name: post.id }, DIRECTORY];
+export function feedChanges(before: Post | undefined, after: Post | undefined): Map<string, { ref: FeedRef; change: FeedChange }> {
+  const was = new Map((before ? feedsOf(before) : []).map((ref) => [feedId(ref), ref]));
+  const is = new Map((after ? feedsOf(after) : []).map((ref) => [feedId(ref), ref]));
+  const changes = new Map<string, { ref: FeedRef; change: FeedChange }>();
+  for (const [id, ref] of was) changes.set(id, { ref, change: is.has(id) ? 'stay' : 'leave' });
+  for (const [id, ref] of is) if (!was.has(id)) changes.set(id, { ref, change: 'join' });
+  return changes;
 }
 
 export const postPageKey = (id: string) => `posts/${id}.html`;

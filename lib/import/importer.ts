@@ -18,6 +18,10 @@ export interface ImportOptions {
   timeZone?: string;
   siteUrl?: string;
   onFile?: (done: number, total: number) => void;
+  /** Wait until the hold's release has rendered every feed the import touched (default true). */
+  wait?: boolean;
+  /** While waiting: feeds left to render, and how many the release started with. */
+  onPublishing?: (left: number, total: number) => void;
 }
 
 export type Outcome = 'created' | 'updated' | 'unchanged' | 'valid';
@@ -30,7 +34,10 @@ export interface ImportReport {
   /** Dry run: files that would be imported. */
   valid: string[];
   failed: { file: string; reason: string }[];
+  /** Until the last file was answered. */
   elapsedMs: number;
+  /** Until every feed the import touched was published (absent without waiting, or on a dry run). */
+  publishedMs?: number;
 }
 
 const POST_FILES = /\.(md|markdown|html?)$/i;
@@ -53,7 +60,7 @@ class ImportRefused extends Error {}
 
 interface BatchResult {
   status: number;
-  outcome?: 'created' | 'updated' | 'unchanged';
+  outcome?: 'created' | 'updated' | 'unchanged' | 'superseded';
   error?: { message?: string; issues?: { field: string; message: string }[] };
 }
 
@@ -67,14 +74,14 @@ function refusal(error: BatchResult['error'], status: number): ImportRefused {
  * Sends files as one POST /posts/batch, each as a Jekyll file whose name gives the post's id (so a re-import
  * replaces instead of duplicating). The batch is idempotent, so a failed request is simply sent again.
  */
-async function sendBatch(options: ImportOptions, files: { file: string; body: Buffer }[]): Promise<(Outcome | ImportRefused)[]> {
+async function sendBatch(options: ImportOptions, holdId: string | undefined, files: { file: string; body: Buffer }[]): Promise<(Outcome | ImportRefused)[]> {
   const payload = JSON.stringify({ posts: files.map(({ file, body }) => ({ file: basename(file), jekyll: body.toString('utf8') })) });
   for (let attempt = 1; ; attempt++) {
     let response: Response | undefined;
     try {
       response = await fetch(`${options.api}/posts/batch`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${options.key}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${options.key}`, 'content-type': 'application/json', ...(holdId ? { 'feedpub-hold': holdId } : {}) },
         body: payload,
       });
     } catch (error) {
@@ -83,7 +90,7 @@ async function sendBatch(options: ImportOptions, files: { file: string; body: Bu
     if (response && response.status < 500 && response.status !== 429) {
       const body = (await response.json()) as { results?: BatchResult[]; error?: BatchResult['error'] };
       if (response.status !== 200 || !body.results) throw refusal(body.error, response.status);
-      return body.results.map((r) => (r.outcome ?? refusal(r.error, r.status)));
+      return body.results.map((r) => (r.outcome ? (r.outcome === 'superseded' ? 'updated' : r.outcome) : refusal(r.error, r.status)));
     }
     if (attempt >= 4) throw new Error(`HTTP ${response?.status} after ${attempt} attempts`);
     await sleep(200 * 2 ** attempt);
@@ -119,22 +126,44 @@ function validate(options: ImportOptions, file: string, body: Buffer): Outcome {
   }
 }
 
-async function withHold<T>(options: ImportOptions, work: () => Promise<T>): Promise<T> {
-  const hold = (method: 'PUT' | 'DELETE') =>
-    fetch(`${options.api}/regeneration/hold`, {
+interface HoldState {
+  id: string;
+  phase: 'holding' | 'released' | 'published';
+  feedsLeft: number;
+}
+
+/**
+ * Runs `work` under a regeneration hold: the import's writes wait in the hold's lane and each touched feed is
+ * rendered once, when the hold is released at the end. Returns once the release has published every feed,
+ * unless told not to wait.
+ */
+async function withHold<T>(options: ImportOptions, work: (holdId: string) => Promise<T>): Promise<{ value: T; publishedAt?: number }> {
+  const call = async (method: string, path: string, body?: unknown): Promise<HoldState> => {
+    const response = await fetch(`${options.api}/regeneration/holds${path}`, {
       method,
       headers: { authorization: `Bearer ${options.key}`, 'content-type': 'application/json' },
-      ...(method === 'PUT' ? { body: JSON.stringify({ seconds: HOLD_SECONDS }) } : {}),
-    }).then((r) => {
-      if (!r.ok) throw new Error(`regeneration hold: HTTP ${r.status}`);
+      ...(body ? { body: JSON.stringify(body) } : {}),
     });
-  await hold('PUT');
-  const renew = setInterval(() => void hold('PUT').catch(() => undefined), (HOLD_SECONDS * 1000) / 4);
+    if (!response.ok && response.status !== 409) throw new Error(`regeneration hold: HTTP ${response.status} ${await response.text()}`);
+    return (await response.json()) as HoldState;
+  };
+  const hold = await call('POST', '', { seconds: HOLD_SECONDS });
+  const renew = setInterval(() => void call('PUT', `/${hold.id}`, { seconds: HOLD_SECONDS }).catch(() => undefined), (HOLD_SECONDS * 1000) / 4);
+  let value: T;
   try {
-    return await work();
+    value = await work(hold.id);
   } finally {
     clearInterval(renew);
-    await hold('DELETE');
+    await call('DELETE', `/${hold.id}`);
+  }
+  if (options.wait === false) return { value };
+  let total: number | undefined;
+  for (;;) {
+    const state = await call('GET', `/${hold.id}`);
+    total ??= state.feedsLeft;
+    options.onPublishing?.(state.feedsLeft, Math.max(total, state.feedsLeft));
+    if (state.phase === 'published') return { value, publishedAt: performance.now() };
+    await sleep(200);
   }
 }
 
@@ -158,17 +187,26 @@ export async function importPosts(files: string[], options: ImportOptions): Prom
       record(file, error as Error);
     }
   };
-  const sendOne = async (group: string[]) => {
+  const sendOne = (holdId: string) => async (group: string[]) => {
     try {
-      const outcomes = await sendBatch(options, group.map((file) => ({ file, body: readFileSync(file) })));
+      const outcomes = await sendBatch(options, holdId, group.map((file) => ({ file, body: readFileSync(file) })));
       group.forEach((file, i) => record(file, outcomes[i] ?? new Error('no result for this file')));
     } catch (error) {
       for (const file of group) record(file, error as Error);
     }
   };
-  if (options.dryRun) await mapSettled(files, 1, validateOne);
-  else await withHold(options, () => mapSettled(batches(files, options.batchSize ?? 50), options.concurrency ?? 4, sendOne));
+  if (options.dryRun) {
+    await mapSettled(files, 1, validateOne);
+  } else {
+    let answered = 0;
+    const { publishedAt } = await withHold(options, async (holdId) => {
+      await mapSettled(batches(files, options.batchSize ?? 50), options.concurrency ?? 4, sendOne(holdId));
+      answered = performance.now();
+    });
+    report.elapsedMs = answered - started;
+    if (publishedAt !== undefined) report.publishedMs = publishedAt - started;
+  }
   report.failed.sort((a, b) => a.file.localeCompare(b.file));
-  report.elapsedMs = performance.now() - started;
+  if (options.dryRun) report.elapsedMs = performance.now() - started;
   return report;
 }

@@ -3,19 +3,25 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
 import { handle } from 'hono/aws-lambda';
 import { hashKey } from '../api/auth.js';
-import type { FeedpubConfig } from '../config.js';
-import { feedRequests } from '../regen/stream-handler.js';
-import { createDocumentClient, createS3Client } from '../store/clients.js';
-import { REV_SK } from '../store/table.js';
-import { DynamoApiKeyRepository } from '../store/dynamo-api-keys.js';
 import { buildApi } from '../api/build-api.js';
+import type { FeedpubConfig } from '../config.js';
+import { feedId } from '../feeds/feed-ref.js';
 import { logger } from '../log.js';
-import { buildRegeneration } from '../regen/build-regeneration.js';
+import { buildRegeneration, type Regeneration, type RegenerationOptions } from '../regen/build-regeneration.js';
+import { isPostRecord } from '../regen/pages.js';
+import { feedRequests, isHoldRecord, isInboxRecord } from '../regen/stream-handler.js';
+import { createDocumentClient, createS3Client } from '../store/clients.js';
+import { DynamoApiKeyRepository } from '../store/dynamo-api-keys.js';
+import { HOLD_PK } from '../store/table.js';
+import { LocalEventSource, type EventSourceOptions } from './event-source.js';
 import { createHttpFront, type ApiHandler } from './http-front.js';
 import { ensureBucket, ensureTable } from './provision.js';
-import { StreamPoller, type StreamPollerOptions } from './stream-poller.js';
+
+/** Settings of the local event source mappings (Lambda's event source mappings in AWS). */
+export type LaneSettings = Pick<EventSourceOptions, 'maxAttempts' | 'retryBaseMs' | 'idleMs' | 'batchSize' | 'parallelization'>;
 
 export interface LocalFeedpubOptions {
   config: FeedpubConfig;
@@ -23,25 +29,29 @@ export interface LocalFeedpubOptions {
   port: number;
   /** Publisher key to accept (its hash is stored, as in AWS). */
   apiKey: string;
-  /** Where the stream position survives restarts. */
+  /** Where the stream positions survive restarts. */
   checkpointFile?: string;
-  /** Retry settings of the stream poller (Lambda's event source mapping in AWS). */
-  poller?: Pick<StreamPollerOptions, 'maxAttempts' | 'retryBaseMs' | 'idleMs' | 'batchSize'>;
+  /** Retry and batch settings of both lanes' event source mappings. */
+  lanes?: LaneSettings;
   /** Wraps the SDK clients, for fault injection in tests. */
   wrapClients?: (clients: { doc: DynamoDBDocumentClient; s3: S3Client }) => { doc: DynamoDBDocumentClient; s3: S3Client };
+  regeneration?: RegenerationOptions;
+  /** How often the tick runs (ms); the schedule runs it once a minute in AWS. */
+  tickMs?: number;
 }
 
 export interface LocalFeedpub {
   url: string;
   stop(): Promise<void>;
-  poller: StreamPoller;
-  regeneration: ReturnType<typeof buildRegeneration>;
+  /** The two lanes: feeds (inbox items, hold releases) and post pages, each its own consumer of the stream. */
+  lanes: { feeds: LocalEventSource; pages: LocalEventSource };
+  regeneration: Regeneration;
 }
 
 /**
- * feedpub on one machine: the same API and regenerate handlers as in Lambda, the same SDK clients, pointed
- * by AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3 at the local servers; a stream poller in place of the
- * event source mapping, and one HTTP front in place of API Gateway and CloudFront.
+ * feedpub on one machine: the same API and lane handlers as in Lambda, the same SDK clients, pointed by
+ * AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3 at the local servers; local event source mappings in place of
+ * Lambda's, a timer in place of the schedule, and one HTTP front in place of API Gateway and CloudFront.
  */
 export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<LocalFeedpub> {
   const { config } = options;
@@ -53,21 +63,37 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
 
   const { doc, s3 } = options.wrapClients?.(base) ?? base;
   const api = handle(buildApi(config, doc)) as unknown as ApiHandler;
-  const regeneration = buildRegeneration(config, doc, s3);
-  const poller = new StreamPoller({
-    streams: new DynamoDBStreamsClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB }),
-    streamArn,
-    handler: regeneration.handler,
-    checkpointFile: options.checkpointFile,
-    ...options.poller,
-    park: async (records, reason) => {
-      for (const request of feedRequests({ Records: records })) await regeneration.state.park(request.feedId, request.rev, reason);
-    },
-  });
-  poller.start();
-  nudgeOnRevisions(base.doc, poller);
-  // The schedule of AWS (once a minute there): completes abandoned batches and catches the directory up.
-  const tickMs = config.directoryIntervalMs > 0 ? Math.max(1000, config.directoryIntervalMs / 2) : 30_000;
+  const regeneration = buildRegeneration(config, doc, s3, options.regeneration);
+  const streams = new DynamoDBStreamsClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
+  const common = { streams, streamArn, checkpointFile: options.checkpointFile, ...options.lanes };
+  const lanes = {
+    feeds: new LocalEventSource({
+      ...common,
+      name: 'feeds',
+      filter: (record) => isInboxRecord(record) || isHoldRecord(record),
+      handler: regeneration.feedsHandler,
+      parallelization: options.lanes?.parallelization ?? 10,
+      park: async (records) => {
+        for (const request of feedRequests({ Records: records })) await regeneration.state.park(request.feedId, 'regeneration kept failing');
+        for (const record of records.filter(isHoldRecord)) logger.error('hold release parked; the tick resumes it', { holdId: record.dynamodb?.Keys?.SK?.S });
+      },
+    }),
+    pages: new LocalEventSource({
+      ...common,
+      name: 'pages',
+      filter: isPostRecord,
+      handler: regeneration.pagesHandler,
+      parallelization: options.lanes?.parallelization ?? 2,
+      park: async (records) => {
+        for (const id of new Set(records.map(postIdOf))) await regeneration.state.park(feedId({ kind: 'post', name: id }), 'post page kept failing');
+      },
+    }),
+  };
+  lanes.feeds.start();
+  lanes.pages.start();
+  nudgeOnWrites(base.doc, [lanes.feeds, lanes.pages]);
+  // The schedule of AWS (once a minute there): abandoned holds, stalled releases, the directory.
+  const tickMs = options.tickMs ?? config.directoryIntervalMs;
   const tick = setInterval(() => void regeneration.tick().catch((error: unknown) => logger.warn('tick failed', { error: error as Error })), tickMs);
   tick.unref();
 
@@ -80,18 +106,20 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
 
   return {
     url: `http://127.0.0.1:${port}`,
-    poller,
+    lanes,
     regeneration,
     stop: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
       clearInterval(tick);
-      await poller.stop();
+      await Promise.all([lanes.feeds.stop(), lanes.pages.stop()]);
       dynamo.destroy();
     },
   };
 }
+
+const postIdOf = (record: DynamoDBRecord) => record.dynamodb?.Keys?.PK?.S?.slice('POST#'.length) ?? '';
 
 function s3Endpoint(): string {
   const endpoint = process.env.AWS_ENDPOINT_URL_S3;
@@ -99,16 +127,16 @@ function s3Endpoint(): string {
   return endpoint.replace(/\/+$/, '');
 }
 
-/** Wakes the poller when this process commits a write that bumps a revision (what the stream filter passes). */
-function nudgeOnRevisions(doc: DynamoDBDocumentClient, poller: StreamPoller): void {
-  type Args = { input: { Key?: { SK?: unknown } } };
+/** Wakes the lanes when this process commits a write the stream will carry (a post's transaction, a hold's change). */
+function nudgeOnWrites(doc: DynamoDBDocumentClient, lanes: LocalEventSource[]): void {
+  type Args = { input: { Key?: { PK?: unknown } } };
   doc.middlewareStack.add(
     (next, context) => async (args) => {
       const result = await next(args);
       const name = context.commandName;
-      if (name === 'TransactWriteItemsCommand' || (name === 'UpdateItemCommand' && (args as Args).input.Key?.SK === REV_SK)) poller.nudge();
+      if (name === 'TransactWriteItemsCommand' || (name === 'UpdateItemCommand' && (args as Args).input.Key?.PK === HOLD_PK)) for (const lane of lanes) lane.nudge();
       return result;
     },
-    { step: 'initialize', name: 'nudgeStreamPoller' },
+    { step: 'initialize', name: 'nudgeLanes' },
   );
 }

@@ -5,11 +5,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import S3rver from 's3rver';
-import { makeS3rverAtomic } from './s3rver-atomic.js';
+import { allowConditionalHeaders, makeS3rverAtomic } from './s3rver-atomic.js';
 
 const [directory, port = '0'] = process.argv.slice(2);
 if (!directory || !process.send) throw new Error('usage: forked by startS3Local with <directory> [port]');
 mkdirSync(directory, { recursive: true });
+allowConditionalHeaders();
 const server = new S3rver({ address: '127.0.0.1', port: Number(port), directory, silent: true });
 makeS3rverAtomic((server as unknown as { store: Parameters<typeof makeS3rverAtomic>[0] }).store);
 const address = (await server.run()) as { port: number };

@@ -2,7 +2,6 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type FeedpubConfig } from '../config.js';
 import { logger } from '../log.js';
-import { redrive } from '../regen/redrive.js';
 import { dataDirectory, localApiKey } from './data-dir.js';
 import { startLocalFeedpub, type LocalFeedpub } from './local-feedpub.js';
 import { LOCAL_AWS_ENV, startDynamoLocal, startS3Local, type LocalServer } from './servers.js';
@@ -46,7 +45,8 @@ export async function startLocalStack(env = process.env): Promise<LocalStack> {
     const feedpub = await startLocalFeedpub({ config, port, apiKey: apiKey.key, checkpointFile: join(dataDir, 'stream-checkpoint.json') });
     // Lets `feedpub redrive` and `feedpub keys create` find this running stack.
     writeFileSync(endpointsFile(dataDir), JSON.stringify({ dynamodb: dynamo.endpoint, s3: s3.endpoint, url: feedpub.url, pid: process.pid }));
-    void redrive(feedpub.regeneration.state, feedpub.regeneration.regenerator, () => feedpub.regeneration.posts.completeAbandonedBatches())
+    void feedpub.regeneration
+      .redrive()
       .then((report) => report.regenerated.length > 0 && logger.info('caught up feeds after start', { feeds: report.regenerated.length }))
       .catch((error: unknown) => logger.error('catch-up after start failed', { error: error as Error }));
     return {

@@ -8,17 +8,18 @@ export interface ListedFeed {
   feedId: string;
   /** Posts in the feed (all of them, not only the newest N the feed file holds). */
   count: number;
-  changedAt: string;
+  /** Date of its newest post: what the feed itself says it was updated. */
+  newest: string;
 }
 
 interface Listed {
   ref: FeedRef;
   count: number;
-  changedAt: string;
+  newest: string;
 }
 
 function sortFeeds(feeds: ListedFeed[]): { site?: Listed; categories: Listed[]; tags: Listed[] } {
-  const listed = feeds.filter((f) => f.count > 0).map((f) => ({ ref: parseFeedId(f.feedId), count: f.count, changedAt: f.changedAt }));
+  const listed = feeds.filter((f) => f.count > 0).map((f) => ({ ref: parseFeedId(f.feedId), count: f.count, newest: f.newest }));
   const byName = (a: Listed, b: Listed) => a.ref.name.localeCompare(b.ref.name, 'en') || (a.ref.name < b.ref.name ? -1 : 1);
   return {
     site: listed.find((f) => f.ref.kind === 'site'),
@@ -34,7 +35,7 @@ function list(title: string, feeds: Listed[], site: SiteConfig, label: (ref: Fee
   const items = feeds
     .map(
       (f) =>
-        `<li><span class="name">${escapeHtml(label(f.ref))}</span> <span class="about"><span class="count">${f.count}</span> ${f.count === 1 ? 'post' : 'posts'} · updated ${day(f.changedAt)}</span><br>${feedLinks(f.ref, site)}</li>`,
+        `<li><span class="name">${escapeHtml(label(f.ref))}</span> <span class="about"><span class="count">${f.count}</span> ${f.count === 1 ? 'post' : 'posts'} · updated ${day(f.newest)}</span><br>${feedLinks(f.ref, site)}</li>`,
     )
     .join('\n');
   return `<h2>${escapeHtml(title)} (${feeds.length})</h2>
@@ -60,7 +61,7 @@ const xml = (s: string) => escapeHtml(s);
 /** feeds/opml.xml: OPML 2.0 (http://opml.org/spec2.opml) of every feed's RSS, for readers to import in one step. */
 export function renderOpml(feeds: ListedFeed[], site: SiteConfig): string {
   const { site: whole, categories, tags } = sortFeeds(feeds);
-  const newest = feeds.reduce((max, f) => (f.changedAt > max ? f.changedAt : max), '1970-01-01T00:00:00.000Z');
+  const newest = feeds.reduce((max, f) => (f.newest > max ? f.newest : max), '1970-01-01T00:00:00.000Z');
   const outline = (f: Listed) =>
     `      <outline type="rss" text="${xml(feedTitle(f.ref, site))}" title="${xml(feedTitle(f.ref, site))}" xmlUrl="${xml(feedUrls(f.ref, site.feedsUrl).rss)}" htmlUrl="${xml(`${site.url}/`)}"/>`;
   const group = (title: string, list: Listed[]) => (list.length ? `    <outline text="${xml(title)}">\n${list.map(outline).join('\n')}\n    </outline>\n` : '');

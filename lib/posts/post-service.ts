@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { SiteConfig } from '../config.js';
 import { sleep } from '../concurrency.js';
-import { PostExists, PostNotFound, PublicError, ValidationError, WriteConflict } from '../errors.js';
+import { PostExists, PostNotFound, PreconditionFailed, PublicError, ValidationError, WriteConflict } from '../errors.js';
 import { SITE_FEED, feedId, type FeedRef } from '../feeds/feed-ref.js';
-import { lostRace } from '../store/dynamo-posts.js';
+import { StaleWrite, TransactionBusy } from '../store/dynamo-posts.js';
 import { entryCursor } from '../store/table.js';
-import type { PostPage, PostRepository } from '../store/ports.js';
+import type { PostPage, PostRepository, WriteOptions } from '../store/ports.js';
 import { buildPost } from './build-post.js';
 import type { Post, PostDraft } from './post.js';
 
@@ -16,16 +16,55 @@ export interface ListQuery {
   cursor?: string;
 }
 
+export type Outcome = 'created' | 'updated' | 'unchanged' | 'superseded';
+
 export interface WriteOutcome {
+  /** The post as this write made it (for a superseded write, as it was before the later one replaced it). */
   post: Post;
-  created: boolean;
-  /** False when the write was an idempotent repeat: nothing stored, no feed touched. */
-  changed: boolean;
+  outcome: Outcome;
 }
 
-const MAX_ATTEMPTS = 10;
+/** Conditions of a conditional request (RFC 9110 section 13.1). */
+export interface Preconditions {
+  /** The ETags (or "*") the stored post must match. */
+  ifMatch?: string;
+  /** "*": only if no post is stored. */
+  ifNoneMatch?: string;
+}
 
-/** Create, replace, delete and read posts; every write is one transaction (see DynamoPostRepository.write). */
+/** A post's entity tag: its version and a prefix of its content hash. */
+export const postEtag = (post: Pick<Post, 'version' | 'contentHash'>) => `"${post.version}-${post.contentHash.slice(0, 16)}"`;
+
+/** How long a write keeps retrying transaction conflicts (the same post written at the same moment). */
+const RETRY_BUDGET_MS = 1_500;
+
+function listTags(header: string): string[] {
+  return header.split(',').map((tag) => tag.trim().replace(/^W\//, '')).filter(Boolean);
+}
+
+/** RFC 9110 13.1.1/13.1.2, with the strong comparison If-Match asks for. */
+function check(id: string, existing: Post | undefined, { ifMatch, ifNoneMatch }: Preconditions): void {
+  if (ifMatch !== undefined) {
+    const tags = listTags(ifMatch);
+    if (!existing) throw new PreconditionFailed(id, 'If-Match', 'no post is stored under this id');
+    if (!tags.includes('*') && !tags.includes(postEtag(existing))) throw new PreconditionFailed(id, 'If-Match', `the stored post is ${postEtag(existing)}`);
+  }
+  if (ifNoneMatch !== undefined && existing) {
+    const tags = listTags(ifNoneMatch);
+    if (tags.includes('*') || tags.includes(postEtag(existing))) throw new PreconditionFailed(id, 'If-None-Match', `a post is stored: ${postEtag(existing)}`);
+  }
+}
+
+const conditional = (p: Preconditions) => p.ifMatch !== undefined || p.ifNoneMatch !== undefined;
+
+/**
+ * Create, replace, delete and read posts; every write is one transaction (DynamoPostRepository.write).
+ *
+ * Concurrent writes of one post: the last writer wins, and every writer is answered. A write whose transaction
+ * finds that another write of the post committed after its read is ordered just before that write: it happened,
+ * and was replaced at once ("superseded"); nothing of it is stored, so no entry or count is left half changed.
+ * Only a publisher that asked for optimistic concurrency (If-Match, If-None-Match) is told it lost, with 412.
+ */
 export class PostService {
   constructor(
     private readonly repo: PostRepository,
@@ -37,33 +76,49 @@ export class PostService {
     return this.repo.get(id);
   }
 
-  async create(draft: PostDraft): Promise<Post> {
+  /** POST /posts: a new post; 409 if its id is taken. */
+  async create(draft: PostDraft, options: WriteOptions = {}): Promise<Post> {
     const id = draft.id ?? randomUUID();
     return this.retrying(id, async () => {
       if (await this.repo.get(id)) throw new PostExists(id);
       const post = this.build(id, draft, undefined);
-      await this.repo.write(undefined, post);
+      try {
+        await this.repo.write(undefined, post, options);
+      } catch (error) {
+        if (error instanceof StaleWrite) throw new PostExists(id);
+        throw error;
+      }
       return post;
     });
   }
 
-  async put(id: string, draft: PostDraft): Promise<WriteOutcome> {
+  /** PUT /posts/{id}: creates or replaces; the same PUT twice writes nothing the second time. */
+  async put(id: string, draft: PostDraft, preconditions: Preconditions = {}, options: WriteOptions = {}): Promise<WriteOutcome> {
     this.checkId(id, draft);
     return this.retrying(id, async () => {
       const existing = await this.repo.get(id);
+      check(id, existing, preconditions);
       const post = this.build(id, draft, existing);
-      if (post === existing) return { post, created: false, changed: false };
-      await this.repo.write(existing, post);
-      return { post, created: !existing, changed: true };
+      if (post === existing) return { post, outcome: 'unchanged' };
+      try {
+        await this.repo.write(existing, post, options);
+      } catch (error) {
+        if (!(error instanceof StaleWrite)) throw error;
+        if (conditional(preconditions)) throw new PreconditionFailed(id, preconditions.ifMatch !== undefined ? 'If-Match' : 'If-None-Match', 'another write of this post committed first');
+        // Two creations: the other one is the post this one replaces. Read it, and write over it.
+        if (!existing) throw new TransactionBusy('created concurrently', { cause: error });
+        return { post, outcome: 'superseded' };
+      }
+      return { post, outcome: existing ? 'updated' : 'created' };
     });
   }
 
   /**
    * Creates or replaces several posts by id, as PUT does each, writing the changed ones in as few transactions
-   * as fit (DynamoPostRepository.writeMany). A post that lost a race with another writer is retried alone.
-   * Each result is the outcome, or the PublicError that refused that post; others are unaffected.
+   * as fit. A post that met a concurrent write of itself is settled as PUT settles it. Each result is the outcome,
+   * or the PublicError that refused that post; others are unaffected.
    */
-  async putMany(items: { id: string; draft: PostDraft }[]): Promise<(WriteOutcome | PublicError)[]> {
+  async putMany(items: { id: string; draft: PostDraft }[], options: WriteOptions = {}): Promise<(WriteOutcome | PublicError)[]> {
     const stored = await this.repo.getAll(items.map((i) => i.id));
     const built = items.map(({ id, draft }) => {
       const existing = stored.get(id);
@@ -76,22 +131,34 @@ export class PostService {
       }
     });
     const changes = built.flatMap((b) => (b instanceof PublicError || b.post === b.existing ? [] : [b]));
-    const { notWritten } = await this.repo.writeMany(changes.map((b) => ({ previous: b.existing, next: b.post })));
-    const retry = new Set(notWritten.map((i) => changes[i]));
+    const { notWritten } = await this.repo.writeMany(changes.map((b) => ({ previous: b.existing, next: b.post })), options);
+    const lost = new Map([...notWritten].map(([i, error]) => [changes[i]!, error]));
     const results: (WriteOutcome | PublicError)[] = [];
     for (const b of built) {
-      if (b instanceof PublicError) results.push(b);
-      else if (retry.has(b)) results.push(await this.put(b.id, b.draft).catch((error: unknown) => (error instanceof PublicError ? error : Promise.reject(error))));
-      else results.push({ post: b.post, created: !b.existing, changed: b.post !== b.existing });
+      if (b instanceof PublicError) {
+        results.push(b);
+        continue;
+      }
+      const error = lost.get(b);
+      if (!error) results.push({ post: b.post, outcome: b.post === b.existing ? 'unchanged' : b.existing ? 'updated' : 'created' });
+      else if (error instanceof StaleWrite && b.existing) results.push({ post: b.post, outcome: 'superseded' });
+      else results.push(await this.put(b.id, b.draft, {}, options).catch((e: unknown) => (e instanceof PublicError ? e : Promise.reject(e))));
     }
     return results;
   }
 
-  async remove(id: string): Promise<void> {
+  /** DELETE /posts/{id}. A delete that meets a concurrent write of the post is ordered before it. */
+  async remove(id: string, preconditions: Preconditions = {}): Promise<void> {
     await this.retrying(id, async () => {
       const existing = await this.repo.get(id);
       if (!existing) throw new PostNotFound(id);
-      await this.repo.write(existing, undefined);
+      check(id, existing, preconditions);
+      try {
+        await this.repo.write(existing, undefined);
+      } catch (error) {
+        if (!(error instanceof StaleWrite)) throw error;
+        if (conditional(preconditions)) throw new PreconditionFailed(id, 'If-Match', 'another write of this post committed first');
+      }
     });
   }
 
@@ -129,15 +196,19 @@ export class PostService {
     return buildPost(draft, { id, now: this.now(), siteUrl: this.site.url, existing });
   }
 
-  /** Optimistic concurrency: a write that lost a race re-reads and tries again, with jittered backoff. */
+  /**
+   * Transaction conflicts (the same post's items in two transactions at once) are tried again after a re-read,
+   * with jittered backoff, for a bounded time; the other write commits meanwhile, and the retry settles against it.
+   */
   private async retrying<T>(id: string, attempt: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + RETRY_BUDGET_MS;
     for (let i = 1; ; i++) {
       try {
         return await attempt();
       } catch (error) {
-        if (!lostRace(error)) throw error;
-        if (i >= MAX_ATTEMPTS) throw new WriteConflict(id, { cause: error });
-        await sleep(Math.random() * Math.min(500, 10 * 2 ** i));
+        if (!(error instanceof TransactionBusy)) throw error;
+        if (Date.now() > deadline) throw new WriteConflict(id, { cause: error });
+        await sleep(Math.random() * Math.min(200, 5 * 2 ** i));
       }
     }
   }

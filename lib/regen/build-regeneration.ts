@@ -5,26 +5,42 @@ import { DynamoFeedStateRepository } from '../store/dynamo-feed-state.js';
 import { DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { DynamoPostRepository } from '../store/dynamo-posts.js';
 import { S3FeedStore } from '../store/s3-feed-store.js';
-import { FeedRegenerator } from './feed-regenerator.js';
-import { createRegenerateHandler, createTick } from './stream-handler.js';
+import { FeedRegenerator, type RegeneratorHooks } from './feed-regenerator.js';
+import { HoldRelease } from './hold-release.js';
+import { createPagesHandler, PageRenderer } from './pages.js';
+import { redrive } from './redrive.js';
+import { createFeedsHandler } from './stream-handler.js';
+import { createTick } from './tick.js';
 
-/** The regeneration side, wired to DynamoDB and S3: what functions/regenerate.ts runs on stream batches. */
-export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentClient, s3: S3Client) {
+export interface RegenerationOptions {
+  leaseMs?: number;
+  hooks?: RegeneratorHooks;
+}
+
+/**
+ * The regeneration side, wired to DynamoDB and S3: the feeds lane (functions/regenerate.ts), the pages lane
+ * (functions/render-pages.ts), the tick and the re-drive.
+ */
+export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentClient, s3: S3Client, options: RegenerationOptions = {}) {
   const state = new DynamoFeedStateRepository(doc, config.tableName);
   const posts = new DynamoPostRepository(doc, config.tableName);
-  const regenerator = new FeedRegenerator({
-    posts,
-    state,
-    feeds: new S3FeedStore(s3, config.bucketName),
-    site: config.site,
-  });
-  const hold = new DynamoHoldRepository(doc, config.tableName);
+  const store = new S3FeedStore(s3, config.bucketName);
+  const regenerator = new FeedRegenerator({ posts, state, feeds: store, site: config.site, leaseMs: options.leaseMs, hooks: options.hooks });
+  const holds = new DynamoHoldRepository(doc, config.tableName);
+  const release = new HoldRelease(regenerator, holds);
+  const pages = new PageRenderer(store, config.site);
   return {
     regenerator,
     state,
-    hold,
-    handler: createRegenerateHandler(regenerator, hold, { directoryIntervalMs: config.directoryIntervalMs }),
-    tick: createTick(regenerator, hold, () => posts.completeAbandonedBatches()),
+    holds,
     posts,
+    pages,
+    release,
+    feedsHandler: createFeedsHandler(regenerator, holds, release),
+    pagesHandler: createPagesHandler(pages),
+    tick: createTick(regenerator, holds),
+    redrive: () => redrive({ state, regenerator, pages, posts, holds }),
   };
 }
+
+export type Regeneration = ReturnType<typeof buildRegeneration>;

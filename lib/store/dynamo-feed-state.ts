@@ -1,7 +1,34 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { FeedListing, FeedRevision, FeedStateRepository, RenderState } from './ports.js';
-import { DIRECTORY_INDEX, feedIdOfPartition, keys, REV_SK } from './table.js';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { FeedChange } from '../feeds/feed-ref.js';
+import { LeaseLost, type FeedListing, type FeedStateRepository, type InboxItem, type RenderState } from './ports.js';
+import { DIRECTORY_INDEX, feedIdOfPartition, INBOX_PREFIX, keys, laneOfInboxKey } from './table.js';
+
+const DELTA: Record<FeedChange, number> = { join: 1, stay: 0, leave: -1 };
+/** Inbox deletes per transaction, beside the RENDER update (DynamoDB allows 100 actions). */
+const DELETES_PER_TRANSACTION = 99;
+
+type Page = { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> };
+
+/** Every page of a Query or Scan. */
+async function* pages(send: (start?: Record<string, unknown>) => Promise<Page>) {
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await send(start);
+    yield page.Items ?? [];
+    start = page.LastEvaluatedKey;
+  } while (start);
+}
 
 export class DynamoFeedStateRepository implements FeedStateRepository {
   constructor(
@@ -10,20 +37,13 @@ export class DynamoFeedStateRepository implements FeedStateRepository {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async revision(feedId: string): Promise<FeedRevision | undefined> {
-    // Strongly consistent GetItem is serializable with the write transactions: once it shows revision R,
-    // every write that produced R has committed, so a Query issued afterwards sees its index entries.
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.feedRev(feedId), ConsistentRead: true }));
-    return out.Item ? { rev: Number(out.Item.rev), changedAt: String(out.Item.changedAt) } : undefined;
-  }
-
-  async acquire(feedId: string, owner: string, leaseMs: number): Promise<RenderState | undefined> {
+  async acquire(documentId: string, owner: string, leaseMs: number): Promise<RenderState | undefined> {
     const now = this.now().getTime();
     try {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: keys.feedRender(feedId),
+          Key: keys.feedRender(documentId),
           UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
           // Not re-entrant: each acquisition has its own token, even within one process.
           ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
@@ -32,38 +52,150 @@ export class DynamoFeedStateRepository implements FeedStateRepository {
         }),
       );
       const item = out.Attributes ?? {};
-      return { renderedRev: Number(item.renderedRev ?? 0), hashes: (item.hashes as RenderState['hashes']) ?? {} };
+      return {
+        objects: (item.objects as RenderState['objects'] | undefined) ?? {},
+        count: Number(item.count ?? 0),
+        ...(item.newest ? { newest: String(item.newest) } : {}),
+        ...(item.renderedAt ? { renderedAt: String(item.renderedAt) } : {}),
+      };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
     }
   }
 
-  async recordRender(feedId: string, owner: string, state: RenderState & { itemCount: number }): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.feedRender(feedId),
-        UpdateExpression: 'SET renderedRev = :rev, hashes = :hashes, itemCount = :count, renderedAt = :at REMOVE leaseOwner, leaseUntil',
-        // A holder whose lease expired must not record over the one who took it.
-        ConditionExpression: 'leaseOwner = :owner',
-        ExpressionAttributeValues: {
-          ':rev': state.renderedRev,
-          ':hashes': state.hashes,
-          ':count': state.itemCount,
-          ':at': this.now().toISOString(),
-          ':owner': owner,
-        },
-      }),
-    );
-  }
-
-  async release(feedId: string, owner: string): Promise<void> {
+  async renew(documentId: string, owner: string, leaseMs: number): Promise<boolean> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: keys.feedRender(feedId),
+          Key: keys.feedRender(documentId),
+          UpdateExpression: 'SET leaseUntil = :until',
+          ConditionExpression: 'leaseOwner = :owner AND leaseUntil >= :now',
+          ExpressionAttributeValues: { ':owner': owner, ':until': this.now().getTime() + leaseMs, ':now': this.now().getTime() },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async leased(documentId: string): Promise<boolean> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.feedRender(documentId), ConsistentRead: true, ProjectionExpression: 'leaseUntil' }),
+    );
+    return Number(out.Item?.leaseUntil ?? 0) >= this.now().getTime();
+  }
+
+  async inbox(feedId: string, lanes: string[]): Promise<InboxItem[]> {
+    const items: InboxItem[] = [];
+    for (const lane of lanes) {
+      const query = (start?: Record<string, unknown>) =>
+        this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :lane)',
+            ExpressionAttributeValues: { ':pk': keys.feedPartition(feedId), ':lane': `${INBOX_PREFIX}${lane}#` },
+            ProjectionExpression: 'SK, postId, change',
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        );
+      for await (const page of pages(query)) {
+        for (const item of page) items.push({ sk: String(item.SK), postId: String(item.postId), change: item.change as FeedChange });
+      }
+    }
+    return items;
+  }
+
+  async anyPending(feedId: string, sks: string[]): Promise<boolean> {
+    for (let i = 0; i < sks.length; i += 100) {
+      const out = await this.doc.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [this.tableName]: { Keys: sks.slice(i, i + 100).map((SK) => ({ PK: keys.feedPartition(feedId), SK })), ConsistentRead: true, ProjectionExpression: 'SK' },
+          },
+        }),
+      );
+      // Keys the service did not get to are treated as still there: the caller waits or renders again.
+      if ((out.Responses?.[this.tableName]?.length ?? 0) > 0 || Object.keys(out.UnprocessedKeys ?? {}).length > 0) return true;
+    }
+    return false;
+  }
+
+  async record(documentId: string, owner: string, state: RenderState, covered: InboxItem[]): Promise<void> {
+    const key = keys.feedRender(documentId);
+    const base = state.count - covered.reduce((n, item) => n + DELTA[item.change], 0);
+    const chunks: InboxItem[][] = [];
+    for (let i = 0; i < covered.length; i += DELETES_PER_TRANSACTION) chunks.push(covered.slice(i, i + DELETES_PER_TRANSACTION));
+    if (chunks.length === 0) chunks.push([]);
+    let count = base;
+    for (const [i, chunk] of chunks.entries()) {
+      count += chunk.reduce((n, item) => n + DELTA[item.change], 0);
+      const last = i === chunks.length - 1;
+      const update = last ? this.finalUpdate(state, count) : { UpdateExpression: 'SET #count = :count', values: { ':count': count } };
+      const renderUpdate = {
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: update.UpdateExpression,
+        // A holder whose lease was taken over must not record over the one who took it.
+        ConditionExpression: 'leaseOwner = :owner',
+        ExpressionAttributeNames: { '#count': 'count', ...(last ? { '#listed': DIRECTORY_INDEX.partitionKey } : {}) },
+        ExpressionAttributeValues: { ':owner': owner, ...update.values },
+      };
+      try {
+        if (chunk.length === 0) {
+          await this.doc.send(new UpdateCommand(renderUpdate));
+        } else {
+          await this.doc.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                { Update: renderUpdate },
+                ...chunk.map((item) => ({ Delete: { TableName: this.tableName, Key: { PK: key.PK, SK: item.sk } } })),
+              ],
+            }),
+          );
+        }
+      } catch (error) {
+        const lost =
+          error instanceof ConditionalCheckFailedException ||
+          (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed');
+        if (lost) throw new LeaseLost(`The lease of ${documentId} was taken over`, { cause: error });
+        throw error;
+      }
+    }
+  }
+
+  /** What the last transaction of a record sets: the objects, the count, and the directory listing; the lease goes. */
+  private finalUpdate(state: RenderState, count: number) {
+    const listed = count > 0;
+    return {
+      UpdateExpression: [
+        'SET objects = :objects, #count = :count, renderedAt = :at',
+        state.newest ? ', newest = :newest' : '',
+        listed ? ', #listed = :listed' : '',
+        ' REMOVE leaseOwner, leaseUntil',
+        state.newest ? '' : ', newest',
+        listed ? '' : ', #listed',
+      ].join(''),
+      values: {
+        ':objects': state.objects,
+        ':count': count,
+        ':at': this.now().toISOString(),
+        ...(state.newest ? { ':newest': state.newest } : {}),
+        ...(listed ? { ':listed': DIRECTORY_INDEX.partition } : {}),
+      },
+    };
+  }
+
+  async release(documentId: string, owner: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.feedRender(documentId),
           UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
           ConditionExpression: 'leaseOwner = :owner',
           ExpressionAttributeValues: { ':owner': owner },
@@ -75,80 +207,60 @@ export class DynamoFeedStateRepository implements FeedStateRepository {
     }
   }
 
-  async invalidate(feedId: string): Promise<void> {
-    await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: keys.feedRender(feedId), UpdateExpression: 'REMOVE hashes' }));
-    await this.doc.send(
-      new UpdateCommand({ TableName: this.tableName, Key: keys.feedRev(feedId), UpdateExpression: 'ADD #rev :one', ExpressionAttributeNames: { '#rev': 'rev' }, ExpressionAttributeValues: { ':one': 1 } }),
-    );
-  }
-
-  async lastRender(feedId: string): Promise<{ rev: number; at?: Date }> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.feedRender(feedId), ConsistentRead: true }));
-    return { rev: Number(out.Item?.renderedRev ?? 0), ...(out.Item?.renderedAt ? { at: new Date(String(out.Item.renderedAt)) } : {}) };
-  }
-
   async listFeeds(): Promise<FeedListing[]> {
     const feeds: FeedListing[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
+    const query = (start?: Record<string, unknown>) =>
+      this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: DIRECTORY_INDEX.name,
-          KeyConditionExpression: '#dir = :feeds',
-          ExpressionAttributeNames: { '#dir': DIRECTORY_INDEX.partitionKey },
+          KeyConditionExpression: '#listed = :feeds',
+          ExpressionAttributeNames: { '#listed': DIRECTORY_INDEX.partitionKey },
           ExpressionAttributeValues: { ':feeds': DIRECTORY_INDEX.partition },
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? []) {
-        feeds.push({ feedId: feedIdOfPartition(String(item.PK)), rev: Number(item.rev), count: Number(item.count ?? 0), changedAt: String(item.changedAt) });
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
+    for await (const page of pages(query)) {
+      for (const item of page) feeds.push({ feedId: feedIdOfPartition(String(item.PK)), count: Number(item.count ?? 0), newest: String(item.newest ?? '') });
+    }
     return feeds;
   }
 
-  async listStale(): Promise<string[]> {
-    // An operator's sweep (re-drive), not a hot path: it reads only the small REV and RENDER items.
-    const revs = new Map<string, number>();
-    const rendered = new Map<string, number>();
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
+  async listStale(): Promise<{ feedId: string; lanes: string[] }[]> {
+    // An operator's sweep (re-drive), not a hot path: it reads only the keys of inbox items.
+    const stale = new Map<string, Set<string>>();
+    const scan = (start?: Record<string, unknown>) =>
+      this.doc.send(
         new ScanCommand({
           TableName: this.tableName,
-          FilterExpression: 'SK IN (:rev, :render)',
-          ExpressionAttributeValues: { ':rev': REV_SK, ':render': 'RENDER' },
-          ProjectionExpression: 'PK, SK, rev, renderedRev',
+          FilterExpression: 'begins_with(SK, :inbox)',
+          ExpressionAttributeValues: { ':inbox': INBOX_PREFIX },
+          ProjectionExpression: 'PK, SK',
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? []) {
+    for await (const page of pages(scan)) {
+      for (const item of page) {
         const id = feedIdOfPartition(String(item.PK));
-        if (item.SK === REV_SK) revs.set(id, Number(item.rev));
-        else rendered.set(id, Number(item.renderedRev ?? 0));
+        stale.set(id, (stale.get(id) ?? new Set()).add(laneOfInboxKey(String(item.SK))));
       }
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return [...revs].filter(([id, rev]) => rev > (rendered.get(id) ?? 0)).map(([id]) => id);
+    }
+    return [...stale].map(([feedId, lanes]) => ({ feedId, lanes: [...lanes] }));
   }
 
-  async park(feedId: string, rev: number, reason: string): Promise<void> {
-    await this.doc.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...keys.parked(feedId), rev, reason, parkedAt: this.now().toISOString() } }),
-    );
+  async park(documentId: string, reason: string): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.parked(documentId), reason, parkedAt: this.now().toISOString() } }));
   }
 
-  async listParked(): Promise<{ feedId: string; rev: number; reason: string; parkedAt: string }[]> {
+  async listParked(): Promise<{ documentId: string; reason: string; parkedAt: string }[]> {
     const out = await this.doc.send(
-      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': 'PARKED' }, ConsistentRead: true }),
+      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.parked('').PK }, ConsistentRead: true }),
     );
-    return (out.Items ?? []).map((i) => ({ feedId: String(i.SK), rev: Number(i.rev), reason: String(i.reason), parkedAt: String(i.parkedAt) }));
+    return (out.Items ?? []).map((i) => ({ documentId: String(i.SK), reason: String(i.reason), parkedAt: String(i.parkedAt) }));
   }
 
-  async unpark(feedId: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: keys.parked(feedId) }));
+  async unpark(documentId: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: keys.parked(documentId) }));
   }
 }

@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../errors.js';
-import { feedId, feedsOf, isFeed, parseFeedId, touchedFeeds } from '../feeds/feed-ref.js';
+import { feedChanges, feedId, feedsOf } from '../feeds/feed-ref.js';
 import type { Post } from '../posts/post.js';
-import { DIRECTORY_INDEX, ENTRY_PREFIX, keys } from './table.js';
-import type { PostPage, PostRepository } from './ports.js';
+import { ENTRY_PREFIX, holdLane, keys, OPEN_LANE } from './table.js';
+import type { PostPage, PostRepository, WriteOptions } from './ports.js';
 
-/** The stored post changed between our read and our write: re-read and try again. */
+/** The stored post changed between our read and our write: another write committed in between. */
 export class StaleWrite extends Error {
   override name = 'StaleWrite';
 }
 
-/** Another transaction held one of our items (a hot feed revision): retry after a pause. */
+/** Another transaction held one of our items at the same moment (the same post, written concurrently): retry. */
 export class TransactionBusy extends Error {
   override name = 'TransactionBusy';
 }
@@ -20,31 +20,15 @@ export class TransactionBusy extends Error {
 /** Counts per transaction; DynamoDB allows 100 actions. */
 const MAX_TRANSACTION_ACTIONS = 100;
 
-/** The feeds a write touches: whether each is listed in the directory, and how its post count changes. */
-type FeedChanges = Map<string, { listed: boolean; delta: number }>;
-
-function mergeFeedChanges(all: FeedChanges[]): FeedChanges {
-  const merged: FeedChanges = new Map();
-  for (const changes of all) for (const [id, c] of changes) merged.set(id, { listed: c.listed, delta: (merged.get(id)?.delta ?? 0) + c.delta });
-  return merged;
-}
-
-function partition(changes: FeedChanges, test: (id: string) => boolean): [FeedChanges, FeedChanges] {
-  const entries = [...changes];
-  return [new Map(entries.filter(([id]) => test(id))), new Map(entries.filter(([id]) => !test(id)))];
-}
-
-/** On a post and its index entries: the write that stored this version of the post. */
-const WRITE_ATTRIBUTE = 'w';
-
-/** A concurrent writer got there first: the write did not happen, and may be tried again after a re-read. */
-export const lostRace = (error: unknown) => error instanceof StaleWrite || error instanceof TransactionBusy;
+/** On a post and its index and inbox entries: the write that stored this version of the post. */
+export const WRITE_ATTRIBUTE = 'w';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 
 const POST_FIELDS = ['id', 'title', 'content', 'summary', 'date', 'updated', 'categories', 'tags', 'link', 'authors', 'contentHash', 'version'] as const;
 
-function toPost(item: Record<string, unknown>): Post {
+/** The post of a stored item (or a stream image, unmarshalled): only the post's own fields. */
+export function toPost(item: Record<string, unknown>): Post {
   return Object.fromEntries(POST_FIELDS.filter((f) => item[f] !== undefined).map((f) => [f, item[f]])) as unknown as Post;
 }
 
@@ -86,7 +70,6 @@ export class DynamoPostRepository implements PostRepository {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly now: () => Date = () => new Date(),
     cachedPosts = 5_000,
   ) {
     this.cache = new PostCache(cachedPosts);
@@ -97,149 +80,95 @@ export class DynamoPostRepository implements PostRepository {
     return out.Item ? toPost(out.Item) : undefined;
   }
 
-  async write(previous: Post | undefined, next: Post | undefined): Promise<void> {
-    const change = this.changeItems(previous, next);
-    if (!change) return;
-    await this.transact([...change.items, ...this.revisionItems(change.feeds)], change.id);
+  async write(previous: Post | undefined, next: Post | undefined, options: WriteOptions = {}): Promise<void> {
+    const lane = options.lane ?? OPEN_LANE;
+    const items = this.changeItems(previous, next, lane);
+    if (items.length === 0) return;
+    await this.transact(items, (next ?? previous)!.id);
+    await this.markHeld(lane, [...feedChanges(previous, next).keys()]);
   }
 
   /**
-   * Several writes, each post all or nothing. What fits one transaction is one transaction, as `write` is.
-   * A larger batch is written group by group, each group with its posts' pages bumped, while the shared feeds
-   * (site, categories, tags, directory) are bumped once, after the last group: their feeds then render once
-   * for the whole batch, not once per group. An intent item, updated in each group's own transaction, records
-   * the bumps that committed groups owe; the final bump deletes it, and if the request dies before that,
-   * `completeAbandonedBatches` (the minute tick, a re-drive) applies them. Returns the indexes of the changes
-   * a concurrent writer stopped (StaleWrite or TransactionBusy): the caller retries those one by one.
+   * Several writes, each post all or nothing, in as few transactions as fit (100 actions each). Returns the
+   * indexes of the changes a concurrent writer stopped, each with why (StaleWrite or TransactionBusy); the
+   * others are stored. A lost race fails only its own transaction's posts.
    */
-  async writeMany(changes: { previous: Post | undefined; next: Post | undefined }[]): Promise<{ notWritten: number[] }> {
-    type Member = { index: number; items: TransactItems; pages: FeedChanges; shared: FeedChanges };
-    const members: Member[] = changes.flatMap(({ previous, next }, index) => {
-      const change = this.changeItems(previous, next);
-      if (!change) return [];
-      const [pages, shared] = partition(change.feeds, (id) => parseFeedId(id).kind === 'post');
-      return [{ index, items: change.items, pages, shared }];
-    });
-    if (members.length === 0) return { notWritten: [] };
-    const all = mergeFeedChanges(members.map((m) => new Map([...m.pages, ...m.shared])));
-    if (members.reduce((n, m) => n + m.items.length, 0) + all.size <= MAX_TRANSACTION_ACTIONS) {
-      try {
-        await this.transact([...members.flatMap((m) => m.items), ...this.revisionItems(all)], `${members.length} posts`);
-        return { notWritten: [] };
-      } catch (error) {
-        if (!lostRace(error)) throw error;
-        return { notWritten: members.map((m) => m.index) };
-      }
-    }
-
-    const intent = keys.batchIntent(randomUUID());
-    const notWritten: number[] = [];
-    const owed: FeedChanges[] = [];
-    let group: Member[] = [];
+  async writeMany(changes: { previous: Post | undefined; next: Post | undefined }[], options: WriteOptions = {}): Promise<{ notWritten: Map<number, Error> }> {
+    const lane = options.lane ?? OPEN_LANE;
+    const notWritten = new Map<number, Error>();
+    const touched = new Set<string>();
+    let group: { index: number; items: TransactItems; feeds: string[] }[] = [];
     const flush = async () => {
       if (group.length === 0) return;
-      const shared = mergeFeedChanges(group.map((m) => m.shared));
-      const record: TransactItems[number] = {
-        Update: {
-          TableName: this.tableName,
-          Key: intent,
-          UpdateExpression: 'SET createdAt = if_not_exists(createdAt, :now), #owed = list_append(if_not_exists(#owed, :none), :these)',
-          ExpressionAttributeNames: { '#owed': 'owed' },
-          ExpressionAttributeValues: { ':now': this.now().toISOString(), ':none': [], ':these': [Object.fromEntries(shared)] },
-        },
-      };
+      const members = group;
+      group = [];
       try {
-        await this.transact([...group.flatMap((m) => m.items), ...this.revisionItems(mergeFeedChanges(group.map((m) => m.pages))), record], `${group.length} posts`);
-        owed.push(shared);
+        await this.transact(members.flatMap((m) => m.items), `${members.length} posts`);
+        for (const m of members) for (const id of m.feeds) touched.add(id);
       } catch (error) {
         if (!lostRace(error)) throw error;
-        notWritten.push(...group.map((m) => m.index));
+        if (members.length === 1) return void notWritten.set(members[0]!.index, error as Error);
+        // Which post lost is not said by the group's failure: each is tried again alone.
+        for (const m of members) {
+          await this.transact(m.items, String(m.index)).then(
+            () => m.feeds.forEach((id) => touched.add(id)),
+            (e: unknown) => {
+              if (!lostRace(e)) throw e;
+              notWritten.set(m.index, e as Error);
+            },
+          );
+        }
       }
-      group = [];
     };
-    // Each group holds its posts, their pages' bumps and the intent's update.
-    const actions = (g: Member[]) => g.reduce((n, m) => n + m.items.length + m.pages.size, 0) + 1;
-    for (const member of members) {
-      if (actions([...group, member]) > MAX_TRANSACTION_ACTIONS) await flush();
-      group.push(member);
+    for (const [index, { previous, next }] of changes.entries()) {
+      const items = this.changeItems(previous, next, lane);
+      if (items.length === 0) continue;
+      if (group.reduce((n, m) => n + m.items.length, 0) + items.length > MAX_TRANSACTION_ACTIONS) await flush();
+      group.push({ index, items, feeds: [...feedChanges(previous, next).keys()] });
     }
     await flush();
-    await this.bumpOwed(intent, mergeFeedChanges(owed));
+    await this.markHeld(lane, [...touched]);
     return { notWritten };
   }
 
   /**
-   * Applies the bumps of batches whose request ended before their final bump (a crash, a timeout), once they
-   * are `olderThanMs` old (a live batch finishes in seconds). Bumping a feed twice is harmless; the intent is
-   * deleted with the last bump, so its counts are added once.
+   * A hold's writes mark the feeds they touched, once committed, so that the hold's release knows every feed it
+   * must render as soon as the importer releases it. The feeds lane marks them too, when their records arrive:
+   * a write whose marks were not written (the request died) is still rendered by its release.
    */
-  async completeAbandonedBatches(olderThanMs = 60_000): Promise<number> {
-    const out = await this.doc.send(
-      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.batchIntent('').PK }, ConsistentRead: true }),
-    );
-    const cutoff = this.now().getTime() - olderThanMs;
-    const abandoned = (out.Items ?? []).filter((item) => Date.parse(String(item.createdAt)) <= cutoff);
-    for (const item of abandoned) {
-      const owed = ((item.owed as Record<string, { listed: boolean; delta: number }>[] | undefined) ?? []).map((changes) => new Map(Object.entries(changes)));
-      await this.bumpOwed({ PK: String(item.PK), SK: String(item.SK) }, mergeFeedChanges(owed));
+  private async markHeld(lane: string, feedIds: string[]): Promise<void> {
+    if (lane === OPEN_LANE || feedIds.length === 0) return;
+    const holdId = lane.slice(holdLane('').length);
+    for (let i = 0; i < feedIds.length; i += 25) {
+      let request: Record<string, { PutRequest: { Item: Record<string, string> } }[]> | undefined = {
+        [this.tableName]: feedIds.slice(i, i + 25).map((id) => ({ PutRequest: { Item: keys.holdMarker(holdId, id) } })),
+      };
+      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+        request = (await this.doc.send(new BatchWriteCommand({ RequestItems: request }))).UnprocessedItems as typeof request;
+      }
     }
-    return abandoned.length;
   }
 
   /**
-   * The shared feeds' bumps, 99 to a transaction. Each transaction also rewrites the intent to what is still
-   * owed (the last one deletes it), conditioned on the intent still being there: a bump is applied once, even
-   * if the request dies half way or two sweeps race.
+   * A write's actions: the post (conditioned on the version it replaces), its index entries, and one inbox item
+   * per feed it touches. The inbox items are the durable record that those feeds must be regenerated: their
+   * stream records trigger it, and a re-drive finds any the trigger missed. Each write puts its own items, so
+   * concurrent writes of different posts never share an item.
    */
-  private async bumpOwed(intent: { PK: string; SK: string }, owed: FeedChanges): Promise<void> {
-    const entries = [...owed];
-    const exists = { ConditionExpression: 'attribute_exists(PK)' };
-    for (let i = 0; ; i += MAX_TRANSACTION_ACTIONS - 1) {
-      const rest = entries.slice(i + MAX_TRANSACTION_ACTIONS - 1);
-      const tail: TransactItems[number] = rest.length === 0
-        ? { Delete: { TableName: this.tableName, Key: intent, ...exists } }
-        : { Update: { TableName: this.tableName, Key: intent, UpdateExpression: 'SET #owed = :rest', ExpressionAttributeNames: { '#owed': 'owed' }, ExpressionAttributeValues: { ':rest': [Object.fromEntries(rest)] }, ...exists } };
-      try {
-        await this.transact([...this.revisionItems(new Map(entries.slice(i, i + MAX_TRANSACTION_ACTIONS - 1))), tail], 'batch bumps');
-      } catch (error) {
-        // No group committed (nothing owed), or another sweep completed this intent first.
-        if (error instanceof StaleWrite) return;
-        throw error;
-      }
-      if (rest.length === 0) return;
-    }
-  }
-
-  /** The post's own actions (the post, its index entries) and the feeds it touches, with their count changes. */
-  private changeItems(previous: Post | undefined, next: Post | undefined): { id: string; items: TransactItems; feeds: FeedChanges } | undefined {
+  private changeItems(previous: Post | undefined, next: Post | undefined, lane: string): TransactItems {
     const post = next ?? previous;
-    if (!post) return undefined;
+    if (!post) return [];
     const TableName = this.tableName;
     const items: TransactItems = [];
     // Names this write; the post's index entries carry it, which is how a feed render knows its cached copy is current.
     const write = randomUUID();
+    const expected = previous
+      ? { ConditionExpression: '#version = :version', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': previous.version } }
+      : { ConditionExpression: 'attribute_not_exists(PK)' };
 
-    if (next) {
-      items.push({
-        Put: {
-          TableName,
-          Item: { ...keys.post(next.id), ...next, [WRITE_ATTRIBUTE]: write },
-          ...(previous
-            ? { ConditionExpression: '#version = :version', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': previous.version } }
-            : { ConditionExpression: 'attribute_not_exists(PK)' }),
-        },
-      });
-    } else if (previous) {
-      items.push({
-        Delete: {
-          TableName,
-          Key: keys.post(previous.id),
-          ConditionExpression: '#version = :version',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':version': previous.version },
-        },
-      });
-    }
+    if (next) items.push({ Put: { TableName, Item: { ...keys.post(next.id), ...next, [WRITE_ATTRIBUTE]: write }, ...expected } });
+    else items.push({ Delete: { TableName, Key: keys.post(post.id), ...expected } });
 
     // Index entries: delete those the post leaves, put the others (new or not, they name this write).
     const entryKeys = (p: Post | undefined) =>
@@ -252,30 +181,10 @@ export class DynamoPostRepository implements PostRepository {
     for (const [k, key] of before) if (!after.has(k)) items.push({ Delete: { TableName, Key: key } });
     for (const [, key] of after) items.push({ Put: { TableName, Item: { ...key, postId: post.id, [WRITE_ATTRIBUTE]: write } } });
 
-    const feedIds = (p: Post | undefined) => new Set(p ? feedsOf(p).map(feedId) : []);
-    const [was, is] = [feedIds(previous), feedIds(next)];
-    const feeds: FeedChanges = new Map(
-      touchedFeeds(previous, next).map((ref) => [feedId(ref), { listed: isFeed(ref), delta: Number(is.has(feedId(ref))) - Number(was.has(feedId(ref))) }]),
-    );
-    return { id: post.id, items, feeds };
-  }
-
-  /**
-   * One revision bump per touched feed, in the same transaction as the write: the durable record that the feed
-   * must be regenerated. Its stream record triggers the regeneration; a re-drive finds it even if the trigger is
-   * lost. Feed revisions also keep the feed's post count and join the directory index, which lists the feeds.
-   */
-  private revisionItems(feeds: FeedChanges): TransactItems {
-    const changedAt = this.now().toISOString();
-    return [...feeds].map(([id, { listed, delta }]) => ({
-      Update: {
-        TableName: this.tableName,
-        Key: keys.feedRev(id),
-        UpdateExpression: listed ? 'ADD #rev :one, #count :delta SET changedAt = :at, #dir = :dir' : 'ADD #rev :one SET changedAt = :at',
-        ExpressionAttributeNames: { '#rev': 'rev', ...(listed ? { '#count': 'count', '#dir': DIRECTORY_INDEX.partitionKey } : {}) },
-        ExpressionAttributeValues: { ':one': 1, ':at': changedAt, ...(listed ? { ':delta': delta, ':dir': DIRECTORY_INDEX.partition } : {}) },
-      },
-    }));
+    for (const [id, { change }] of feedChanges(previous, next)) {
+      items.push({ Put: { TableName, Item: { ...keys.inbox(id, lane, write), postId: post.id, [WRITE_ATTRIBUTE]: write, change } } });
+    }
+    return items;
   }
 
   private async transact(items: TransactItems, what: string): Promise<void> {
@@ -336,4 +245,12 @@ export class DynamoPostRepository implements PostRepository {
     }
     return found;
   }
+
+  /** Remembers a post seen elsewhere (a stream image) under the write that stored it. */
+  remember(post: Post, write: unknown): void {
+    this.cache.set(post.id, write, post);
+  }
 }
+
+/** A concurrent writer got there first: the write did not happen, and may be tried again after a re-read. */
+export const lostRace = (error: unknown) => error instanceof StaleWrite || error instanceof TransactionBusy;

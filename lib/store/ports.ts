@@ -1,3 +1,4 @@
+import type { FeedChange } from '../feeds/feed-ref.js';
 import type { Post } from '../posts/post.js';
 
 export interface PostPage {
@@ -6,63 +7,109 @@ export interface PostPage {
   cursor?: string;
 }
 
+export interface WriteOptions {
+  /** Inbox lane of the write: the open lane, or a hold's (its feeds render when the hold is released). */
+  lane?: string;
+}
+
 export interface PostRepository {
   get(id: string): Promise<Post | undefined>;
   /**
-   * Stores `next` in place of `previous` (absent: a new post; `next` absent: a delete), with every index
-   * entry and every touched feed's revision, in one transaction. Throws StaleWrite when the stored post
-   * is no longer `previous`.
+   * Stores `next` in place of `previous` (absent: a new post; `next` absent: a delete), with every index entry
+   * and an inbox item for every touched feed, in one transaction. Throws StaleWrite when the stored post is no
+   * longer `previous`, TransactionBusy when a concurrent transaction held one of its items.
    */
-  write(previous: Post | undefined, next: Post | undefined): Promise<void>;
+  write(previous: Post | undefined, next: Post | undefined, options?: WriteOptions): Promise<void>;
   /** Several writes, each all or nothing, in as few transactions as fit; returns those a concurrent writer stopped. */
-  writeMany(changes: { previous: Post | undefined; next: Post | undefined }[]): Promise<{ notWritten: number[] }>;
+  writeMany(changes: { previous: Post | undefined; next: Post | undefined }[], options?: WriteOptions): Promise<{ notWritten: Map<number, Error> }>;
   /** Stored posts by id, read consistently; absent ids are left out. */
   getAll(ids: string[]): Promise<Map<string, Post>>;
   /** Newest first, from a feed's index: never a scan. */
   listFeed(feedId: string, limit: number, cursor?: string): Promise<PostPage>;
 }
 
-export interface FeedRevision {
-  rev: number;
-  changedAt: string;
+/** One write's mark in a feed's inbox. */
+export interface InboxItem {
+  /** Sort key: deleting it records the write as rendered. */
+  sk: string;
+  postId: string;
+  change: FeedChange;
+}
+
+/** What the regenerator knows of an object it wrote. */
+export interface StoredObject {
+  /** SHA-256 of the bytes: unchanged bytes are not written again. */
+  sha: string;
+  /** The ETag S3 gave them: the next write is conditioned on it (fencing). */
+  etag: string;
 }
 
 export interface RenderState {
-  renderedRev: number;
-  /** SHA-256 of each object last written, by S3 key. */
-  hashes: Record<string, string>;
+  /** What is in S3, by key. */
+  objects: Record<string, StoredObject>;
+  /** Posts in the feed (all of them, not only the newest N its documents hold). */
+  count: number;
+  /** Date of the newest post, absent while the feed is empty. */
+  newest?: string;
+  renderedAt?: string;
 }
 
 export interface FeedListing {
   feedId: string;
-  rev: number;
   count: number;
-  changedAt: string;
+  newest: string;
 }
 
 export interface FeedStateRepository {
-  revision(feedId: string): Promise<FeedRevision | undefined>;
-  /** Takes the feed's regeneration lease; undefined while another holder has it. */
-  acquire(feedId: string, owner: string, leaseMs: number): Promise<RenderState | undefined>;
-  /** Records a finished render and releases the lease, in one write. */
-  recordRender(feedId: string, owner: string, state: RenderState & { itemCount: number }): Promise<void>;
-  release(feedId: string, owner: string): Promise<void>;
-  /** Forgets what is in S3 and bumps the revision: the next render rewrites every object. */
-  invalidate(feedId: string): Promise<void>;
-  /** The last finished render: its revision, and when (absent before the first). */
-  lastRender(feedId: string): Promise<{ rev: number; at?: Date }>;
-  /** Every feed with its post count and last change (the directory index; eventually consistent). */
+  /** Takes the document's regeneration lease; undefined while another holder has it. */
+  acquire(documentId: string, owner: string, leaseMs: number): Promise<RenderState | undefined>;
+  /** Extends a lease this owner holds; false when it was lost. */
+  renew(documentId: string, owner: string, leaseMs: number): Promise<boolean>;
+  /** Whether some holder has the lease now. */
+  leased(documentId: string): Promise<boolean>;
+  /** The feed's inbox in the given lanes (strongly consistent), oldest lanes first. */
+  inbox(feedId: string, lanes: string[]): Promise<InboxItem[]>;
+  /** Whether any of these inbox items is still there (not yet covered by a render). */
+  anyPending(feedId: string, sks: string[]): Promise<boolean>;
+  /**
+   * Records a finished render and releases the lease; deletes the inbox items it covered, each in the same
+   * transaction as the count change it brings, so a crash half way never counts a write twice. Throws LeaseLost
+   * when the lease is not this owner's any more.
+   */
+  record(documentId: string, owner: string, state: RenderState, covered: InboxItem[]): Promise<void>;
+  release(documentId: string, owner: string): Promise<void>;
+  /** Every feed that has posts, with its post count and newest post (the directory index; eventually consistent). */
   listFeeds(): Promise<FeedListing[]>;
-  /** Feeds whose revision is ahead of what was rendered: what a re-drive must regenerate. */
-  listStale(): Promise<string[]>;
-  park(feedId: string, rev: number, reason: string): Promise<void>;
-  listParked(): Promise<{ feedId: string; rev: number; reason: string; parkedAt: string }[]>;
-  unpark(feedId: string): Promise<void>;
+  /** Feeds with inbox items, in any lane: what a re-drive must regenerate (an operator's sweep; it scans). */
+  listStale(): Promise<{ feedId: string; lanes: string[] }[]>;
+  park(documentId: string, reason: string): Promise<void>;
+  listParked(): Promise<{ documentId: string; reason: string; parkedAt: string }[]>;
+  unpark(documentId: string): Promise<void>;
 }
 
-/** Where rendered feeds go (S3 in AWS and locally). */
+/** The lease of a document was taken over by another holder: what this holder did must not be recorded. */
+export class LeaseLost extends Error {
+  override name = 'LeaseLost';
+}
+
+/** A conditional write found the object changed since the ETag it was conditioned on. */
+export class PreconditionFailed extends Error {
+  override name = 'PreconditionFailed';
+}
+
+export interface PutCondition {
+  /** Write only over this ETag. */
+  ifMatch?: string;
+  /** Write only if there is no object yet. */
+  ifNoneMatch?: '*';
+}
+
+/** Where rendered documents go (S3 in AWS and locally). */
 export interface FeedStore {
-  put(key: string, body: string, contentType: string): Promise<void>;
+  /** Writes an object; throws PreconditionFailed when the condition does not hold. Returns the new ETag. */
+  put(key: string, body: string, contentType: string, condition?: PutCondition, signal?: AbortSignal): Promise<{ etag: string }>;
+  /** The ETag of the object now stored, or undefined. */
+  etag(key: string): Promise<string | undefined>;
   delete(key: string): Promise<void>;
 }
 

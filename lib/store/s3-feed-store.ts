@@ -1,19 +1,48 @@
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { FeedStore } from './ports.js';
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
+import { PreconditionFailed, type FeedStore, type PutCondition } from './ports.js';
 
 /** Short enough that readers behind CloudFront see a new post within a minute; revalidated with ETags after. */
 export const FEED_CACHE_CONTROL = 'public, max-age=60, stale-while-revalidate=60';
+
+const status = (error: unknown) => (error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined);
 
 export class S3FeedStore implements FeedStore {
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
+    private readonly cacheControl: (key: string) => string = () => FEED_CACHE_CONTROL,
   ) {}
 
-  async put(key: string, body: string, contentType: string): Promise<void> {
-    await this.s3.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, CacheControl: FEED_CACHE_CONTROL }),
-    );
+  /** S3 conditional writes (If-Match / If-None-Match on PutObject): a write never lands over one it did not expect. */
+  async put(key: string, body: string, contentType: string, condition: PutCondition = {}, signal?: AbortSignal): Promise<{ etag: string }> {
+    try {
+      const out = await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          CacheControl: this.cacheControl(key),
+          ...(condition.ifMatch ? { IfMatch: condition.ifMatch } : {}),
+          ...(condition.ifNoneMatch ? { IfNoneMatch: condition.ifNoneMatch } : {}),
+        }),
+        { abortSignal: signal },
+      );
+      return { etag: out.ETag ?? '' };
+    } catch (error) {
+      // 412: the ETag differs; 409: another conditional write of the same key was in progress.
+      if (status(error) === 412 || status(error) === 409) throw new PreconditionFailed(`${key} changed since ${condition.ifMatch ?? 'absent'}`, { cause: error });
+      throw error;
+    }
+  }
+
+  async etag(key: string): Promise<string | undefined> {
+    try {
+      return (await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }))).ETag;
+    } catch (error) {
+      if (status(error) === 404) return undefined;
+      throw error;
+    }
   }
 
   async delete(key: string): Promise<void> {

@@ -2,39 +2,58 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 /**
  * One table, keyed PK/SK (docs/DESIGN.md):
- *   POST#<id>      POST         the post
- *   FEED#<feedId>  E#<date>#<id> one index entry per feed the post is in (its id and the write that stored it):
- *                               newest N = one Query
- *   FEED#<feedId>  REV          revision, bumped by every write that touches the feed, in the same transaction;
- *                               its stream records are the regeneration trigger; for feeds also the post count
- *                               and the `dir` key of the directory index
- *   FEED#<feedId>  RENDER       the regenerator's lease, the last rendered revision, and the hashes of the
- *                               bytes in S3
- *   KEY#<sha256>   KEY          a publisher key, stored hashed
- *   PARKED         <feedId>     a regeneration that kept failing, for an operator to re-drive
- *   HOLD           REV          an import's regeneration hold and the feeds it deferred
- *   BATCH          <uuid>       the feed bumps a large batch owes until its last transaction (see writeMany)
+ *   POST#<id>       POST            the post
+ *   FEED#<feedId>   E#<date>#<id>   one index entry per feed the post is in (its id and the write that stored it):
+ *                                   newest N = one Query; the API lists posts from it
+ *   FEED#<feedId>   N#<lane>#<w>    the feed's inbox: one item per write that touched the feed (join, stay or
+ *                                   leave). Written in the write's own transaction, each write its own item, so
+ *                                   no item is written by every write. Its stream record is the regeneration
+ *                                   trigger; a render deletes the items it covered. A feed with inbox items is
+ *                                   behind. <lane> is "0", or "h.<holdId>" for writes an import holds.
+ *   FEED#<feedId>   RENDER          the regenerator's state: lease, what is in S3 (hash and ETag per object), the
+ *                                   feed's post count and newest date; written only by the lease holder
+ *   KEY#<sha256>    KEY             a publisher key, stored hashed
+ *   PARKED          <documentId>    a regeneration that kept failing, for an operator to re-drive
+ *   HOLD            <holdId>        an import's regeneration hold: until when, and whether it was released
+ *   HOLD#<holdId>   <feedId>        a feed the hold deferred, until its release has rendered it
+ *   META            SCHEMA          the layout version of this table
  */
 export const keys = {
-  post: (id: string) => ({ PK: `POST#${id}`, SK: 'POST' }),
+  post: (id: string) => ({ PK: `POST#${id}`, SK: POST_SK }),
   feedPartition: (feedId: string) => `FEED#${feedId}`,
   entry: (feedId: string, date: string, postId: string) => ({ PK: `FEED#${feedId}`, SK: `${ENTRY_PREFIX}${date}#${postId}` }),
-  feedRev: (feedId: string) => ({ PK: `FEED#${feedId}`, SK: REV_SK }),
-  feedRender: (feedId: string) => ({ PK: `FEED#${feedId}`, SK: 'RENDER' }),
+  inbox: (feedId: string, lane: string, write: string) => ({ PK: `FEED#${feedId}`, SK: `${INBOX_PREFIX}${lane}#${write}` }),
+  feedRender: (feedId: string) => ({ PK: `FEED#${feedId}`, SK: RENDER_SK }),
   apiKey: (hash: string) => ({ PK: `KEY#${hash}`, SK: 'KEY' }),
-  parked: (feedId: string) => ({ PK: 'PARKED', SK: feedId }),
-  hold: { PK: 'HOLD', SK: 'REV' },
-  batchIntent: (id: string) => ({ PK: 'BATCH', SK: id }),
+  parked: (documentId: string) => ({ PK: 'PARKED', SK: documentId }),
+  hold: (holdId: string) => ({ PK: HOLD_PK, SK: holdId }),
+  holdMarker: (holdId: string, feedId: string) => ({ PK: `${HOLD_PK}#${holdId}`, SK: feedId }),
+  schema: { PK: 'META', SK: 'SCHEMA' },
 };
 
+export const POST_SK = 'POST';
+export const RENDER_SK = 'RENDER';
+export const HOLD_PK = 'HOLD';
 export const ENTRY_PREFIX = 'E#';
+export const INBOX_PREFIX = 'N#';
+/** The inbox lane of writes nobody holds. */
+export const OPEN_LANE = '0';
+/** The inbox lane of the writes an import's hold defers. */
+export const holdLane = (holdId: string) => `h.${holdId}`;
+/** Bumped when the layout changes incompatibly; a local data directory of another layout is refused. */
+export const SCHEMA_VERSION = 2;
 
 /**
- * Sparse index of the feeds: only feed revision items carry its partition key, so one Query lists every feed
- * with its post count and last change (the directory page and OPML), never a scan.
+ * Sparse index of the feeds that have posts: only RENDER items of non-empty feeds carry its partition key, so one
+ * Query lists every feed with its post count and newest post (the directory page and OPML), never a scan.
  */
-export const DIRECTORY_INDEX = { name: 'directory', partitionKey: 'dir', partition: 'feeds', sortKey: 'PK' } as const;
-export const REV_SK = 'REV';
+export const DIRECTORY_INDEX = {
+  name: 'feeds',
+  partitionKey: 'listed',
+  partition: 'feeds',
+  sortKey: 'PK',
+  attributes: ['count', 'newest'],
+} as const;
 
 /** A list cursor: the position just after this post in any feed's index (base64url of its entry sort key). */
 export function entryCursor(post: { date: string; id: string }): string {
@@ -45,7 +64,12 @@ export function feedIdOfPartition(pk: string): string {
   return pk.slice('FEED#'.length);
 }
 
-/** The table as `npm start` and the tests create it; cdk/ declares the same keys and stream. */
+/** The inbox lane of an inbox item's sort key: "0" or "h.<holdId>". */
+export function laneOfInboxKey(sk: string): string {
+  return sk.slice(INBOX_PREFIX.length, sk.indexOf('#', INBOX_PREFIX.length));
+}
+
+/** The table as `npm start` and the tests create it; cdk/ declares the same keys, index and stream. */
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   return {
     TableName: tableName,
@@ -62,7 +86,7 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
           { AttributeName: DIRECTORY_INDEX.partitionKey, KeyType: 'HASH' },
           { AttributeName: DIRECTORY_INDEX.sortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['rev', 'count', 'changedAt'] },
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...DIRECTORY_INDEX.attributes] },
       },
     ],
     KeySchema: [

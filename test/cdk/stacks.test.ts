@@ -38,7 +38,7 @@ describe('stateful stack', () => {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         DeletionProtectionEnabled: true,
         StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
-        GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'directory', Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['rev', 'count', 'changedAt'] } })],
+        GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'feeds', Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['count', 'newest'] } })],
         KeySchema: [
           { AttributeName: 'PK', KeyType: 'HASH' },
           { AttributeName: 'SK', KeyType: 'RANGE' },
@@ -103,9 +103,9 @@ describe('stateful stack', () => {
 });
 
 describe('service stack', () => {
-  it('runs four functions on nodejs22.x, arm64, configured from context', () => {
+  it('runs five functions on nodejs22.x, arm64, configured from context', () => {
     const functions = Object.values(t.svc.findResources('AWS::Lambda::Function')) as { Properties: any }[];
-    expect(functions).toHaveLength(4);
+    expect(functions).toHaveLength(5);
     for (const fn of functions) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -118,15 +118,27 @@ describe('service stack', () => {
     });
   });
 
-  it('triggers regeneration from the stream: revision items only, partial-batch failures, retries, a dead-letter queue', () => {
-    t.svc.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      StartingPosition: 'TRIM_HORIZON',
-      BatchSize: 100,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      MaximumRetryAttempts: 10,
-      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
-      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ dynamodb: { Keys: { SK: { S: ['REV'] } } } }) }] },
-    });
+  it('has two lanes on the stream, feeds and post pages, each its own consumer, with retries and a dead-letter queue', () => {
+    const mappings = Object.values(t.svc.findResources('AWS::Lambda::EventSourceMapping')) as { Properties: any }[];
+    expect(mappings).toHaveLength(2);
+    const target = (m: { Properties: any }) => m.Properties.FunctionName.Ref as string;
+    const feeds = mappings.find((m) => target(m).startsWith('RegenerationRegenerate'))!;
+    const pages = mappings.find((m) => target(m).startsWith('RegenerationRenderPages'))!;
+    for (const m of [feeds, pages]) {
+      expect(m.Properties).toMatchObject({
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 100,
+        ParallelizationFactor: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        MaximumRetryAttempts: 10,
+        DestinationConfig: { OnFailure: { Destination: expect.anything() } },
+      });
+    }
+    expect(feeds.Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual([
+      { eventName: ['INSERT'], dynamodb: { Keys: { SK: { S: [{ prefix: 'N#' }] } } } },
+      { eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { PK: { S: ['HOLD'] } } } },
+    ]);
+    expect(pages.Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual([{ dynamodb: { Keys: { SK: { S: ['POST'] } } } }]);
     t.svc.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
   });
 
@@ -139,8 +151,10 @@ describe('service stack', () => {
       'PUT /posts/{id}': 'CUSTOM',
       'DELETE /posts/{id}': 'CUSTOM',
       'POST /posts/batch': 'CUSTOM',
-      'PUT /regeneration/hold': 'CUSTOM',
-      'DELETE /regeneration/hold': 'CUSTOM',
+      'POST /regeneration/holds': 'CUSTOM',
+      'GET /regeneration/holds/{id}': 'CUSTOM',
+      'PUT /regeneration/holds/{id}': 'CUSTOM',
+      'DELETE /regeneration/holds/{id}': 'CUSTOM',
       'GET /health': 'NONE',
     });
     t.svc.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
@@ -155,39 +169,43 @@ describe('service stack', () => {
     });
   });
 
-  it('brings the directory up to date once a minute by invoking the regenerate function', () => {
+  it('runs the tick (abandoned holds, the directory) once a minute by invoking the regenerate function', () => {
     const rules = Object.values(t.svc.findResources('AWS::Events::Rule')) as any[];
     expect(rules).toHaveLength(1);
     expect(rules[0].Properties.ScheduleExpression).toBe('rate(1 minute)');
     const target = rules[0].Properties.Targets[0].Arn['Fn::GetAtt'][0];
-    expect(target).toMatch(/^RegenerateFunction/);
+    expect(target).toMatch(/^RegenerationRegenerateFunction/);
     t.svc.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'events.amazonaws.com', FunctionName: { 'Fn::GetAtt': [target, 'Arn'] } });
   });
 
   it('gives each function only the actions it uses, on this table and bucket only', () => {
-    expect(actionsOf(statementsOf(t.svc, 'Api'))).toEqual(
-      ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    expect(actionsOf(statementsOf(t.svc, 'PublisherApi'))).toEqual(
+      ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     );
-    const authorize = statementsOf(t.svc, 'Authorize');
+    const authorize = statementsOf(t.svc, 'PublisherAuthorize');
     expect(actionsOf(authorize)).toEqual(['dynamodb:GetItem']);
     expect(authorize[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['KEY#*'] } });
-    const regenerate = statementsOf(t.svc, 'Regenerate');
-    expect(actionsOf(regenerate)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 's3:PutObject', 'sqs:SendMessage']));
-    expect(actionsOf(regenerate)).not.toContain('dynamodb:PutItem');
-    const put = regenerate.find((s) => s.Action === 's3:PutObject')!;
-    expect(JSON.stringify(put.Resource)).toMatch(/\/feeds\/\*".*\/posts\/\*"/);
-    // Deleting is for a deleted post's page only, never a feed.
-    const del = regenerate.find((s) => s.Action === 's3:DeleteObject')!;
-    expect(JSON.stringify(del.Resource)).toMatch(/\/posts\/\*"/);
-    expect(JSON.stringify(del.Resource)).not.toMatch(/feeds/);
+    const regenerate = statementsOf(t.svc, 'RegenerationRegenerate');
+    expect(actionsOf(regenerate)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 's3:PutObject', 's3:GetObject', 'sqs:SendMessage']));
+    // The feeds lane writes feeds only, and never deletes an object.
+    const objects = regenerate.filter((s) => JSON.stringify(s.Action).includes('s3:'));
+    expect(JSON.stringify(objects.map((s) => s.Resource))).toMatch(/\/feeds\/\*"/);
+    expect(JSON.stringify(objects.map((s) => s.Resource))).not.toMatch(/posts/);
+    expect(actionsOf(regenerate)).not.toContain('s3:DeleteObject');
+    // The pages lane touches post pages only, and no table.
+    const pages = statementsOf(t.svc, 'RegenerationRenderPages');
+    const pageObjects = pages.filter((s) => JSON.stringify(s.Action).includes('s3:'));
+    expect(actionsOf(pageObjects)).toEqual(['s3:DeleteObject', 's3:PutObject']);
+    expect(JSON.stringify(pageObjects.map((s) => s.Resource))).toMatch(/\/posts\/\*"/);
+    expect(JSON.stringify(pageObjects.map((s) => s.Resource))).not.toMatch(/feeds/);
     const query = regenerate.filter((s) => s.Action === 'dynamodb:Query' || (Array.isArray(s.Action) && s.Action.includes('dynamodb:Query')));
-    expect(JSON.stringify(query)).toContain('/index/directory');
-    for (const prefix of ['Api', 'Authorize', 'Regenerate']) {
+    expect(JSON.stringify(query)).toContain('/index/feeds');
+    for (const prefix of ['PublisherApi', 'PublisherAuthorize', 'RegenerationRegenerate', 'RegenerationRenderPages']) {
       for (const action of actionsOf(statementsOf(t.svc, prefix))) expect(action).not.toMatch(/\*|Scan|DeleteTable|DeleteBucket/);
     }
-    for (const prefix of ['Api', 'Authorize']) expect(actionsOf(statementsOf(t.svc, prefix)).join()).not.toMatch(/s3:/);
-    // Only the operator's re-drive may scan (the REV/RENDER sweep) and touch the dead-letter queue.
-    const redrive = actionsOf(statementsOf(t.svc, 'Redrive'));
+    for (const prefix of ['PublisherApi', 'PublisherAuthorize']) expect(actionsOf(statementsOf(t.svc, prefix)).join()).not.toMatch(/s3:/);
+    // Only the operator's re-drive may scan (the inbox sweep) and touch the dead-letter queue.
+    const redrive = actionsOf(statementsOf(t.svc, 'RegenerationRedrive'));
     expect(redrive).toEqual(expect.arrayContaining(['dynamodb:Scan', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 's3:PutObject']));
     for (const action of redrive) expect(action).not.toMatch(/\*|DeleteTable|DeleteBucket|sqs:Purge/);
   });
@@ -195,9 +213,9 @@ describe('service stack', () => {
   it('raises alarms to one encrypted topic: regeneration errors, dead letters, lag, API 5xx, throttles', () => {
     t.svc.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     const alarms = Object.entries(t.svc.findResources('AWS::CloudWatch::Alarm'));
-    const names = alarms.map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
+    const names = alarms.map(([id]) => id.replace(/^Alarms/, '').replace(/[0-9A-F]{8}$/, ''));
     expect(names).toEqual(
-      expect.arrayContaining(['RegenerationErrorsAlarm', 'DeadLettersAlarm', 'RegenerationLagAlarm', 'Api5xxAlarm', 'ApiThrottlesAlarm', 'RegenerationThrottlesAlarm']),
+      expect.arrayContaining(['RegenerationErrorsAlarm', 'DeadLettersAlarm', 'RegenerationLagAlarm', 'PagesLagAlarm', 'PagesCrashAlarm', 'Api5xxAlarm', 'ApiThrottlesAlarm', 'RegenerationThrottlesAlarm']),
     );
     for (const [, alarm] of alarms) expect((alarm as any).Properties.AlarmActions).toHaveLength(1);
   });

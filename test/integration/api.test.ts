@@ -119,8 +119,8 @@ describe('batches', () => {
     expect(response.status).toBe(200);
     const { results } = await json(response);
     expect(results).toHaveLength(31);
-    expect(results[0]).toEqual({ id: 'batch-0', status: 201, outcome: 'created' });
-    expect(results[30]).toEqual({ id: 'zhengjianhui', status: 201, outcome: 'created' });
+    expect(results[0]).toEqual({ id: 'batch-0', status: 201, outcome: 'created', etag: expect.stringMatching(/^"1-/) });
+    expect(results[30]).toEqual({ id: 'zhengjianhui', status: 201, outcome: 'created', etag: expect.stringMatching(/^"1-/) });
 
     // Every post in every feed it belongs to, in all three formats.
     for (let c = 0; c < 3; c++) await waitForFeedSet(fp.url, categoryDir(`batch-${c}`), (f) => f.items.length === 10);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../cdk/app.js';
 import { generateKey, hashKey } from '../../lib/api/auth.js';
 import { ensureBucket, ensureTable } from '../../lib/local/provision.js';
-import { toLambdaRecord } from '../../lib/local/stream-poller.js';
+import { toLambdaRecord } from '../../lib/local/event-source.js';
 import { createDocumentClient, createS3Client } from '../../lib/store/clients.js';
 import { DynamoApiKeyRepository } from '../../lib/store/dynamo-api-keys.js';
 import { readFeed } from '../support/feeds.js';
@@ -47,7 +47,9 @@ beforeAll(async () => {
   await new DynamoApiKeyRepository(createDocumentClient(dynamo), tableName).put(hashKey(key), 'bundles');
 
   for (const [logicalId, resource] of Object.entries(functions)) {
-    const name = ['Api', 'Authorize', 'Regenerate', 'Redrive'].find((n) => logicalId.startsWith(`${n}Function`))!;
+    const name = ['PublisherApi', 'PublisherAuthorize', 'RegenerationRegenerate', 'RegenerationRenderPages', 'RegenerationRedrive']
+      .find((n) => logicalId.startsWith(`${n}Function`))!
+      .replace(/^Publisher|^Regeneration/, '');
     const s3Key = (resource as any).Properties.Code.S3Key as string;
     const dir = join(outdir, `asset.${s3Key.replace(/\.zip$/, '')}`);
     const module = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as { handler: Handler };
@@ -117,16 +119,19 @@ describe('the bundles CDK deploys', () => {
     const bad = await bundles.Api!.handler(httpEvent('PUT', '/posts/bundled-2', auth, '{"title":'), {});
     expect(bad.statusCode).toBe(400);
 
-    // The stream records the write produced, as the event source mapping would deliver them.
+    // The stream records the write produced, as the two event source mappings would deliver them (their filters
+    // written out here: inbox items to the feeds lane, post items to the pages lane).
     const streams = new DynamoDBStreamsClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
     const shard = (await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }))).StreamDescription!.Shards![0]!;
     const iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
-    const records = (await streams.send(new GetRecordsCommand({ ShardIterator: iterator }))).Records ?? [];
-    const revisions = records.filter((r) => r.dynamodb?.Keys?.SK?.S === 'REV').map((r) => toLambdaRecord(r, streamArn));
-    expect(revisions.map((r) => r.dynamodb?.Keys?.PK?.S).sort()).toEqual(['FEED#c:bundles', 'FEED#dir', 'FEED#p:bundled-1', 'FEED#site']);
+    const records = ((await streams.send(new GetRecordsCommand({ ShardIterator: iterator }))).Records ?? []).map((r) => toLambdaRecord(r, streamArn));
+    const inbox = records.filter((r) => r.eventName === 'INSERT' && r.dynamodb?.Keys?.SK?.S?.startsWith('N#'));
+    expect(inbox.map((r) => r.dynamodb?.Keys?.PK?.S).sort()).toEqual(['FEED#c:bundles', 'FEED#site']);
+    const posts = records.filter((r) => r.dynamodb?.Keys?.SK?.S === 'POST');
+    expect(posts.map((r) => r.dynamodb?.Keys?.PK?.S)).toEqual(['POST#bundled-1']);
 
-    const response = await bundles.Regenerate!.handler({ Records: revisions });
-    expect(response).toEqual({ batchItemFailures: [] });
+    expect(await bundles.Regenerate!.handler({ Records: inbox })).toEqual({ batchItemFailures: [] });
+    expect(await bundles.RenderPages!.handler({ Records: posts })).toEqual({ batchItemFailures: [] });
 
     const s3 = createS3Client();
     for (const [file, format] of [['rss.xml', 'rss'], ['atom.xml', 'atom'], ['feed.json', 'json']] as const) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedDirectory } from '../../lib/feeds/feed-ref.js';
-import { titles, waitForFeedSet } from '../support/feeds.js';
+import { fetchFeedSet, titles, waitForFeedSet } from '../support/feeds.js';
 import { startTestFeedpub, type TestFeedpub } from '../support/feedpub.js';
 
 let fp: TestFeedpub;
@@ -30,9 +30,12 @@ describe('racing writes', () => {
     const categories = ['left', 'right', 'up', 'down'];
     await Promise.all(categories.map((c) => fp.api('PUT', '/posts/contested', { title: `In ${c}`, content: '<p>c</p>', categories: [c] })));
     const stored = (await (await fp.api('GET', '/posts/contested')).json()) as { title: string; categories: string[] };
-    for (const c of categories) {
-      const feeds = await waitForFeedSet(fp.url, dir(c), (f) => f.items.length === (c === stored.categories[0] ? 1 : 0), 5000);
-      if (c === stored.categories[0]) expect(titles(feeds.atom)).toEqual([stored.title]);
+    const winner = await waitForFeedSet(fp.url, dir(stored.categories[0]!), (f) => f.items.length === 1);
+    expect(titles(winner.atom)).toEqual([stored.title]);
+    // The others either never held the post (a write superseded before it was stored) or hold it no more.
+    for (const c of categories.filter((c) => c !== stored.categories[0])) {
+      const feed = await fetchFeedSet(fp.url, dir(c));
+      expect(feed?.atom.items ?? []).toEqual([]);
     }
   });
 });

@@ -23,7 +23,7 @@ export interface TestFeedpub extends LocalFeedpub {
 /** A whole local feedpub (API, regenerator, HTTP front) on a fresh table and bucket. */
 export async function startTestFeedpub(
   env: Record<string, string> = {},
-  options: Pick<LocalFeedpubOptions, 'wrapClients' | 'poller'> = {},
+  options: Pick<LocalFeedpubOptions, 'wrapClients' | 'lanes' | 'regeneration' | 'tickMs'> = {},
 ): Promise<TestFeedpub> {
   useLocalEndpoints();
   const suffix = randomBytes(4).toString('hex');
@@ -32,8 +32,8 @@ export async function startTestFeedpub(
     FEEDPUB_BUCKET: `feeds-${suffix}`,
     FEEDPUB_SITE_URL: 'https://news.example.com',
     FEEDPUB_SITE_TITLE: 'Test News',
-    // The directory on every write, unless a test is about its interval.
-    FEEDPUB_DIRECTORY_INTERVAL: '0',
+    // The directory every second, unless a test is about its interval.
+    FEEDPUB_DIRECTORY_INTERVAL: '1',
     ...env,
   });
   const key = generateKey();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { feedDirectory, feedUrl, pathSegment, touchedFeeds } from '../../lib/feeds/feed-ref.js';
+import { feedChanges, feedDirectory, feedUrl, pathSegment } from '../../lib/feeds/feed-ref.js';
 import type { Post } from '../../lib/posts/post.js';
 
 describe('pathSegment', () => {
@@ -45,12 +45,16 @@ describe('feed paths', () => {
   });
 });
 
-describe('touchedFeeds', () => {
-  const post = (categories: string[], tags: string[]) => ({ categories, tags }) as unknown as Post;
+describe('feedChanges', () => {
+  const post = (categories: string[], tags: string[]) => ({ id: 'p1', categories, tags }) as unknown as Post;
 
-  it('is the union of the feeds a post leaves and joins, the site feed once, the post page and the directory', () => {
-    const p = (categories: string[], tags: string[]) => ({ ...post(categories, tags), id: 'p1' }) as Post;
-    const ids = touchedFeeds(p(['a', 'b'], ['t']), p(['b', 'c'], [])).map((r) => `${r.kind}:${r.name}`);
-    expect(ids.sort()).toEqual(['category:a', 'category:b', 'category:c', 'directory:', 'post:p1', 'site:', 'tag:t']);
+  it('says of every feed a write touches whether the post joins, stays in or leaves it, the site feed once', () => {
+    const changes = feedChanges(post(['a', 'b'], ['t']), post(['b', 'c'], []));
+    expect(Object.fromEntries([...changes].map(([id, c]) => [id, c.change]))).toEqual({ site: 'stay', 'c:a': 'leave', 'c:b': 'stay', 'c:c': 'join', 't:t': 'leave' });
+  });
+
+  it('has every feed join on a creation and leave on a delete', () => {
+    expect([...feedChanges(undefined, post(['a'], ['t'])).values()].map((c) => c.change)).toEqual(['join', 'join', 'join']);
+    expect([...feedChanges(post(['a'], []), undefined).values()].map((c) => c.change)).toEqual(['leave', 'leave']);
   });
 });

@@ -1,0 +1,57 @@
+import { Duration } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Alias } from 'aws-cdk-lib/aws-kms';
+import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { FeedpubFunction } from '../feedpub-function.js';
+
+export interface AlarmsProps {
+  regenerate: FeedpubFunction;
+  renderPages: FeedpubFunction;
+  api: FeedpubFunction;
+  httpApi: HttpApi;
+  deadLetters: Queue;
+  alarmEmail?: string;
+}
+
+/** What an operator is told about, on one topic: failing renders, dead letters, lag, API errors, throttles. */
+export class Alarms extends Construct {
+  readonly topic: Topic;
+
+  constructor(scope: Construct, id: string, props: AlarmsProps) {
+    super(scope, id);
+    this.topic = new Topic(this, 'Topic', { masterKey: Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'), enforceSSL: true });
+    if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+    const failures = new MetricFilter(this, 'RegenerationFailures', {
+      logGroup: props.regenerate.fn.logGroup,
+      filterPattern: FilterPattern.stringValue('$.message', '=', 'feed regeneration failed'),
+      metricNamespace: 'feedpub',
+      metricName: 'RegenerationFailures',
+      metricValue: '1',
+    });
+    const alarm = (alarmId: string, metric: IMetric, threshold: number, description: string) =>
+      new Alarm(this, alarmId, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      }).addAlarmAction(new SnsAction(this.topic));
+    const fiveMinutes = { period: Duration.minutes(5), statistic: 'Sum' };
+    alarm('RegenerationErrorsAlarm', failures.metric(fiveMinutes), 5, 'Feeds failed to regenerate (they are retried; check the logs)');
+    alarm('RegenerationCrashAlarm', props.regenerate.fn.metricErrors(fiveMinutes), 1, 'The regenerate function itself failed');
+    alarm('PagesCrashAlarm', props.renderPages.fn.metricErrors(fiveMinutes), 1, 'The post pages function itself failed');
+    alarm('DeadLettersAlarm', props.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1, 'Renders were given up: invoke the RedriveFunction');
+    alarm('RegenerationLagAlarm', props.regenerate.fn.metric('IteratorAge', { period: Duration.minutes(5), statistic: 'Maximum' }), 60_000, 'Feeds lag the writes by more than a minute');
+    alarm('PagesLagAlarm', props.renderPages.fn.metric('IteratorAge', { period: Duration.minutes(5), statistic: 'Maximum' }), 5 * 60_000, 'Post pages lag the writes by more than five minutes');
+    alarm('Api5xxAlarm', props.httpApi.metricServerError(fiveMinutes), 5, 'The publisher API answered 5xx');
+    alarm('ApiThrottlesAlarm', props.api.fn.metricThrottles(fiveMinutes), 1, 'The API function was throttled');
+    alarm('RegenerationThrottlesAlarm', props.regenerate.fn.metricThrottles(fiveMinutes), 1, 'The regenerate function was throttled');
+  }
+}

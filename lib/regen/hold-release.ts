@@ -1,0 +1,53 @@
+import { mapSettled } from '../concurrency.js';
+import { DIRECTORY, parseFeedId } from '../feeds/feed-ref.js';
+import { logger } from '../log.js';
+import type { DynamoHoldRepository } from '../store/dynamo-hold.js';
+import { holdLane, OPEN_LANE } from '../store/table.js';
+import type { FeedRegenerator } from './feed-regenerator.js';
+
+export interface HoldReleaseOptions {
+  concurrency?: number;
+  /** Time one invocation spends on a release; the rest is picked up by a fresh one (Lambda has a timeout). */
+  budgetMs?: number;
+}
+
+/**
+ * The release of a hold: every feed it marked is rendered, covering its lane and the open one, and unmarked; then
+ * the hold is published. Marks are removed only after their feed's render, so a release cut short (a crash, the
+ * function's timeout) leaves exactly the feeds still to render, and touching the hold resumes it.
+ */
+export class HoldRelease {
+  constructor(
+    private readonly regenerator: FeedRegenerator,
+    private readonly holds: DynamoHoldRepository,
+    private readonly options: HoldReleaseOptions = {},
+  ) {}
+
+  async run(holdId: string): Promise<void> {
+    const { concurrency = 8, budgetMs = 40_000 } = this.options;
+    const deadline = Date.now() + budgetMs;
+    const hold = await this.holds.get(holdId);
+    if (hold?.phase !== 'released') return;
+    for (;;) {
+      const feeds = await this.holds.marked(holdId, 100);
+      if (feeds.length === 0) {
+        // The directory too: an import brings feeds it does not list yet, and the importer waits for all of it.
+        await this.regenerator.ensureRendered(DIRECTORY, { lanes: [], force: true, waitMs: 30_000 });
+        await this.holds.published(holdId);
+        logger.info('hold published', { holdId });
+        return;
+      }
+      const results = await mapSettled(feeds, concurrency, async (feedId) => {
+        await this.regenerator.ensureRendered(parseFeedId(feedId), { lanes: [OPEN_LANE, holdLane(holdId)], waitMs: 30_000 });
+        await this.holds.unmark(holdId, feedId);
+      });
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure) throw failure.reason;
+      if (Date.now() > deadline) {
+        // The rest in a fresh invocation: the touch is a stream record like the release itself.
+        await this.holds.touch(holdId);
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,32 @@
+import { DIRECTORY } from '../feeds/feed-ref.js';
+import { logger } from '../log.js';
+import type { DynamoHoldRepository } from '../store/dynamo-hold.js';
+import type { FeedRegenerator } from './feed-regenerator.js';
+
+/** A release that has not moved for this long was interrupted: touching the hold resumes it. */
+const STALLED_RELEASE_MS = 2 * 60_000;
+/** Published holds are kept this long for importers that ask how their release went. */
+const KEEP_PUBLISHED_MS = 60 * 60_000;
+
+/**
+ * The periodic catch-up (an EventBridge schedule once a minute in AWS, a timer locally): releases holds whose
+ * importer went away (their until passed), resumes releases that stalled, forgets old holds, and renders the
+ * directory (feeds/index.html, feeds/opml.xml) if the feeds' listing changed. Cheap when nothing changed: a few
+ * reads, a render whose bytes equal the stored ones, no S3 write.
+ */
+export function createTick(regenerator: FeedRegenerator, holds: DynamoHoldRepository, now: () => number = Date.now) {
+  return async (): Promise<void> => {
+    for (const hold of await holds.list()) {
+      if (hold.phase === 'holding' && hold.until < now()) {
+        logger.warn('releasing an abandoned hold', { holdId: hold.id });
+        await holds.release(hold.id);
+      } else if (hold.phase === 'released' && Date.parse(hold.touchedAt ?? hold.createdAt) < now() - STALLED_RELEASE_MS) {
+        await holds.touch(hold.id);
+      } else if (hold.phase === 'published' && Date.parse(hold.publishedAt ?? hold.createdAt) < now() - KEEP_PUBLISHED_MS) {
+        await holds.forget(hold.id);
+      }
+    }
+    const outcome = await regenerator.ensureRendered(DIRECTORY, { lanes: [], force: true, waitMs: 30_000 });
+    if (outcome.puts > 0) logger.debug('directory caught up', { ...outcome });
+  };
+}
