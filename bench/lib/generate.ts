@@ -85,8 +85,14 @@ export interface GeneratedPost {
   tags: string[];
 }
 
-/** Posts like the reference site's: corpus text, one of `categories` outlets by Zipf popularity, one of a few tags. */
-export function generatePosts(count: number, options: { samples: CorpusSample[]; categories: number; tags?: number; seed?: number; start?: Date }): GeneratedPost[] {
+/**
+ * Posts like the reference site's: corpus text, one of `categories` outlets by Zipf popularity, one of a few tags.
+ * With `bodyBytes`, bodies of that many bytes (a range, drawn per post), made of corpus text: full-content posts.
+ */
+export function generatePosts(
+  count: number,
+  options: { samples: CorpusSample[]; categories: number; tags?: number; seed?: number; start?: Date; prefix?: string; bodyBytes?: [number, number] },
+): GeneratedPost[] {
   const rand = random(options.seed ?? 1);
   const outlets = outletNames(options.categories, rand);
   const pickOutlet = zipf(outlets.length, 1.1, rand);
@@ -95,9 +101,9 @@ export function generatePosts(count: number, options: { samples: CorpusSample[];
   return Array.from({ length: count }, (_, i) => {
     const sample = options.samples[i % options.samples.length]!;
     return {
-      id: `gen${String(i).padStart(7, '0')}`,
+      id: `${options.prefix ?? 'gen'}${String(i).padStart(7, '0')}`,
       title: `${sample.title}（${i}）`,
-      content: sample.body,
+      content: options.bodyBytes ? bodyOf(options.bodyBytes, options.samples, rand) : sample.body,
       date: new Date(start + i * 7_000).toISOString(),
       categories: [outlets[pickOutlet()]!],
       tags: [tagNames[Math.floor(rand() * tagNames.length)]!],
@@ -116,4 +122,17 @@ export function writeJekyllFiles(posts: GeneratedPost[], dir: string): string[] 
     );
     return file;
   });
+}
+
+/** Paragraphs of corpus text up to a size drawn from `range` (bytes of UTF-8). */
+function bodyOf([min, max]: [number, number], samples: CorpusSample[], rand: () => number): string {
+  const target = min + Math.floor(rand() * (max - min));
+  const paragraphs: string[] = [];
+  let bytes = 0;
+  while (bytes < target) {
+    const text = samples[Math.floor(rand() * samples.length)]!.body;
+    paragraphs.push(text);
+    bytes += Buffer.byteLength(text) + 2;
+  }
+  return paragraphs.join('\n\n');
 }

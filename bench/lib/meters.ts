@@ -1,18 +1,30 @@
 import type { LocalFeedpubOptions } from '../../lib/local/local-feedpub.js';
+import { countItemWrites } from '../../test/support/item-writes.js';
 
 type Clients = Parameters<NonNullable<LocalFeedpubOptions['wrapClients']>>[0];
 type Stack = { middlewareStack: { add(mw: unknown, options: { step: string; name: string }): void } };
-type Capacity = { CapacityUnits?: number; ReadCapacityUnits?: number; WriteCapacityUnits?: number };
+type Capacity = { CapacityUnits?: number };
+type Update = { Key?: { PK?: unknown; SK?: unknown }; UpdateExpression?: string };
 
 const READS = new Set(['GetItemCommand', 'QueryCommand', 'ScanCommand', 'BatchGetItemCommand', 'TransactGetItemsCommand']);
 
+/** A render's record: the update of a document's RENDER item that sets what is in S3. */
+function recordedDocument(command: string, input: Record<string, any>): string | undefined {
+  const update: Update | undefined = command === 'UpdateItemCommand' ? input : command === 'TransactWriteItemsCommand' ? input.TransactItems?.[0]?.Update : undefined;
+  if (update?.Key?.SK !== 'RENDER' || !String(update.UpdateExpression).includes('objects = :objects')) return undefined;
+  return String(update.Key.PK).slice('FEED#'.length);
+}
+
 /**
  * What the local stack spends, measured on the real clients: DynamoDB capacity units as DynamoDB reports them
- * (ReturnConsumedCapacity=TOTAL on every call), S3 PUTs and bytes, renders per feed.
+ * (ReturnConsumedCapacity=TOTAL on every call), item writes by key (hot items), S3 PUTs and bytes, renders per
+ * document.
  */
 export function meters() {
-  const m = { rcu: 0, wcu: 0, puts: 0, bytes: 0, renders: new Map<string, number>(), lastWrite: 0, lastFeedWrite: 0 };
+  const m = { rcu: 0, wcu: 0, puts: 0, bytes: 0, renders: new Map<string, number>(), lastWrite: 0 };
+  let items: ReturnType<typeof countItemWrites> | undefined;
   const wrap = ({ doc, s3 }: Clients): Clients => {
+    items = countItemWrites(doc);
     (doc as unknown as Stack).middlewareStack.add(
       (next: (a: unknown) => Promise<{ output: { ConsumedCapacity?: Capacity | Capacity[] } }>, context: { commandName?: string }) =>
         async (args: { input: Record<string, unknown> }) => {
@@ -21,11 +33,8 @@ export function meters() {
           const used = ([] as Capacity[]).concat(result.output.ConsumedCapacity ?? []).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
           if (READS.has(context.commandName ?? '')) m.rcu += used;
           else m.wcu += used;
-          const key = args.input.Key as { PK?: string; SK?: string } | undefined;
-          if (context.commandName === 'UpdateItemCommand' && key?.SK === 'RENDER' && String(args.input.UpdateExpression).includes('renderedRev')) {
-            const id = String(key.PK).slice('FEED#'.length);
-            m.renders.set(id, (m.renders.get(id) ?? 0) + 1);
-          }
+          const rendered = recordedDocument(context.commandName ?? '', args.input);
+          if (rendered) m.renders.set(rendered, (m.renders.get(rendered) ?? 0) + 1);
           return result;
         },
       { step: 'initialize', name: 'benchCapacity' },
@@ -37,8 +46,6 @@ export function meters() {
           m.puts++;
           m.bytes += Buffer.byteLength(args.input.Body ?? '');
           m.lastWrite = performance.now();
-          // A feed file (not a post page, not the directory): what readers subscribe to.
-          if (/^feeds\/.*\/?(rss\.xml|atom\.xml|feed\.json)$/.test(args.input.Key ?? '')) m.lastFeedWrite = m.lastWrite;
         }
         return result;
       },
@@ -46,28 +53,39 @@ export function meters() {
     );
     return { doc, s3 };
   };
-  const snapshot = () => ({ rcu: m.rcu, wcu: m.wcu, puts: m.puts, bytes: m.bytes, renders: new Map(m.renders) });
-  return { wrap, snapshot, lastWrite: () => m.lastWrite, lastFeedWrite: () => m.lastFeedWrite };
+  const snapshot = () => ({ rcu: m.rcu, wcu: m.wcu, puts: m.puts, bytes: m.bytes, renders: new Map(m.renders), writes: new Map(items?.writes ?? []) });
+  return { wrap, snapshot, lastWrite: () => m.lastWrite };
 }
 
-export type Snapshot = ReturnType<ReturnType<typeof meters>['snapshot']>;
+export type Meters = ReturnType<typeof meters>;
+export type Snapshot = ReturnType<Meters['snapshot']>;
+
+const diff = (after: Map<string, number>, before: Map<string, number>) => {
+  const out = new Map<string, number>();
+  for (const [k, v] of after) if (v - (before.get(k) ?? 0) > 0) out.set(k, v - (before.get(k) ?? 0));
+  return out;
+};
 
 export function delta(after: Snapshot, before: Snapshot) {
-  const renders = new Map<string, number>();
-  for (const [k, v] of after.renders) if (v - (before.renders.get(k) ?? 0) > 0) renders.set(k, v - (before.renders.get(k) ?? 0));
-  return { rcu: after.rcu - before.rcu, wcu: after.wcu - before.wcu, puts: after.puts - before.puts, bytes: after.bytes - before.bytes, renders };
+  const writes = diff(after.writes, before.writes);
+  const total = [...writes.values()].reduce((a, b) => a + b, 0);
+  const [hotKey, hotWrites] = [...writes].reduce((max, e) => (e[1] > max[1] ? e : max), ['', 0]);
+  return {
+    rcu: after.rcu - before.rcu,
+    wcu: after.wcu - before.wcu,
+    puts: after.puts - before.puts,
+    bytes: after.bytes - before.bytes,
+    renders: diff(after.renders, before.renders),
+    itemWrites: total,
+    hottest: { key: hotKey, writes: hotWrites, share: total === 0 ? 0 : hotWrites / total },
+  };
 }
 
-/**
- * Waits until no S3 write happened for `quietMs`. With `after`, first waits (up to `firstWriteMs`) for a write
- * later than that instant: the renders an import's release starts come after the import returns.
- */
-export async function quiet(m: ReturnType<typeof meters>, quietMs = 1000, after?: number, firstWriteMs = 15_000): Promise<number> {
+/** Waits until no S3 write happened for `quietMs`: the lanes have caught up. */
+export async function quiet(m: Meters, quietMs = 1000): Promise<number> {
   const start = performance.now();
   for (;;) {
-    const now = performance.now();
-    const waitingForFirst = after !== undefined && m.lastWrite() <= after && now - start < firstWriteMs;
-    if (!waitingForFirst && now - Math.max(m.lastWrite(), start) >= quietMs) return m.lastWrite();
+    if (performance.now() - Math.max(m.lastWrite(), start) >= quietMs) return m.lastWrite();
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { feedsOf, feedUrl, FORMAT_NAMES } from '../../lib/feeds/feed-ref.js';
+import { feedsOf, feedUrl, FORMAT_NAMES, type FeedRef } from '../../lib/feeds/feed-ref.js';
 
 export interface BenchPost {
   title: string;
@@ -9,7 +9,14 @@ export interface BenchPost {
   date?: string;
 }
 
-const now = () => performance.timeOrigin + performance.now();
+/** What one document must hold: every `present` string and none of the `absent` ones. */
+export interface Check {
+  url: string;
+  present?: string[];
+  absent?: string[];
+}
+
+export const now = () => performance.timeOrigin + performance.now();
 
 let readers: Worker | undefined;
 let nextId = 0;
@@ -29,30 +36,45 @@ function readerThread(): Worker {
   return readers;
 }
 
-/** Resolves with the instant (epoch ms, sub-millisecond) at which every file in `urls` showed `marker`. */
-export function watchUntilVisible(urls: string[], marker: string, timeoutMs = 30_000): Promise<number> {
+export interface Watch {
+  /** The instant (epoch ms) at which every document first held its expected state. */
+  seen: Promise<number>;
+  /** Polls every `intervalMs` from now on (a watch started early polls slowly until the moment that matters). */
+  intensify(intervalMs?: number): void;
+}
+
+/** Readers in their own thread poll every document of `checks` with conditional GETs until each holds its state. */
+export function watch(checks: Check[], { timeoutMs = 30_000, intervalMs = 10 } = {}): Watch {
   const id = nextId++;
   const seen = new Promise<number>((resolve, reject) => waiting.set(id, { resolve, reject }));
-  readerThread().postMessage({ id, urls, marker, timeoutMs });
-  return seen;
+  readerThread().postMessage({ id, checks, timeoutMs, intervalMs });
+  return { seen, intensify: (ms = 10) => readerThread().postMessage({ type: 'intensify', id, intervalMs: ms }) };
+}
+
+/** The local URLs of every format of the given feeds. */
+export function documentUrls(refs: FeedRef[], url: string, feedsUrl: string): string[] {
+  return refs.flatMap((ref) => FORMAT_NAMES.map((format) => feedUrl(ref, format, feedsUrl).replace(feedsUrl, url)));
+}
+
+export async function send(url: string, key: string, method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
 }
 
 /**
- * POSTs a post while readers (in their own thread) poll all three formats of every feed it touches over HTTP,
- * until each shows it. Returns the API's answer time and the time from the answer until the last file showed
- * the post.
+ * POSTs a post while readers poll all three formats of every feed it touches, until each shows it. Returns the
+ * API's answer time and the time from the answer until the last document showed the post.
  */
 export async function publishAndWatch(url: string, key: string, feedsUrl: string, post: BenchPost): Promise<{ answerMs: number; visibleMs: number }> {
-  const files = feedsOf(post).flatMap((ref) => FORMAT_NAMES.map((f) => feedUrl(ref, f, feedsUrl).replace(feedsUrl, url)));
+  const checks = documentUrls(feedsOf(post), url, feedsUrl).map((u) => ({ url: u, present: [post.title] }));
   const started = now();
-  const response = await fetch(`${url}/posts`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(post),
-  });
+  const response = await send(url, key, 'POST', '/posts', post);
   const answered = now();
   if (response.status !== 201) throw new Error(`POST answered ${response.status}: ${await response.text()}`);
   await response.body?.cancel();
-  const seenAt = await watchUntilVisible(files, post.title);
+  const seenAt = await watch(checks).seen;
   return { answerMs: answered - started, visibleMs: seenAt - answered };
 }

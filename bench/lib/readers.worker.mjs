@@ -4,25 +4,43 @@
 import { parentPort } from 'node:worker_threads';
 
 const now = () => performance.timeOrigin + performance.now();
+/** Watches by id: their poll interval can be shortened once the moment that matters has come. */
+const watches = new Map();
 
-/** Polls one file as an aggregator does, with conditional GETs, until its body contains `marker`. */
-async function watch(url, marker, deadline) {
+/**
+ * Polls one document as an aggregator does, with conditional GETs, until its body holds every `present` string
+ * and none of the `absent` ones. Returns when it first did.
+ */
+async function watch(watchState, { url, present = [], absent = [] }, deadline) {
   let etag = null;
+  let body = '';
   for (;;) {
     const response = await fetch(url, { headers: etag ? { 'if-none-match': etag } : {} });
-    const body = await response.text();
-    if (response.status === 200) etag = response.headers.get('etag');
-    if (body.includes(marker)) return now();
-    if (Date.now() > deadline) throw new Error(`${url} did not show ${marker}`);
-    // A short pause: readers spinning flat out would take the CPU from what they measure.
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    if (response.status === 200) {
+      etag = response.headers.get('etag');
+      body = await response.text();
+    } else {
+      await response.arrayBuffer();
+      if (response.status !== 304) body = '';
+    }
+    if (present.every((s) => body.includes(s)) && !absent.some((s) => body.includes(s))) return now();
+    if (Date.now() > deadline) throw new Error(`${url} did not reach the expected state (missing ${present.filter((s) => !body.includes(s)).slice(0, 3)}; still ${absent.filter((s) => body.includes(s)).slice(0, 3)})`);
+    await new Promise((resolve) => setTimeout(resolve, watchState.intervalMs));
   }
 }
 
-parentPort.on('message', ({ id, urls, marker, timeoutMs }) => {
+parentPort.on('message', (message) => {
+  if (message.type === 'intensify') {
+    const state = watches.get(message.id);
+    if (state) state.intervalMs = message.intervalMs;
+    return;
+  }
+  const { id, checks, timeoutMs, intervalMs = 10 } = message;
+  const state = { intervalMs };
+  watches.set(id, state);
   const deadline = Date.now() + timeoutMs;
-  Promise.all(urls.map((url) => watch(url, marker, deadline))).then(
+  Promise.all(checks.map((check) => watch(state, check, deadline))).then(
     (seen) => parentPort.postMessage({ id, seenAt: Math.max(...seen) }),
     (error) => parentPort.postMessage({ id, error: String(error?.message ?? error) }),
-  );
+  ).finally(() => watches.delete(id));
 });

@@ -37,6 +37,12 @@ export interface EventSourceOptions {
   retryBaseMs?: number;
   /** Records read but not yet handled, past which reading waits (a backlog stays in the stream, as in AWS). */
   maxBuffered?: number;
+  /**
+   * A lane that goes first: while it is busy, this one waits before each batch, up to `maxYieldMs`. Locally both
+   * lanes share two cores and one local S3 server; in AWS they are separate functions and need not take turns.
+   */
+  yieldTo?: LocalEventSource;
+  maxYieldMs?: number;
 }
 
 interface Checkpoints {
@@ -119,7 +125,7 @@ interface Slot {
  * pages after an import) never holds up another (feeds).
  */
 export class LocalEventSource {
-  private readonly o: Required<Omit<EventSourceOptions, 'checkpointFile'>> & Pick<EventSourceOptions, 'checkpointFile'>;
+  private readonly o: Required<Omit<EventSourceOptions, 'checkpointFile' | 'yieldTo'>> & Pick<EventSourceOptions, 'checkpointFile' | 'yieldTo'>;
   private checkpoints: Checkpoints;
   private readonly progress = new Map<string, ShardProgress>();
   private readonly slots = new Map<string, Slot>();
@@ -134,7 +140,7 @@ export class LocalEventSource {
   private nudgedAt = 0;
 
   constructor(options: EventSourceOptions) {
-    this.o = { batchSize: 100, parallelization: 4, idleMs: 250, eagerMs: 5, maxAttempts: 6, retryBaseMs: 100, maxBuffered: 2_000, ...options };
+    this.o = { batchSize: 100, parallelization: 4, idleMs: 250, eagerMs: 5, maxAttempts: 6, retryBaseMs: 100, maxBuffered: 2_000, maxYieldMs: 200, ...options };
     this.checkpoints = this.loadCheckpoints();
   }
 
@@ -163,9 +169,14 @@ export class LocalEventSource {
     await Promise.all(this.workers);
   }
 
+  /** Whether records read are waiting or being handled. */
+  get busy(): boolean {
+    return this.buffered > 0 || [...this.slots.values()].some((s) => s.busy);
+  }
+
   /** Resolves once every record read so far is handled (tests and benchmarks wait for quiet with it). */
   async idle(): Promise<void> {
-    while (this.buffered > 0 || [...this.slots.values()].some((s) => s.busy)) await sleep(10);
+    while (this.busy) await sleep(10);
   }
 
   private loadCheckpoints(): Checkpoints {
@@ -289,6 +300,7 @@ export class LocalEventSource {
     slot.busy = true;
     const worker = (async () => {
       while (slot.queue.length > 0 && this.running) {
+        for (const until = Date.now() + this.o.maxYieldMs; this.o.yieldTo?.busy && Date.now() < until; ) await sleep(5);
         const batch = slot.queue.splice(0, this.o.batchSize);
         const handled = await this.deliver(batch);
         this.buffered -= batch.length;

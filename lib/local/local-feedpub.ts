@@ -63,27 +63,30 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
 
   const { doc, s3 } = options.wrapClients?.(base) ?? base;
   const api = handle(buildApi(config, doc)) as unknown as ApiHandler;
-  const regeneration = buildRegeneration(config, doc, s3, options.regeneration);
+  const regeneration = buildRegeneration(config, doc, s3, { renderSlots: Number(process.env.FEEDPUB_LOCAL_RENDER_SLOTS ?? 4), ...options.regeneration });
   const streams = new DynamoDBStreamsClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
   const common = { streams, streamArn, checkpointFile: options.checkpointFile, ...options.lanes };
+  const feeds = new LocalEventSource({
+    ...common,
+    name: 'feeds',
+    filter: (record) => isInboxRecord(record) || isHoldRecord(record),
+    handler: regeneration.feedsHandler,
+    parallelization: options.lanes?.parallelization ?? 10,
+    park: async (records) => {
+      for (const request of feedRequests({ Records: records })) await regeneration.state.park(request.feedId, 'regeneration kept failing');
+      for (const record of records.filter(isHoldRecord)) logger.error('hold release parked; the tick resumes it', { holdId: record.dynamodb?.Keys?.SK?.S });
+    },
+  });
   const lanes = {
-    feeds: new LocalEventSource({
-      ...common,
-      name: 'feeds',
-      filter: (record) => isInboxRecord(record) || isHoldRecord(record),
-      handler: regeneration.feedsHandler,
-      parallelization: options.lanes?.parallelization ?? 10,
-      park: async (records) => {
-        for (const request of feedRequests({ Records: records })) await regeneration.state.park(request.feedId, 'regeneration kept failing');
-        for (const record of records.filter(isHoldRecord)) logger.error('hold release parked; the tick resumes it', { holdId: record.dynamodb?.Keys?.SK?.S });
-      },
-    }),
+    feeds,
     pages: new LocalEventSource({
       ...common,
       name: 'pages',
       filter: isPostRecord,
       handler: regeneration.pagesHandler,
       parallelization: options.lanes?.parallelization ?? 2,
+      // Feeds first: readers wait for them, and locally both lanes share the machine.
+      yieldTo: feeds,
       park: async (records) => {
         for (const id of new Set(records.map(postIdOf))) await regeneration.state.park(feedId({ kind: 'post', name: id }), 'post page kept failing');
       },

@@ -13,6 +13,10 @@ mkdirSync(directory, { recursive: true });
 allowConditionalHeaders();
 const server = new S3rver({ address: '127.0.0.1', port: Number(port), directory, silent: true });
 makeS3rverAtomic((server as unknown as { store: Parameters<typeof makeS3rverAtomic>[0] }).store);
+// Without its request logger: silent or not, it formats and colours a line for every request (several percent of
+// the server's CPU), and every poll of every reader is a request.
+const koa = server as unknown as { middleware: { name: string }[] };
+koa.middleware = koa.middleware.filter((mw) => mw.name !== 'logger');
 const address = (await server.run()) as { port: number };
 // Longer than the clients' idle timeout, so that the server never closes a connection a client is reusing.
 (server as unknown as { httpServer: { keepAliveTimeout: number } }).httpServer.keepAliveTimeout = 65_000;

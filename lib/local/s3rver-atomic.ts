@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
-import { sleep } from '../concurrency.js';
+import { KeyedQueue, sleep } from '../concurrency.js';
 
 interface StoredObject {
   content: Readable | Buffer | null;
@@ -12,9 +12,12 @@ interface StoredObject {
 
 interface FilesystemStore {
   getResourcePath(bucket: string, key: string, resource: string): string;
+  getBucket(bucket: string): Promise<unknown>;
+  putBucket(bucket: string): Promise<unknown>;
+  deleteBucket(bucket: string): Promise<unknown>;
   getObject(bucket: string, key: string, options?: { start?: number; end?: number }): Promise<StoredObject | null>;
   putObject(object: { bucket: string; key: string; content: Readable | Buffer; metadata: Record<string, string> }): Promise<{ size: number; md5: string }>;
-  putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
+  deleteObject(bucket: string, key: string): Promise<unknown>;
 }
 
 async function toBuffer(content: Readable | Buffer): Promise<Buffer> {
@@ -26,25 +29,77 @@ async function toBuffer(content: Readable | Buffer): Promise<Buffer> {
 
 const md5 = (body: Buffer) => createHash('md5').update(body).digest('hex');
 
-/**
- * S3 replaces an object atomically: a reader sees the old bytes or the new ones. s3rver truncates and rewrites
- * the file in place, then its metadata files, so a GET racing a PUT can read an empty or torn object, or torn
- * metadata JSON (a 500). This makes the local store behave like S3: content and metadata files are written aside
- * and renamed into place, and a read is served only when its bytes match the stored MD5 (the ETag), re-reading
- * while a write is half done.
- */
-export function makeS3rverAtomic(store: FilesystemStore): void {
-  store.putObject = (object) => oneAtATime(`${object.bucket}/${object.key}`, () => putAtomically(store, object));
+// s3rver's own model classes: its error type (the code maps to the HTTP status; PreconditionFailed: 412) and the
+// list of request headers it passes to the store as metadata.
+const S3Error = createRequire(import.meta.url)('s3rver/lib/models/error') as new (code: string, message: string) => Error;
+const S3Object = createRequire(import.meta.url)('s3rver/lib/models/object') as {
+  new (bucket: string, key: string, content: Readable, metadata: Record<string, string | number>): StoredObject;
+  ALLOWED_METADATA: string[];
+};
+const CONDITIONS = ['if-match', 'if-none-match'];
 
-  // Bodies already checked, by file: a file is never written in place (see above), so the same inode, size and
-  // mtime means the same bytes. Polls of an unchanged feed (mostly 304s) then read no body and hash nothing.
-  const verified = new Map<string, { stamp: string; etag: string; body: Buffer }>();
-  const getObject = store.getObject.bind(store);
+/**
+ * s3rver, made to behave like S3 where feedpub relies on it, and cheap where every reader's poll goes through it:
+ *
+ * - Atomic replacement: S3 shows a reader the old bytes or the new ones. s3rver rewrites an object's files in
+ *   place; here they are written aside and renamed into place, and a read is served only when its bytes match the
+ *   stored MD5 (the ETag), re-reading while a write is half done.
+ * - Conditional writes (If-Match, If-None-Match: *), which s3rver ignores and the regenerator's fencing relies on.
+ * - A coherent cache: this process is the only writer of its directory, so the objects it wrote or read are kept
+ *   in memory (up to a number of bytes) and served without touching the disk. A poll of an unchanged feed, mostly
+ *   a 304, then costs no file operation at all.
+ */
+export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 * 1024): void {
+  const cache = new ObjectCache(cacheBytes);
+  const buckets = new Map<string, unknown>();
+  // Writes of one key, one at a time: a condition is checked and the write done with no other write between.
+  const writes = new KeyedQueue();
+
+  const { getBucket, putBucket, deleteBucket, getObject, deleteObject } = {
+    getBucket: store.getBucket.bind(store),
+    putBucket: store.putBucket.bind(store),
+    deleteBucket: store.deleteBucket.bind(store),
+    getObject: store.getObject.bind(store),
+    deleteObject: store.deleteObject.bind(store),
+  };
+  store.getBucket = async (bucket) => {
+    if (!buckets.has(bucket)) {
+      const found = await getBucket(bucket);
+      if (!found) return found;
+      buckets.set(bucket, found);
+    }
+    return buckets.get(bucket);
+  };
+  store.putBucket = async (bucket) => {
+    buckets.delete(bucket);
+    return putBucket(bucket);
+  };
+  store.deleteBucket = async (bucket) => {
+    buckets.delete(bucket);
+    cache.clear();
+    return deleteBucket(bucket);
+  };
+
+  store.putObject = (object) =>
+    writes.run(`${object.bucket}/${object.key}`, async () => {
+      const path = store.getResourcePath(object.bucket, object.key, 'object');
+      const written = await putAtomically(store, object, cache.get(path));
+      cache.set(path, written.cached);
+      return { size: written.cached.body.length, md5: written.md5 };
+    });
+
+  store.deleteObject = (bucket, key) =>
+    writes.run(`${bucket}/${key}`, async () => {
+      cache.delete(store.getResourcePath(bucket, key, 'object'));
+      return deleteObject(bucket, key);
+    });
+
   store.getObject = async (bucket, key, options) => {
     const ranged = options?.start !== undefined || options?.end !== undefined;
     const path = store.getResourcePath(bucket, key, 'object');
+    const hit = ranged ? undefined : cache.get(path);
+    if (hit) return new S3Object(bucket, key, Readable.from([hit.body]), hit.metadata);
     for (let attempt = 0; ; attempt++) {
-      const stamp = ranged ? undefined : await fileStamp(path);
       let object: StoredObject | null;
       try {
         object = await getObject(bucket, key, options);
@@ -55,56 +110,24 @@ export function makeS3rverAtomic(store: FilesystemStore): void {
         continue;
       }
       if (!object?.content || ranged) return object;
-      const etag = String(object.metadata.etag);
-      const known = verified.get(path);
-      let body: Buffer;
-      if (known && known.stamp === stamp && known.etag === etag) {
-        (object.content as Readable).destroy();
-        body = known.body;
-      } else {
-        body = await toBuffer(object.content);
-        if (!etag.includes(md5(body)) && attempt < 100) {
-          await sleep(5);
-          continue;
-        }
-        if (stamp && stamp === (await fileStamp(path))) remember(verified, path, { stamp, etag, body });
+      const body = await toBuffer(object.content);
+      if (!String(object.metadata.etag).includes(md5(body)) && attempt < 100) {
+        await sleep(5);
+        continue;
       }
+      const metadata = { ...object.metadata, 'content-length': body.length };
+      cache.set(path, { body, metadata });
       // A stream, as s3rver expects (a HEAD destroys it unread).
-      object.content = Readable.from([body]);
-      object.metadata['content-length'] = body.length;
-      return object;
+      return new S3Object(bucket, key, Readable.from([body]), metadata);
     }
   };
 }
 
-async function fileStamp(path: string): Promise<string | undefined> {
-  try {
-    const s = await stat(path);
-    return `${s.ino}:${s.size}:${s.mtimeMs}`;
-  } catch {
-    return undefined;
-  }
-}
-
-const VERIFIED_ENTRIES = 2_000;
-
-function remember<V>(cache: Map<string, V>, key: string, value: V): void {
-  cache.delete(key);
-  cache.set(key, value);
-  if (cache.size > VERIFIED_ENTRIES) cache.delete(cache.keys().next().value!);
-}
-
-// s3rver's error type: its code maps to the HTTP status (PreconditionFailed: 412).
-const S3Error = createRequire(import.meta.url)('s3rver/lib/models/error') as new (code: string, message: string) => Error;
-const S3Object = createRequire(import.meta.url)('s3rver/lib/models/object') as { ALLOWED_METADATA: string[] };
-const CONDITIONS = ['if-match', 'if-none-match'];
-
 /**
  * S3 conditional writes (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html): a PUT with
  * If-Match stores only over that ETag, one with If-None-Match: * only where there is no object, else 412. s3rver
- * ignores both; the regenerator's fencing relies on them, so the local server keeps them too. s3rver passes a
- * request's headers to the store only as allowed metadata, so the two headers are allowed there and taken out
- * again before anything is stored.
+ * passes a request's headers to the store only as allowed metadata, so the two headers are allowed there and taken
+ * out again before anything is stored.
  */
 export function allowConditionalHeaders(): void {
   for (const header of CONDITIONS) if (!S3Object.ALLOWED_METADATA.includes(header)) S3Object.ALLOWED_METADATA.push(header);
@@ -112,41 +135,95 @@ export function allowConditionalHeaders(): void {
 
 const unquote = (etag: string) => etag.replace(/^W\//, '').replace(/"/g, '').trim();
 
-async function putAtomically(store: FilesystemStore, object: Parameters<FilesystemStore['putObject']>[0]): Promise<{ size: number; md5: string }> {
+interface CachedObject {
+  body: Buffer;
+  /** As s3rver's getObject gives it: stored headers, etag, last-modified, content-length. */
+  metadata: Record<string, string | number>;
+}
+
+async function putAtomically(store: FilesystemStore, object: Parameters<FilesystemStore['putObject']>[0], known?: CachedObject): Promise<{ md5: string; cached: CachedObject }> {
   const [ifMatch, ifNoneMatch] = CONDITIONS.map((header) => object.metadata[header]);
   for (const header of CONDITIONS) delete object.metadata[header];
   // The body is read whole first, also when the write is refused: the client is never cut off mid-request.
   const body = await toBuffer(object.content);
   if (ifMatch !== undefined || ifNoneMatch !== undefined) {
-    const current = await readFile(store.getResourcePath(object.bucket, object.key, 'object.md5'), 'utf8').catch(() => undefined);
+    const current = known ? unquote(String(known.metadata.etag)) : await readFile(store.getResourcePath(object.bucket, object.key, 'object.md5'), 'utf8').catch(() => undefined);
     if (ifNoneMatch !== undefined && current !== undefined) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
     if (ifMatch !== undefined && (current === undefined || unquote(ifMatch) !== current.trim())) {
       throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
     }
   }
   const path = store.getResourcePath(object.bucket, object.key, 'object');
-  await mkdir(dirname(path), { recursive: true });
+  await ensureDirectory(dirname(path));
   const suffix = randomBytes(6).toString('hex');
   const staging = `${path}.${suffix}.tmp`;
-  await writeFile(staging, body);
   const digest = md5(body);
-  // s3rver's own metadata writer, aimed at a staging key, then each file renamed over the object's.
+  const stored = storedMetadata(object.metadata);
+  // The body, s3rver's metadata JSON and MD5 file, staged beside the object's, then each renamed over it. In
+  // parallel: a read that finds the files of two writes checks the body against the MD5 and retries.
   const stagingKey = `${object.key}.${suffix}.staging`;
-  await store.putMetadata(object.bucket, stagingKey, object.metadata, digest);
-  for (const resource of ['object.md5', 'metadata.json']) {
-    await rename(store.getResourcePath(object.bucket, stagingKey, resource), store.getResourcePath(object.bucket, object.key, resource));
-  }
+  await Promise.all([
+    writeFile(staging, body),
+    writeFile(store.getResourcePath(object.bucket, stagingKey, 'object.md5'), digest),
+    writeFile(store.getResourcePath(object.bucket, stagingKey, 'metadata.json'), JSON.stringify(stored, null, 2)),
+  ]);
+  await Promise.all(
+    ['object.md5', 'metadata.json'].map((resource) =>
+      rename(store.getResourcePath(object.bucket, stagingKey, resource), store.getResourcePath(object.bucket, object.key, resource)),
+    ),
+  );
   await rename(staging, path);
-  return { size: body.length, md5: digest };
+  // What s3rver's own reader would give from the files: their mtime is the object's Last-Modified.
+  const { mtime } = await stat(path);
+  return { md5: digest, cached: { body, metadata: { ...stored, etag: JSON.stringify(digest), 'last-modified': mtime.toUTCString(), 'content-length': body.length } } };
 }
 
-/** Writes of one key, one at a time: a condition is checked and the write done with no other write between. */
-const queues = new Map<string, Promise<unknown>>();
-function oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
-  const previous = queues.get(key) ?? Promise.resolve();
-  const run = previous.then(work, work);
-  const settled = run.catch(() => undefined);
-  queues.set(key, settled);
-  void settled.then(() => queues.get(key) === settled && queues.delete(key));
-  return run;
+/** What s3rver's putMetadata keeps of an object's metadata: the allowed headers and user metadata. */
+function storedMetadata(metadata: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(metadata).filter(([key]) => S3Object.ALLOWED_METADATA.includes(key) || key.startsWith('x-amz-meta-')));
+}
+
+const directories = new Set<string>();
+/** mkdir once per directory: a feed is rewritten thousands of times in the same place. */
+async function ensureDirectory(dir: string): Promise<void> {
+  if (directories.has(dir)) return;
+  await mkdir(dir, { recursive: true });
+  directories.add(dir);
+}
+
+/** Objects by file path, least recently used out first once their bodies pass `capacity` bytes. */
+class ObjectCache {
+  private readonly entries = new Map<string, CachedObject>();
+  private bytes = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  get(path: string): CachedObject | undefined {
+    const hit = this.entries.get(path);
+    if (hit) {
+      this.entries.delete(path);
+      this.entries.set(path, hit);
+    }
+    return hit;
+  }
+
+  set(path: string, object: CachedObject): void {
+    this.delete(path);
+    if (object.body.length > this.capacity / 4) return;
+    this.entries.set(path, object);
+    this.bytes += object.body.length;
+    while (this.bytes > this.capacity) this.delete(this.entries.keys().next().value!);
+  }
+
+  delete(path: string): void {
+    const old = this.entries.get(path);
+    if (!old) return;
+    this.entries.delete(path);
+    this.bytes -= old.body.length;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
 }

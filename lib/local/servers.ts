@@ -54,7 +54,8 @@ export async function startDynamoLocal(options: { port?: number; dbPath?: string
   // compiler only: C2's compiling took a third of DynamoDB Local's CPU in runs of seconds, and pays back only
   // after that (then its code runs actions about 2.5 times faster, which `npm start` and the benchmarks want).
   const jvm = ['-Xms256m', '-XX:+UseSerialGC', ...(options.shortLived ? ['-XX:TieredStopAtLevel=1'] : [])];
-  const args = [`-Djava.library.path=${libDir}`, ...jvm, '-jar', jar, '-port', String(port), '-sharedDb'];
+  // No telemetry: it is not ours to send, and with no network here every attempt is wasted work.
+  const args = [`-Djava.library.path=${libDir}`, ...jvm, '-jar', jar, '-port', String(port), '-sharedDb', '-disableTelemetry'];
   if (options.dbPath) {
     mkdirSync(options.dbPath, { recursive: true });
     args.push('-dbPath', options.dbPath);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SiteConfig } from '../config.js';
-import { sleep } from '../concurrency.js';
+import { KeyedQueue, sleep } from '../concurrency.js';
 import { PostExists, PostNotFound, PreconditionFailed, PublicError, ValidationError, WriteConflict } from '../errors.js';
 import { SITE_FEED, feedId, type FeedRef } from '../feeds/feed-ref.js';
 import { StaleWrite, TransactionBusy } from '../store/dynamo-posts.js';
@@ -22,6 +22,8 @@ export interface WriteOutcome {
   /** The post as this write made it (for a superseded write, as it was before the later one replaced it). */
   post: Post;
   outcome: Outcome;
+  /** What was stored before: what a write settled from this one (superseded) would have replaced. */
+  previous?: Post;
 }
 
 /** Conditions of a conditional request (RFC 9110 section 13.1). */
@@ -66,6 +68,12 @@ const conditional = (p: Preconditions) => p.ifMatch !== undefined || p.ifNoneMat
  * Only a publisher that asked for optimistic concurrency (If-Match, If-None-Match) is told it lost, with 412.
  */
 export class PostService {
+  /**
+   * Writes of one post from this process, one at a time; of several PUTs waiting, only the newest is written and the
+   * others are settled as superseded by it (other processes' writes are settled in the store, as above).
+   */
+  private readonly writes = new KeyedQueue<WriteOutcome | Post | void>();
+
   constructor(
     private readonly repo: PostRepository,
     private readonly site: SiteConfig,
@@ -80,7 +88,7 @@ export class PostService {
   async create(draft: PostDraft, options: WriteOptions = {}): Promise<Post> {
     const id = draft.id ?? randomUUID();
     return this.retrying(id, async () => {
-      if (await this.repo.get(id)) throw new PostExists(id);
+      // No read first: the transaction stores it only where no post is (one round trip, the usual case).
       const post = this.build(id, draft, undefined);
       try {
         await this.repo.write(undefined, post, options);
@@ -95,22 +103,29 @@ export class PostService {
   /** PUT /posts/{id}: creates or replaces; the same PUT twice writes nothing the second time. */
   async put(id: string, draft: PostDraft, preconditions: Preconditions = {}, options: WriteOptions = {}): Promise<WriteOutcome> {
     this.checkId(id, draft);
-    return this.retrying(id, async () => {
-      const existing = await this.repo.get(id);
-      check(id, existing, preconditions);
-      const post = this.build(id, draft, existing);
-      if (post === existing) return { post, outcome: 'unchanged' };
-      try {
-        await this.repo.write(existing, post, options);
-      } catch (error) {
-        if (!(error instanceof StaleWrite)) throw error;
-        if (conditional(preconditions)) throw new PreconditionFailed(id, preconditions.ifMatch !== undefined ? 'If-Match' : 'If-None-Match', 'another write of this post committed first');
-        // Two creations: the other one is the post this one replaces. Read it, and write over it.
-        if (!existing) throw new TransactionBusy('created concurrently', { cause: error });
-        return { post, outcome: 'superseded' };
-      }
-      return { post, outcome: existing ? 'updated' : 'created' };
-    });
+    const write = () => this.retryingNow(id, () => this.putOnce(id, draft, preconditions, options));
+    // A conditional PUT is answered for itself; an unconditional one may be settled by a newer one of the same post.
+    if (conditional(preconditions)) return this.writes.run(id, write);
+    const superseded = (winner: WriteOutcome | Post | void): WriteOutcome => ({ post: this.build(id, draft, (winner as WriteOutcome).previous), outcome: 'superseded' });
+    return this.writes.runReplaceable(id, write, superseded) as Promise<WriteOutcome>;
+  }
+
+  private async putOnce(id: string, draft: PostDraft, preconditions: Preconditions, options: WriteOptions): Promise<WriteOutcome> {
+    const existing = await this.repo.get(id);
+    check(id, existing, preconditions);
+    const post = this.build(id, draft, existing);
+    const previous = existing ? { previous: existing } : {};
+    if (post === existing) return { post, outcome: 'unchanged', ...previous };
+    try {
+      await this.repo.write(existing, post, options);
+    } catch (error) {
+      if (!(error instanceof StaleWrite)) throw error;
+      if (conditional(preconditions)) throw new PreconditionFailed(id, preconditions.ifMatch !== undefined ? 'If-Match' : 'If-None-Match', 'another write of this post committed first');
+      // Two creations: the other one is the post this one replaces. Read it, and write over it.
+      if (!existing) throw new TransactionBusy('created concurrently', { cause: error });
+      return { post, outcome: 'superseded', ...previous };
+    }
+    return { post, outcome: existing ? 'updated' : 'created', ...previous };
   }
 
   /**
@@ -200,7 +215,11 @@ export class PostService {
    * Transaction conflicts (the same post's items in two transactions at once) are tried again after a re-read,
    * with jittered backoff, for a bounded time; the other write commits meanwhile, and the retry settles against it.
    */
-  private async retrying<T>(id: string, attempt: () => Promise<T>): Promise<T> {
+  private retrying<T extends WriteOutcome | Post | void>(id: string, attempt: () => Promise<T>): Promise<T> {
+    return this.writes.run(id, () => this.retryingNow(id, attempt));
+  }
+
+  private async retryingNow<T>(id: string, attempt: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + RETRY_BUDGET_MS;
     for (let i = 1; ; i++) {
       try {

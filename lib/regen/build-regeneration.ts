@@ -6,6 +6,8 @@ import { DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { DynamoPostRepository } from '../store/dynamo-posts.js';
 import { S3FeedStore } from '../store/s3-feed-store.js';
 import { FeedRegenerator, type RegeneratorHooks } from './feed-regenerator.js';
+import type { FeedsHandlerOptions } from './stream-handler.js';
+import { Semaphore } from '../concurrency.js';
 import { HoldRelease } from './hold-release.js';
 import { createPagesHandler, PageRenderer } from './pages.js';
 import { redrive } from './redrive.js';
@@ -14,7 +16,10 @@ import { createTick } from './tick.js';
 
 export interface RegenerationOptions {
   leaseMs?: number;
-  hooks?: RegeneratorHooks;
+  /** Renders in flight at once across batches (locally: DynamoDB Local works one request at a time). */
+  renderSlots?: number;
+  /** Test hooks: fault injection between the steps of a render and of a held write's marking. */
+  hooks?: RegeneratorHooks & Pick<FeedsHandlerOptions, 'beforeMark'>;
 }
 
 /**
@@ -36,7 +41,10 @@ export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentCl
     posts,
     pages,
     release,
-    feedsHandler: createFeedsHandler(regenerator, holds, release),
+    feedsHandler: createFeedsHandler(regenerator, holds, release, {
+      beforeMark: options.hooks?.beforeMark,
+      ...(options.renderSlots ? { renderSlots: new Semaphore(options.renderSlots) } : {}),
+    }),
     pagesHandler: createPagesHandler(pages),
     tick: createTick(regenerator, holds),
     redrive: () => redrive({ state, regenerator, pages, posts, holds }),

@@ -1,8 +1,9 @@
 import type { SiteConfig } from '../config.js';
-import { DIRECTORY_KEYS, FEED_FORMATS, FORMAT_NAMES, feedId, feedKey, type FeedRef } from '../feeds/feed-ref.js';
+import { DIRECTORY_KEYS, FEED_FORMATS, FORMAT_NAMES, feedKey, type FeedRef } from '../feeds/feed-ref.js';
 import { renderFeed } from '../feeds/render.js';
 import { renderDirectoryPage, renderOpml } from '../pages/directory.js';
-import type { FeedStateRepository, PostRepository } from '../store/ports.js';
+import type { Post } from '../posts/post.js';
+import type { FeedStateRepository } from '../store/ports.js';
 
 /** One object to write. */
 export interface RenderedFile {
@@ -17,33 +18,27 @@ export interface RenderedDocument {
   newest?: string;
 }
 
-export interface DocumentSources {
-  posts: PostRepository;
-  state: FeedStateRepository;
-  site: SiteConfig;
-}
-
 const HTML = 'text/html; charset=utf-8';
 
 /**
- * Renders what `ref` names from the table: a feed in three formats, or the directory. `emptySince` dates a feed
- * that has no posts left (its last newest post), so that even an empty feed renders the same bytes each time.
+ * A feed's documents from its newest posts: the three formats. `emptySince` dates a feed that has no posts left (its
+ * last newest post), so that even an empty feed renders the same bytes each time.
  */
-export async function renderDocument(ref: FeedRef, emptySince: string, { posts, state, site }: DocumentSources): Promise<RenderedDocument> {
-  if (ref.kind === 'directory') {
-    const feeds = await state.listFeeds();
-    return {
-      files: [
-        { key: DIRECTORY_KEYS.index, contentType: HTML, body: renderDirectoryPage(feeds, site) },
-        { key: DIRECTORY_KEYS.opml, contentType: 'text/x-opml; charset=utf-8', body: renderOpml(feeds, site) },
-      ],
-    };
-  }
-  if (ref.kind === 'post') throw new Error('Post pages are rendered from the post itself (lib/regen/pages.ts)');
-  const { posts: newest } = await posts.listFeed(feedId(ref), site.feedItems);
-  const rendered = renderFeed({ ref, posts: newest, emptySince }, site);
+export function renderFeedDocument(ref: FeedRef, posts: Post[], emptySince: string, site: SiteConfig): RenderedDocument {
+  const rendered = renderFeed({ ref, posts, emptySince }, site);
   return {
     files: FORMAT_NAMES.map((format) => ({ key: feedKey(ref, format), contentType: FEED_FORMATS[format].contentType, body: rendered[format] })),
-    ...(newest[0] ? { newest: newest[0].date } : {}),
+    ...(posts[0] ? { newest: posts[0].date } : {}),
+  };
+}
+
+/** The directory of feeds (feeds/index.html, feeds/opml.xml), from the index of feeds that have posts. */
+export async function renderDirectoryDocument(state: FeedStateRepository, site: SiteConfig): Promise<RenderedDocument> {
+  const feeds = await state.listFeeds();
+  return {
+    files: [
+      { key: DIRECTORY_KEYS.index, contentType: HTML, body: renderDirectoryPage(feeds, site) },
+      { key: DIRECTORY_KEYS.opml, contentType: 'text/x-opml; charset=utf-8', body: renderOpml(feeds, site) },
+    ],
   };
 }

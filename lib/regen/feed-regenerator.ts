@@ -3,10 +3,10 @@ import { hostname } from 'node:os';
 import type { SiteConfig } from '../config.js';
 import { sleep } from '../concurrency.js';
 import type { FeedChange } from '../feeds/feed-ref.js';
-import { feedId, type FeedRef } from '../feeds/feed-ref.js';
+import { feedId, isFeed, type FeedRef } from '../feeds/feed-ref.js';
 import { LeaseLost, PreconditionFailed, type FeedStateRepository, type FeedStore, type InboxItem, type PostRepository, type StoredObject } from '../store/ports.js';
 import { OPEN_LANE } from '../store/table.js';
-import { renderDocument, type RenderedFile } from './documents.js';
+import { renderDirectoryDocument, renderFeedDocument, type RenderedFile } from './documents.js';
 import { HeldLease } from './lease.js';
 
 export interface RegeneratorDeps {
@@ -29,6 +29,8 @@ export interface RegeneratorDeps {
 export interface RegeneratorHooks {
   /** Before each lease renewal of the named document. */
   beforeRenew?: (documentId: string, owner: string) => Promise<void>;
+  /** After a render's S3 writes, before it is recorded. */
+  beforeRecord?: (documentId: string) => Promise<void>;
 }
 
 export interface WrittenFile extends RenderedFile {
@@ -101,18 +103,26 @@ export class FeedRegenerator {
   }
 
   /** One render under the lease, unless there is nothing to cover; undefined when another holder has the lease. */
-  async regenerate(ref: FeedRef, { lanes = [OPEN_LANE], force = false }: RenderRequest = {}): Promise<RegenerationResult | undefined> {
+  async regenerate(ref: FeedRef, { lanes = [OPEN_LANE], force = false, items }: RenderRequest = {}): Promise<RegenerationResult | undefined> {
     const id = feedId(ref);
     const { state } = this.deps;
     const token = `${this.owner}:${randomUUID().slice(0, 8)}`;
-    // The inbox may be read alongside the lease: items read now are covered by what is rendered after.
-    const [current, inbox] = await Promise.all([state.acquire(id, token, this.leaseMs), lanes.length > 0 ? state.inbox(id, lanes) : Promise.resolve([])]);
+    // What the render reads may be read alongside the lease: inbox items read now are covered by what is rendered
+    // from the index read after them.
+    const feed = isFeed(ref);
+    const [current, read] = await Promise.all([
+      state.acquire(id, token, this.leaseMs),
+      feed ? this.deps.posts.readFeed(id, this.deps.site.feedItems, { lanes, inboxHint: items?.length ?? 0 }) : Promise.resolve({ inbox: [], posts: [] }),
+    ]);
     if (!current) return undefined;
+    const { inbox } = read;
     const lease = new HeldLease(state, id, token, this.leaseMs, () => this.deps.hooks?.beforeRenew?.(id, token) ?? Promise.resolve());
     let recorded = false;
     try {
       if (inbox.length === 0 && !force) return NONE;
-      const document = await renderDocument(ref, current.newest ?? '1970-01-01T00:00:00.000Z', this.deps);
+      const document = feed
+        ? renderFeedDocument(ref, read.posts, current.newest ?? '1970-01-01T00:00:00.000Z', this.deps.site)
+        : await renderDirectoryDocument(state, this.deps.site);
       const result: RegenerationResult = { renders: 1, puts: 0, bytesWritten: 0, covered: inbox.length };
       const objects: Record<string, StoredObject> = {};
       const changed: (RenderedFile & { sha: string; before?: StoredObject })[] = [];
@@ -134,6 +144,7 @@ export class FeedRegenerator {
         result.bytesWritten += Buffer.byteLength(file.body);
         return { ...file, etag };
       });
+      await this.deps.hooks?.beforeRecord?.(id);
       const count = current.count + inbox.reduce((n, item) => n + DELTA[item.change], 0);
       await state.record(id, token, { objects, count, ...(document.newest ? { newest: document.newest } : {}) }, inbox);
       recorded = true;

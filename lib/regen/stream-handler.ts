@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { mapSettled } from '../concurrency.js';
+import { mapSettled, type Semaphore } from '../concurrency.js';
 import { parseFeedId } from '../feeds/feed-ref.js';
 import { logger } from '../log.js';
 import { isHolding, type DynamoHoldRepository, type Hold } from '../store/dynamo-hold.js';
@@ -49,6 +49,14 @@ export interface FeedsHandlerOptions {
   concurrency?: number;
   /** How long a render waits for another holder before the record is retried. */
   waitMs?: number;
+  /** Test hook: before a held write's feed is marked for its hold. */
+  beforeMark?: (holdId: string, feedId: string) => Promise<void>;
+  /**
+   * Renders at once across every batch this handler is running (several batches of a shard run at once). In AWS
+   * a function instance runs one batch; locally all of them share one DynamoDB Local, which works one request
+   * at a time, so more renders in flight only queue there, in front of the publishers' writes.
+   */
+  renderSlots?: Semaphore;
 }
 
 /**
@@ -57,7 +65,7 @@ export interface FeedsHandlerOptions {
  * committed before its inbox read. Writes sent under a hold are only marked while the hold holds; once it is
  * released (or expired), they are rendered like any other.
  */
-export function createFeedsHandler(regenerator: FeedRegenerator, holds: DynamoHoldRepository, release: HoldRelease, { concurrency = 8, waitMs = 5_000 }: FeedsHandlerOptions = {}) {
+export function createFeedsHandler(regenerator: FeedRegenerator, holds: DynamoHoldRepository, release: HoldRelease, { concurrency = 8, waitMs = 5_000, beforeMark, renderSlots }: FeedsHandlerOptions = {}) {
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const failed: string[] = [];
     const known = new Map<string, Hold | undefined>();
@@ -74,6 +82,7 @@ export function createFeedsHandler(regenerator: FeedRegenerator, holds: DynamoHo
         const holdId = lane.slice(holdLane('').length);
         // Marked first, then the hold read: a release that lists the marks before this one was written is
         // seen here as released, and the feed is rendered now; one that lists them after renders it itself.
+        await beforeMark?.(holdId, request.feedId);
         await holds.mark(holdId, request.feedId);
         if (isHolding(await holdOf(holdId))) continue;
         lanes.push(lane);
@@ -81,7 +90,8 @@ export function createFeedsHandler(regenerator: FeedRegenerator, holds: DynamoHo
       }
       if (items.length === 0) return;
       const started = performance.now();
-      const outcome = await regenerator.ensureRendered(parseFeedId(request.feedId), { lanes, items, waitMs });
+      const rendering = () => regenerator.ensureRendered(parseFeedId(request.feedId), { lanes, items, waitMs });
+      const outcome = renderSlots ? await renderSlots.run(rendering) : await rendering();
       for (const lane of lanes.slice(1)) await holds.unmark(lane.slice(holdLane('').length), request.feedId);
       logger.debug('feed regenerated', { feedId: request.feedId, ...outcome, ms: Math.round(performance.now() - started) });
     };

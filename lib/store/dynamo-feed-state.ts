@@ -89,27 +89,6 @@ export class DynamoFeedStateRepository implements FeedStateRepository {
     return Number(out.Item?.leaseUntil ?? 0) >= this.now().getTime();
   }
 
-  async inbox(feedId: string, lanes: string[]): Promise<InboxItem[]> {
-    const items: InboxItem[] = [];
-    for (const lane of lanes) {
-      const query = (start?: Record<string, unknown>) =>
-        this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :lane)',
-            ExpressionAttributeValues: { ':pk': keys.feedPartition(feedId), ':lane': `${INBOX_PREFIX}${lane}#` },
-            ProjectionExpression: 'SK, postId, change',
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        );
-      for await (const page of pages(query)) {
-        for (const item of page) items.push({ sk: String(item.SK), postId: String(item.postId), change: item.change as FeedChange });
-      }
-    }
-    return items;
-  }
-
   async anyPending(feedId: string, sks: string[]): Promise<boolean> {
     for (let i = 0; i < sks.length; i += 100) {
       const out = await this.doc.send(

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../errors.js';
-import { feedChanges, feedId, feedsOf } from '../feeds/feed-ref.js';
+import { logger } from '../log.js';
+import { feedChanges, feedId, feedsOf, type FeedChange } from '../feeds/feed-ref.js';
 import type { Post } from '../posts/post.js';
-import { ENTRY_PREFIX, holdLane, keys, OPEN_LANE } from './table.js';
-import type { PostPage, PostRepository, WriteOptions } from './ports.js';
+import { ENTRY_PREFIX, holdLane, INBOX_PREFIX, keys, OPEN_LANE } from './table.js';
+import type { InboxItem, PostPage, PostRepository, WriteOptions } from './ports.js';
 
 /** The stored post changed between our read and our write: another write committed in between. */
 export class StaleWrite extends Error {
@@ -138,7 +139,11 @@ export class DynamoPostRepository implements PostRepository {
    */
   private async markHeld(lane: string, feedIds: string[]): Promise<void> {
     if (lane === OPEN_LANE || feedIds.length === 0) return;
-    const holdId = lane.slice(holdLane('').length);
+    // The posts are stored: a mark that fails is written by the feeds lane instead, so the request still succeeds.
+    await this.writeMarks(lane.slice(holdLane('').length), feedIds).catch((error: unknown) => logger.warn('could not mark held feeds; the feeds lane will', { error: error as Error }));
+  }
+
+  private async writeMarks(holdId: string, feedIds: string[]): Promise<void> {
     for (let i = 0; i < feedIds.length; i += 25) {
       let request: Record<string, { PutRequest: { Item: Record<string, string> } }[]> | undefined = {
         [this.tableName]: feedIds.slice(i, i + 25).map((id) => ({ PutRequest: { Item: keys.holdMarker(holdId, id) } })),
@@ -214,15 +219,62 @@ export class DynamoPostRepository implements PostRepository {
         ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, pk) } : {}),
       }),
     );
-    const entries = (page.Items ?? []).map((item) => ({ id: String(item.postId), write: item[WRITE_ATTRIBUTE] }));
+    const posts = await this.postsOf((page.Items ?? []).map((item) => ({ id: String(item.postId), write: item[WRITE_ATTRIBUTE] })));
+    const last = page.LastEvaluatedKey?.SK as string | undefined;
+    return { posts, ...(last ? { cursor: Buffer.from(last, 'utf8').toString('base64url') } : {}) };
+  }
+
+  async readFeed(id: string, limit: number, { lanes, inboxHint = 0 }: { lanes: string[]; inboxHint?: number }): Promise<{ inbox: InboxItem[]; posts: Post[] }> {
+    const pk = keys.feedPartition(id);
+    const inbox: InboxItem[] = [];
+    const toInbox = (item: Record<string, unknown>): InboxItem => ({ sk: String(item.SK), postId: String(item.postId), change: item.change as FeedChange });
+    // Held lanes (a release) first, each a Query of its own: they sort above the open lane, and are read before
+    // the index like it.
+    for (const lane of lanes.filter((l) => l !== OPEN_LANE)) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const out = await this.doc.send(
+          new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'PK = :pk AND begins_with(SK, :lane)', ExpressionAttributeValues: { ':pk': pk, ':lane': `${INBOX_PREFIX}${lane}#` }, ConsistentRead: true, ExclusiveStartKey: start }),
+        );
+        inbox.push(...(out.Items ?? []).map(toInbox));
+        start = out.LastEvaluatedKey;
+      } while (start);
+    }
+    // Then one descending Query from the top of the open lane down into the index: the open lane's items come
+    // first (N#0#... sorts above E#...), then the newest entries. Only RENDER and held lanes sort higher.
+    const openLane = lanes.includes(OPEN_LANE);
+    const entries: { id: string; write: unknown }[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND SK < :upper',
+          ExpressionAttributeValues: { ':pk': pk, ':upper': openLane ? `${INBOX_PREFIX}${OPEN_LANE}$` : `${ENTRY_PREFIX.slice(0, -1)}$` },
+          ScanIndexForward: false,
+          Limit: limit - entries.length + (openLane ? inboxHint + 1 : 0),
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const sk = String(item.SK);
+        if (sk.startsWith(INBOX_PREFIX)) inbox.push(toInbox(item));
+        else if (sk.startsWith(ENTRY_PREFIX) && entries.length < limit) entries.push({ id: String(item.postId), write: item[WRITE_ATTRIBUTE] });
+      }
+      start = out.LastEvaluatedKey;
+    } while (start && entries.length < limit);
+    return { inbox, posts: await this.postsOf(entries) };
+  }
+
+  /** The posts of index entries, in their order: from the cache while the entry names the cached write, else read. */
+  private async postsOf(entries: { id: string; write: unknown }[]): Promise<Post[]> {
     const cached = new Map(entries.flatMap(({ id, write }) => {
       const post = this.cache.get(id, write);
       return post ? [[id, post] as const] : [];
     }));
     const read = await this.getAll(entries.filter(({ id }) => !cached.has(id)).map(({ id }) => id));
-    const posts = entries.flatMap(({ id }) => cached.get(id) ?? read.get(id) ?? []);
-    const last = page.LastEvaluatedKey?.SK as string | undefined;
-    return { posts, ...(last ? { cursor: Buffer.from(last, 'utf8').toString('base64url') } : {}) };
+    return entries.flatMap(({ id }) => cached.get(id) ?? read.get(id) ?? []);
   }
 
   /** Stored posts by id, read consistently (absent ids are left out), and remembered in the cache. */

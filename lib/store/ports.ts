@@ -26,6 +26,11 @@ export interface PostRepository {
   getAll(ids: string[]): Promise<Map<string, Post>>;
   /** Newest first, from a feed's index: never a scan. */
   listFeed(feedId: string, limit: number, cursor?: string): Promise<PostPage>;
+  /**
+   * What a render of a feed reads: its inbox in `lanes`, then its newest `limit` posts, in that order (a write whose
+   * inbox item is read is in the index read after it). The open lane and the index are one Query.
+   */
+  readFeed(feedId: string, limit: number, options: { lanes: string[]; inboxHint?: number }): Promise<{ inbox: InboxItem[]; posts: Post[] }>;
 }
 
 /** One write's mark in a feed's inbox. */
@@ -67,8 +72,6 @@ export interface FeedStateRepository {
   renew(documentId: string, owner: string, leaseMs: number): Promise<boolean>;
   /** Whether some holder has the lease now. */
   leased(documentId: string): Promise<boolean>;
-  /** The feed's inbox in the given lanes (strongly consistent), oldest lanes first. */
-  inbox(feedId: string, lanes: string[]): Promise<InboxItem[]>;
   /** Whether any of these inbox items is still there (not yet covered by a render). */
   anyPending(feedId: string, sks: string[]): Promise<boolean>;
   /**

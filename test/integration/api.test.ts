@@ -2,7 +2,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../lib/store/clients.js';
 import { feedDirectory, pathSegment } from '../../lib/feeds/feed-ref.js';
-import { fetchFeedFile, fetchFeedSet, titles, waitForFeedSet } from '../support/feeds.js';
+import { fetchFeedFile, fetchFeedSet, titles, waitForFeedSet, withinASecond } from '../support/feeds.js';
 import { startTestFeedpub, type TestFeedpub } from '../support/feedpub.js';
 
 let fp: TestFeedpub;
@@ -32,6 +32,7 @@ describe('publishing', () => {
       tags: ['东财滚动新闻'],
     });
     expect(response.status).toBe(201);
+    const by = withinASecond();
     const body = await json(response);
     expect(response.headers.get('location')).toBe(`/posts/${body.id}`);
     expect(body.date).toBe('2021-12-08T02:46:18.000Z');
@@ -43,7 +44,7 @@ describe('publishing', () => {
     });
 
     for (const dir of ['feeds', categoryDir('emnews'), tagDir('东财滚动新闻')]) {
-      const feeds = await waitForFeedSet(fp.url, dir, has('离岸人民币兑美元升至2018年以来最高水平'));
+      const feeds = await waitForFeedSet(fp.url, dir, has('离岸人民币兑美元升至2018年以来最高水平'), by);
       for (const feed of Object.values(feeds)) {
         const item = feed.items.find((i) => i.title === '离岸人民币兑美元升至2018年以来最高水平')!;
         expect(item.published).toBe('2021-12-08T02:46:18.000Z');
@@ -60,7 +61,7 @@ describe('publishing', () => {
     const post = { title: 'Idempotent', content: '<p>same</p>', date: '2024-01-02T03:04:05Z', categories: ['idem'] };
     const first = await fp.api('PUT', '/posts/idem-1', post);
     expect(first.status).toBe(201);
-    await waitForFeedSet(fp.url, categoryDir('idem'), has('Idempotent'));
+    await waitForFeedSet(fp.url, categoryDir('idem'), has('Idempotent'), withinASecond());
     const before = await fetchFeedFile(fp.url, categoryDir('idem'), 'atom');
 
     const second = await fp.api('PUT', '/posts/idem-1', post);
@@ -75,24 +76,27 @@ describe('publishing', () => {
 
   it('moves a post between categories: it leaves the old feeds and joins the new ones, in all three formats', async () => {
     await fp.api('PUT', '/posts/mover', { title: 'Mover', content: '<p>m</p>', categories: ['from-here'], tags: ['old-tag'] });
-    await waitForFeedSet(fp.url, categoryDir('from-here'), has('Mover'));
-    await waitForFeedSet(fp.url, tagDir('old-tag'), has('Mover'));
+    const created = withinASecond();
+    await waitForFeedSet(fp.url, categoryDir('from-here'), has('Mover'), created);
+    await waitForFeedSet(fp.url, tagDir('old-tag'), has('Mover'), created);
 
     const moved = await fp.api('PUT', '/posts/mover', { title: 'Mover', content: '<p>m</p>', categories: ['to-there'], tags: ['new-tag'] });
+    const by = withinASecond();
     expect(moved.status).toBe(200);
-    await waitForFeedSet(fp.url, categoryDir('to-there'), has('Mover'));
-    await waitForFeedSet(fp.url, tagDir('new-tag'), has('Mover'));
-    await waitForFeedSet(fp.url, categoryDir('from-here'), lacks('Mover'));
-    await waitForFeedSet(fp.url, tagDir('old-tag'), lacks('Mover'));
+    await waitForFeedSet(fp.url, categoryDir('to-there'), has('Mover'), by);
+    await waitForFeedSet(fp.url, tagDir('new-tag'), has('Mover'), by);
+    await waitForFeedSet(fp.url, categoryDir('from-here'), lacks('Mover'), by);
+    await waitForFeedSet(fp.url, tagDir('old-tag'), lacks('Mover'), by);
   });
 
   it('deletes with 204; the post leaves every feed it was in; a second delete is 404', async () => {
     await fp.api('PUT', '/posts/doomed', { title: 'Doomed', content: '<p>d</p>', categories: ['doom'], tags: ['doom-tag'] });
-    await waitForFeedSet(fp.url, categoryDir('doom'), has('Doomed'));
+    await waitForFeedSet(fp.url, categoryDir('doom'), has('Doomed'), withinASecond());
 
     const deleted = await fp.api('DELETE', '/posts/doomed');
+    const by = withinASecond();
     expect(deleted.status).toBe(204);
-    for (const dir of ['feeds', categoryDir('doom'), tagDir('doom-tag')]) await waitForFeedSet(fp.url, dir, lacks('Doomed'));
+    for (const dir of ['feeds', categoryDir('doom'), tagDir('doom-tag')]) await waitForFeedSet(fp.url, dir, lacks('Doomed'), by);
     expect((await fp.api('GET', '/posts/doomed')).status).toBe(404);
     expect((await fp.api('DELETE', '/posts/doomed')).status).toBe(404);
   });
@@ -100,7 +104,7 @@ describe('publishing', () => {
   it('renders the feed title from the site and category, and items newest first', async () => {
     await fp.api('PUT', '/posts/order-old', { title: 'Older', content: '<p>o</p>', date: '2020-01-01T00:00:00Z', categories: ['order'] });
     await fp.api('PUT', '/posts/order-new', { title: 'Newer', content: '<p>n</p>', date: '2020-06-01T00:00:00Z', categories: ['order'] });
-    const feeds = await waitForFeedSet(fp.url, categoryDir('order'), (f) => f.items.length === 2);
+    const feeds = await waitForFeedSet(fp.url, categoryDir('order'), (f) => f.items.length === 2, withinASecond());
     for (const feed of Object.values(feeds)) {
       expect(titles(feed)).toEqual(['Newer', 'Older']);
       expect(feed.title).toBe('Test News · order');
@@ -116,6 +120,7 @@ describe('batches', () => {
       { file: '2021-12-08-zhengjianhui.md', jekyll },
     ];
     const response = await fp.api('POST', '/posts/batch', { posts });
+    const by = withinASecond();
     expect(response.status).toBe(200);
     const { results } = await json(response);
     expect(results).toHaveLength(31);
@@ -123,8 +128,8 @@ describe('batches', () => {
     expect(results[30]).toEqual({ id: 'zhengjianhui', status: 201, outcome: 'created', etag: expect.stringMatching(/^"1-/) });
 
     // Every post in every feed it belongs to, in all three formats.
-    for (let c = 0; c < 3; c++) await waitForFeedSet(fp.url, categoryDir(`batch-${c}`), (f) => f.items.length === 10);
-    const tagged = await waitForFeedSet(fp.url, tagDir('batchtag'), (f) => f.items.length === 31);
+    for (let c = 0; c < 3; c++) await waitForFeedSet(fp.url, categoryDir(`batch-${c}`), (f) => f.items.length === 10, by);
+    const tagged = await waitForFeedSet(fp.url, tagDir('batchtag'), (f) => f.items.length === 31, by);
     expect(titles(tagged.atom)).toContain('证监会：发布新规');
     expect((await json(await fp.api('GET', '/posts/zhengjianhui'))).content).toContain('<strong>加粗</strong>');
 
@@ -155,7 +160,7 @@ describe('batches', () => {
     expect(results[4].error.issues).toContainEqual(expect.objectContaining({ field: 'posts.4.file_name', rule: 'jekyll_post_name' }));
     expect((await fp.api('GET', '/posts/batch-bad-date')).status).toBe(404);
     expect((await json(await fp.api('GET', '/posts/batch-ok'))).title).toBe('Fine');
-    await waitForFeedSet(fp.url, categoryDir('batch-mixed'), has('Fine'));
+    await waitForFeedSet(fp.url, categoryDir('batch-mixed'), has('Fine'), withinASecond());
   });
 
   it('refuses a malformed batch whole', async () => {
@@ -177,10 +182,11 @@ describe('category and tag names', () => {
   it('gives names that differ only in case their own feeds', async () => {
     await fp.api('PUT', '/posts/case-a', { title: 'From TechWeb', content: '<p>a</p>', categories: ['TechWeb'] });
     await fp.api('PUT', '/posts/case-b', { title: 'From Techweb', content: '<p>b</p>', categories: ['Techweb'] });
+    const by = withinASecond();
     expect(pathSegment('TechWeb')).not.toBe(pathSegment('Techweb'));
     expect(pathSegment('TechWeb').toLowerCase()).not.toBe(pathSegment('Techweb').toLowerCase());
-    const upper = await waitForFeedSet(fp.url, categoryDir('TechWeb'), has('From TechWeb'));
-    const lower = await waitForFeedSet(fp.url, categoryDir('Techweb'), has('From Techweb'));
+    const upper = await waitForFeedSet(fp.url, categoryDir('TechWeb'), has('From TechWeb'), by);
+    const lower = await waitForFeedSet(fp.url, categoryDir('Techweb'), has('From Techweb'), by);
     expect(titles(upper.rss)).toEqual(['From TechWeb']);
     expect(titles(lower.rss)).toEqual(['From Techweb']);
   });
@@ -188,11 +194,12 @@ describe('category and tag names', () => {
   it('serves Chinese names, spaces and parentheses under percent-encoded paths', async () => {
     const names = ['中国劳动保障报', 'Reuters (China)', 'zhongguolaodongbaozhangbao'];
     await fp.api('PUT', '/posts/names', { title: 'Names', content: '<p>n</p>', categories: names, tags: ['財經 新聞'] });
+    const by = withinASecond();
     for (const name of names) {
-      const feeds = await waitForFeedSet(fp.url, categoryDir(name), has('Names'));
+      const feeds = await waitForFeedSet(fp.url, categoryDir(name), has('Names'), by);
       expect(feeds.json.items[0]!.categories).toEqual([...names, '財經 新聞']);
     }
-    await waitForFeedSet(fp.url, tagDir('財經 新聞'), has('Names'));
+    await waitForFeedSet(fp.url, tagDir('財經 新聞'), has('Names'), by);
     expect(categoryDir('zhongguolaodongbaozhangbao')).toBe('feeds/categories/zhongguolaodongbaozhangbao');
   });
 });
@@ -244,7 +251,7 @@ describe('reading posts', () => {
 describe('feeds over HTTP', () => {
   it('serves each format with its content type, ETag, Last-Modified, Cache-Control, and 304 on a matching ETag', async () => {
     await fp.api('PUT', '/posts/http-1', { title: 'HTTP', content: '<p>h</p>', categories: ['http'] });
-    await waitForFeedSet(fp.url, categoryDir('http'), has('HTTP'));
+    await waitForFeedSet(fp.url, categoryDir('http'), has('HTTP'), withinASecond());
     const types = { rss: 'application/rss+xml; charset=utf-8', atom: 'application/atom+xml; charset=utf-8', json: 'application/feed+json; charset=utf-8' };
     for (const [format, type] of Object.entries(types)) {
       const file = await fetchFeedFile(fp.url, categoryDir('http'), format as keyof typeof types);
@@ -344,7 +351,7 @@ describe('refusals', () => {
     });
     const stored = await json(response);
     expect(stored.content).toBe('<p>Hi <a>x</a> <a href="https://news.example.com/about">about</a> <img src="https://cdn.example.com/a.png" /></p>');
-    const feeds = await waitForFeedSet(fp.url, categoryDir('xss'), has('XSS'));
+    const feeds = await waitForFeedSet(fp.url, categoryDir('xss'), has('XSS'), withinASecond());
     expect(feeds.rss.items[0]!.content).not.toMatch(/script|onclick|javascript:/);
   });
 });

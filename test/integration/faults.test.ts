@@ -71,6 +71,8 @@ describe('with 30% of S3 and DynamoDB calls failing or throttled', () => {
     faults.on = false;
     sampling = false;
     await reader;
+    // Batches still retrying may park what failed while the faults were on: the operator re-drives after that.
+    await fp.lanes.feeds.idle();
 
     expect(faults.injected).toBeGreaterThan(50);
     expect(served.length).toBeGreaterThan(0);

@@ -80,3 +80,36 @@ export function injectFaults<T extends DynamoDBDocumentClient | S3Client>(client
   );
   return client;
 }
+
+/** A gate: calls wait at it until it is opened; `reached` resolves when the first one arrives. */
+export class Gate {
+  private open_!: () => void;
+  private reach!: () => void;
+  readonly opened = new Promise<void>((resolve) => (this.open_ = resolve));
+  readonly reached = new Promise<void>((resolve) => (this.reach = resolve));
+  arrived = 0;
+
+  /** Waits until the gate is opened. */
+  async pass(): Promise<void> {
+    this.arrived++;
+    this.reach();
+    await this.opened;
+  }
+
+  open(): void {
+    this.open_();
+  }
+}
+
+/** Wraps a real SDK client so that the calls `match` picks wait at `gate` before they are sent. */
+export function gateCalls<T extends DynamoDBDocumentClient | S3Client>(client: T, gate: Gate, match: (command: Command) => boolean): T {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop !== 'send') return Reflect.get(target, prop, receiver);
+      return async (command: Command, ...rest: unknown[]) => {
+        if (match(command)) await gate.pass();
+        return (target as unknown as { send(c: Command, ...r: unknown[]): Promise<unknown> }).send(command, ...rest);
+      };
+    },
+  });
+}

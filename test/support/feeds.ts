@@ -132,20 +132,24 @@ export async function fetchFeedSet(baseUrl: string, dir: string): Promise<FeedSe
 }
 
 /**
- * Polls one feed until all three formats satisfy `check`, for at most `timeoutMs` after the call: the
- * promise publishers are given is that every touched feed shows a write within a second of the answer.
+ * Polls one feed until all three formats satisfy `check`. The promise publishers are given is that every touched
+ * feed shows a write within a second of the answer: pass `deadline` as the answer's time plus a second, the same
+ * for every feed of that write (a number is an absolute Date.now() deadline; default: a second from now).
  */
-export async function waitForFeedSet(baseUrl: string, dir: string, check: (feed: ReaderFeed) => boolean, timeoutMs = 1000): Promise<FeedSet> {
-  const deadline = Date.now() + timeoutMs;
+export async function waitForFeedSet(baseUrl: string, dir: string, check: (feed: ReaderFeed) => boolean, deadline: number | { timeoutMs: number } = { timeoutMs: 1000 }): Promise<FeedSet> {
+  const until = typeof deadline === 'number' ? deadline : Date.now() + deadline.timeoutMs;
   let last: FeedSet | undefined;
   for (;;) {
     last = await fetchFeedSet(baseUrl, dir);
     if (last && check(last.rss) && check(last.atom) && check(last.json)) return last;
-    if (Date.now() > deadline) {
-      throw new Error(`feed ${dir} did not reach the expected state within ${timeoutMs} ms; last seen: ${JSON.stringify(last, null, 1)?.slice(0, 2000)}`);
+    if (Date.now() > until) {
+      throw new Error(`feed ${dir} did not reach the expected state by its deadline (${Date.now() - until} ms late); last seen: ${JSON.stringify(last, null, 1)?.slice(0, 2000)}`);
     }
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** The deadline of the one-second promise for a write answered now. */
+export const withinASecond = () => Date.now() + 1000;
 
 export const titles = (feed: ReaderFeed) => feed.items.map((i) => i.title);

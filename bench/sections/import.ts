@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importPosts } from '../../lib/import/importer.js';
+import { corpusSamples, generatePosts, writeJekyllFiles, type CorpusSample } from '../lib/generate.js';
+import { delta, meters } from '../lib/meters.js';
+import { now, publishAndWatch } from '../lib/publish.js';
+import { benchPost } from '../lib/context.js';
+import { printTable, startBenchStack, summarize, type BenchStack } from '../lib/stack.js';
+
+/**
+ * Imports, on a stack of their own: (1) 2,000 Jekyll posts through `importPosts` (what `npx feedpub import` runs),
+ * timed to published: the importer returns once its hold's release has rendered every feed; the pages lane is then
+ * waited for until every post page is written. (2) 20,000 full-content posts (1-8 KB each) while another
+ * publisher posts every half second, each post timed to visible; then posts right after the import. (3) Publish to
+ * visible with 22,000 posts stored, small posts against 1-8 KB ones.
+ */
+export async function imports({ quick, corpus }: { quick: boolean; corpus: string }) {
+  const samples: CorpusSample[] = corpusSamples(corpus);
+  const m = meters();
+  const stack = await startBenchStack({ FEEDPUB_TIMEZONE: 'Asia/Shanghai' }, m.wrap);
+  const dir = mkdtempSync(join(tmpdir(), 'feedpub-import-bench-'));
+  try {
+    const options = { api: stack.feedpub.url, key: stack.key };
+    const small = quick ? 500 : 2000;
+    const files = writeJekyllFiles(generatePosts(small, { samples, categories: 200, seed: 3 }), dir);
+    const before = m.snapshot();
+    const started = now();
+    const report = await importPosts(files, options);
+    await stack.feedpub.lanes.pages.idle();
+    const allWrittenMs = now() - started;
+    const cost = delta(m.snapshot(), before);
+    const first = {
+      posts: small,
+      acceptedPerSecond: Math.round(small / (report.elapsedMs / 1000)),
+      feedsPublishedMs: Math.round(report.publishedMs ?? NaN),
+      everyFeedAndPageWrittenMs: Math.round(allWrittenMs),
+      postsPerSecondToPublished: Math.round(small / (allWrittenMs / 1000)),
+      maxRendersOfAFeed: Math.max(...[...cost.renders].filter(([id]) => /^(site|c:|t:)/.test(id)).map(([, n]) => n)),
+      s3Puts: cost.puts,
+    };
+    printTable(`Import of ${small} posts, to published (every feed and page written)`, [{ ...first, target: '>= 200 posts/s to published' }]);
+
+    const big = quick ? 3000 : 20_000;
+    const bigFiles = writeJekyllFiles(generatePosts(big, { samples, categories: 2000, seed: 5, prefix: 'big', bodyBytes: [1024, 8192], start: new Date('2022-01-01T00:00:00Z') }), dir);
+    const during: number[] = [];
+    let importing = true;
+    const sidePublisher = (async () => {
+      for (let i = 0; importing; i++) {
+        during.push((await publishAndWatch(stack.feedpub.url, stack.key, stack.config.site.feedsUrl, benchPost(i, generatePosts(1, { samples, categories: 50, seed: 100 + i })[0]!, 'd'))).visibleMs);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    })();
+    const bigReport = await importPosts(bigFiles, options);
+    importing = false;
+    await sidePublisher;
+    const afterImport: number[] = [];
+    for (let i = 0; i < 20; i++) afterImport.push((await publishAndWatch(stack.feedpub.url, stack.key, stack.config.site.feedsUrl, benchPost(i, generatePosts(1, { samples, categories: 50, seed: 200 + i })[0]!, 'e'))).visibleMs);
+    const second = {
+      posts: big,
+      bodyBytes: '1024-8192',
+      acceptedPerSecond: Math.round(big / (bigReport.elapsedMs / 1000)),
+      postsPerSecondToPublished: Math.round(big / ((bigReport.publishedMs ?? NaN) / 1000)),
+      postsDuringImport: during.length,
+      visibleDuringImport: summarize(during),
+      visibleRightAfterImport: summarize(afterImport),
+    };
+    printTable(`Import of ${big} posts of 1-8 KB while another publisher posts (ms, answer -> visible)`, [
+      { measure: 'posts published during the import', ...second.visibleDuringImport, target: 'max <= 1000' },
+      { measure: 'posts right after the import returned', ...second.visibleRightAfterImport, target: 'max <= 1000' },
+    ]);
+    printTable('The import itself', [{ posts: big, 'accepted posts/s': second.acceptedPerSecond, 'posts/s to published': second.postsPerSecondToPublished }]);
+
+    const sizes = await bySize(stack, samples, quick ? 30 : 100);
+    return { importSmall: first, importBig: second, latencyByPostSize: sizes };
+  } finally {
+    await stack.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Publish to visible with the big import stored: posts of a few hundred bytes against posts of 1-8 KB. */
+async function bySize(stack: BenchStack, samples: CorpusSample[], count: number) {
+  await stack.feedpub.lanes.pages.idle();
+  const smallPosts = generatePosts(count, { samples, categories: 2000, seed: 21, prefix: 's' });
+  const bigPosts = generatePosts(count, { samples, categories: 2000, seed: 22, prefix: 'l', bodyBytes: [1024, 8192] });
+  const small: number[] = [];
+  const large: number[] = [];
+  for (let i = 0; i < count; i++) {
+    small.push((await publishAndWatch(stack.feedpub.url, stack.key, stack.config.site.feedsUrl, benchPost(i, smallPosts[i]!, 's'))).visibleMs);
+    large.push((await publishAndWatch(stack.feedpub.url, stack.key, stack.config.site.feedsUrl, benchPost(i, bigPosts[i]!, 'l'))).visibleMs);
+  }
+  const result = { stored: 'after the imports', smallPosts: summarize(small), postsOf1to8KB: summarize(large) };
+  printTable('Publish to visible with the imports stored (feeds of full-content posts), by post size (ms)', [
+    { posts: 'a few hundred bytes', ...result.smallPosts, target: '' },
+    { posts: '1-8 KB', ...result.postsOf1to8KB, target: 'p50 <= 300' },
+  ]);
+  return result;
+}

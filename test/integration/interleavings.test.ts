@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { feedDirectory, type FeedRef } from '../../lib/feeds/feed-ref.js';
+import { FeedBusy, FeedRegenerator } from '../../lib/regen/feed-regenerator.js';
+import { createDocumentClient, createS3Client } from '../../lib/store/clients.js';
+import { DynamoFeedStateRepository } from '../../lib/store/dynamo-feed-state.js';
+import { DynamoPostRepository } from '../../lib/store/dynamo-posts.js';
+import { S3FeedStore } from '../../lib/store/s3-feed-store.js';
+import { Gate, gateCalls, withFaults } from '../support/faults.js';
+import { fetchFeedSet, titles, waitForFeedSet, withinASecond } from '../support/feeds.js';
+import { startTestFeedpub, type TestFeedpub } from '../support/feedpub.js';
+
+/**
+ * The interleavings docs/DESIGN.md names, each forced with hooks: a render that outlives its lease, a hold's
+ * release racing a write under another hold, a held write whose feed is marked only after its hold's release
+ * looked, and a hold its importer abandoned.
+ */
+let fp: TestFeedpub;
+let pauseRecord: { feedId: string; gate: Gate } | undefined;
+let pauseMark: Gate | undefined;
+let failMarks = false;
+beforeAll(async () => {
+  fp = await startTestFeedpub({}, {
+    regeneration: {
+      hooks: {
+        beforeRecord: async (documentId) => {
+          if (pauseRecord?.feedId === documentId) await pauseRecord.gate.pass();
+        },
+        beforeMark: async () => pauseMark?.pass(),
+      },
+    },
+    // The API's own marks of held feeds fail while `failMarks`: the feeds lane must mark them.
+    wrapClients: ({ doc, s3 }) => ({
+      doc: withFaults(doc, (command) => (failMarks && command.constructor.name === 'BatchWriteCommand' && JSON.stringify(command.input).includes('HOLD#') ? new Error('marks lost') : undefined)),
+      s3,
+    }),
+  });
+});
+afterAll(async () => {
+  await fp?.stop();
+});
+
+const category = (name: string): FeedRef => ({ kind: 'category', name });
+const dir = (name: string) => feedDirectory(category(name), encodeURIComponent);
+const post = (title: string, name: string) => ({ title, content: `<p>${title}</p>`, categories: [name], date: `2024-06-01T00:00:0${title.length % 10}Z` });
+
+async function holdPhase(id: string): Promise<string> {
+  return ((await (await fp.api('GET', `/regeneration/holds/${id}`)).json()) as { phase: string }).phase;
+}
+
+async function untilPublished(id: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while ((await holdPhase(id)) !== 'published') {
+    if (Date.now() > deadline) throw new Error(`hold ${id} was not published within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('a render that outlives its lease', () => {
+  it('can never land its S3 write after the next holder’s: the feed keeps the newest render for good', async () => {
+    expect((await fp.api('PUT', '/posts/fence-1', post('Fence one', 'fence'))).status).toBe(201);
+    await waitForFeedSet(fp.url, dir('fence'), (f) => titles(f).join() === 'Fence one', withinASecond());
+
+    // The stack's own feeds lane steps aside; two regenerators of the test take its place: A, whose S3 writes of
+    // this feed wait at a gate and whose lease renewals stall (a holder that froze), and B, whose clock runs an
+    // hour ahead, so that A's lease has run out for B the moment A took it.
+    await fp.lanes.feeds.stop();
+    const { tableName, bucketName, site } = fp.config;
+    const doc = createDocumentClient();
+    const writesOfA = new Gate();
+    const renewalsOfA = new Gate();
+    const a = new FeedRegenerator({
+      posts: new DynamoPostRepository(doc, tableName),
+      state: new DynamoFeedStateRepository(doc, tableName),
+      feeds: new S3FeedStore(gateCalls(createS3Client(), writesOfA, (c) => c.constructor.name === 'PutObjectCommand'), bucketName),
+      site,
+      leaseMs: 60_000,
+      hooks: { beforeRenew: () => renewalsOfA.pass() },
+    });
+    const later = () => new Date(Date.now() + 3_600_000);
+    const b = new FeedRegenerator({ posts: new DynamoPostRepository(doc, tableName), state: new DynamoFeedStateRepository(doc, tableName, later), feeds: new S3FeedStore(createS3Client(), bucketName), site });
+
+    await fp.api('PUT', '/posts/fence-2', post('Fence two', 'fence'));
+    const renderOfA = a.regenerate(category('fence'));
+    const failureOfA = renderOfA.then(() => undefined, (error: unknown) => error);
+    await writesOfA.reached; // A read the inbox and the posts (one, two), rendered, and is about to write.
+
+    await fp.api('PUT', '/posts/fence-3', post('Fence three', 'fence'));
+    expect(await b.ensureRendered(category('fence'))).toMatchObject({ renders: 1, covered: 2 });
+    expect(titles((await fetchFeedSet(fp.url, dir('fence')))!.atom).sort()).toEqual(['Fence one', 'Fence three', 'Fence two']);
+
+    // A wakes up: its write was conditioned on the ETag it read, which B's write replaced.
+    renewalsOfA.open();
+    writesOfA.open();
+    expect(await failureOfA).toBeInstanceOf(FeedBusy);
+
+    await fp.lanes.feeds.start();
+    // Whatever renders next (a re-drive here) finds the bytes it recorded, and the feed keeps B's render.
+    await fp.regeneration.regenerator.ensureRendered(category('fence'), { force: true });
+    for (const format of ['rss', 'atom', 'json'] as const) expect(titles((await fetchFeedSet(fp.url, dir('fence')))![format]).sort()).toEqual(['Fence one', 'Fence three', 'Fence two']);
+  });
+});
+
+describe('holds', () => {
+  it('render a write under another hold that arrived while a release rendered its feed, when that hold is released', async () => {
+    const [first, second] = await Promise.all([1, 2].map(async () => ((await (await fp.api('POST', '/regeneration/holds', { seconds: 60 })).json()) as { id: string }).id));
+    expect((await fp.api('PUT', '/posts/held-a', post('Held A', 'held'), { 'feedpub-hold': first! })).status).toBe(201);
+    await fp.lanes.feeds.idle(); // its records were marked and deferred while the hold held
+
+    // The first release renders the feed and stops before recording it: a write under the second hold arrives.
+    pauseRecord = { feedId: 'c:held', gate: new Gate() };
+    expect((await fp.api('DELETE', `/regeneration/holds/${first}`)).status).toBe(202);
+    await pauseRecord.gate.reached;
+    expect((await fp.api('PUT', '/posts/held-b', post('Held B', 'held'), { 'feedpub-hold': second! })).status).toBe(201);
+    pauseRecord.gate.open();
+    await untilPublished(first!);
+    pauseRecord = undefined;
+    expect(titles((await fetchFeedSet(fp.url, dir('held')))!.json)).toEqual(['Held A']);
+
+    // The second hold's write waited in its own lane; its release renders it.
+    expect((await fp.api('DELETE', `/regeneration/holds/${second}`)).status).toBe(202);
+    await untilPublished(second!);
+    for (const format of ['rss', 'atom', 'json'] as const) expect(titles((await fetchFeedSet(fp.url, dir('held')))![format]).sort()).toEqual(['Held A', 'Held B']);
+  });
+
+  it('render a held write whose feed the feeds lane marks only after the release looked for marks', async () => {
+    const hold = ((await (await fp.api('POST', '/regeneration/holds', { seconds: 60 })).json()) as { id: string }).id;
+    failMarks = true;
+    pauseMark = new Gate();
+    expect((await fp.api('PUT', '/posts/late-mark', post('Marked late', 'late'), { 'feedpub-hold': hold })).status).toBe(201);
+    failMarks = false;
+    await pauseMark.reached; // the lane holds the write's record, its feed not marked anywhere yet
+
+    expect((await fp.api('DELETE', `/regeneration/holds/${hold}`)).status).toBe(202);
+    await untilPublished(hold); // the release found no mark: nothing to render
+    const gate = pauseMark;
+    pauseMark = undefined;
+    gate.open();
+    await waitForFeedSet(fp.url, dir('late'), (f) => titles(f).join() === 'Marked late', withinASecond());
+  });
+
+  it('release a hold whose importer went away, at the tick after it expires', async () => {
+    const hold = ((await (await fp.api('POST', '/regeneration/holds', { seconds: 1 })).json()) as { id: string; until: string });
+    expect((await fp.api('PUT', '/posts/abandoned', post('Abandoned', 'abandoned'), { 'feedpub-hold': hold.id })).status).toBe(201);
+    expect((await fetchFeedSet(fp.url, dir('abandoned')))).toBeUndefined();
+    // The hold expires after a second; the tick (every second here, once a minute in AWS) releases it.
+    await waitForFeedSet(fp.url, dir('abandoned'), (f) => titles(f).join() === 'Abandoned', Date.parse(hold.until) + 3000);
+    await untilPublished(hold.id, 3000);
+  });
+});
