@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedDirectory } from '../../lib/feeds/feed-ref.js';
 import { collectFiles, importPosts, type ImportReport } from '../../lib/import/importer.js';
 import { countingWrites } from '../support/faults.js';
-import { fetchFeedFile, waitForFeedSet } from '../support/feeds.js';
+import { fetchFeedFile, readFeed, titles, waitForFeedSet } from '../support/feeds.js';
 import { startTestFeedpub, type TestFeedpub } from '../support/feedpub.js';
 import { feedProblems } from '../support/validators.js';
 
@@ -118,6 +118,29 @@ describe.skipIf(!present)('feedpub import of the finews corpus', () => {
     // The import returned once the feed was published: it shows the edit now.
     const feeds = await waitForFeedSet(fp.url, FEEDS[1]!, (f) => f.items[0]?.title === '更新后的标题（编辑）', Date.now());
     expect(feeds.atom.items[0]!.id).toBe(newest.id);
+  });
+
+  it('runs as a command that returns once the feeds are published, or at once with --no-wait', async () => {
+    // Not spawnSync: the stack the command talks to runs in this process.
+    const run = (name: string, title: string, ...flags: string[]) => {
+      const file = join(work, name);
+      writeFileSync(file, `---\ntitle: "${title}"\ndate: 2021-12-09 08:00:00\ncategories: cli\n---\n\n${title}\n`);
+      return new Promise<{ status: number | null; stdout: string }>((resolve) => {
+        const child = spawn(process.execPath, [join(import.meta.dirname, '../../bin/feedpub.js'), 'import', '--api', fp.url, '--key', fp.key, ...flags, file], { env: { ...process.env, CI: '' } });
+        let stdout = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        child.on('exit', (status) => resolve({ status, stdout }));
+      });
+    };
+    const waited = await run('2021-12-09-cli-waits.md', '命令行等待发布');
+    expect(waited.status).toBe(0);
+    expect(waited.stdout).toMatch(/Imported 1 of 1 files in [\d.]+ s .*1 created/);
+    expect(waited.stdout).toMatch(/Every feed published [\d.]+ s after the start/);
+    // The feed shows it the moment the command has returned.
+    expect(titles(readFeed('atom', (await fetchFeedFile(fp.url, 'feeds/categories/cli', 'atom')).body))).toEqual(['命令行等待发布']);
+    const noWait = await run('2021-12-09-cli-no-wait.md', '命令行不等待', '--no-wait');
+    expect(noWait.status).toBe(0);
+    expect(noWait.stdout).toContain('Not waiting for the feeds (--no-wait)');
   });
 
   it('runs as a command: --dry-run reports the two unreadable files and exits non-zero', () => {

@@ -18,6 +18,8 @@ let fp: TestFeedpub;
 let pauseRecord: { feedId: string; gate: Gate } | undefined;
 let pauseMark: Gate | undefined;
 let failMarks = false;
+/** The next record of this document's render fails (its S3 writes landed; the table never hears of them). */
+let loseRecordOf: string | undefined;
 beforeAll(async () => {
   fp = await startTestFeedpub({}, {
     regeneration: {
@@ -30,7 +32,15 @@ beforeAll(async () => {
     },
     // The API's own marks of held feeds fail while `failMarks`: the feeds lane must mark them.
     wrapClients: ({ doc, s3 }) => ({
-      doc: withFaults(doc, (command) => (failMarks && command.constructor.name === 'BatchWriteCommand' && JSON.stringify(command.input).includes('HOLD#') ? new Error('marks lost') : undefined)),
+      doc: withFaults(doc, (command) => {
+        if (failMarks && command.constructor.name === 'BatchWriteCommand' && JSON.stringify(command.input).includes('HOLD#')) return new Error('marks lost');
+        const input = command.input as { TransactItems?: { Update?: { Key?: { PK?: string; SK?: string } } }[] };
+        if (loseRecordOf && command.constructor.name === 'TransactWriteCommand' && input.TransactItems?.[0]?.Update?.Key?.PK === `FEED#${loseRecordOf}`) {
+          loseRecordOf = undefined;
+          return new Error('record lost');
+        }
+        return undefined;
+      }),
       s3,
     }),
   });
@@ -97,6 +107,23 @@ describe('a render that outlives its lease', () => {
     // Whatever renders next (a re-drive here) finds the bytes it recorded, and the feed keeps B's render.
     await fp.regeneration.regenerator.ensureRendered(category('fence'), { force: true });
     for (const format of ['rss', 'atom', 'json'] as const) expect(titles((await fetchFeedSet(fp.url, dir('fence')))![format]).sort()).toEqual(['Fence one', 'Fence three', 'Fence two']);
+  });
+});
+
+describe('a render whose S3 writes landed but whose record was lost', () => {
+  it('is followed by one that finds the objects changed (412), reads their ETags and writes over them', async () => {
+    expect((await fp.api('PUT', '/posts/record-1', post('Record one', 'record'))).status).toBe(201);
+    await waitForFeedSet(fp.url, dir('record'), (f) => titles(f).join() === 'Record one', withinASecond());
+    loseRecordOf = 'c:record';
+    expect((await fp.api('PUT', '/posts/record-2', post('Record two', 'record'))).status).toBe(201);
+    // The render wrote the feed, then failed to record it; the stream retries the batch, whose render finds the
+    // bytes it would write already there under an ETag the table does not know.
+    await waitForFeedSet(fp.url, dir('record'), (f) => titles(f).sort().join() === 'Record one,Record two', withinASecond());
+    await fp.lanes.feeds.idle();
+    expect(loseRecordOf).toBeUndefined();
+    expect((await fp.api('PUT', '/posts/record-3', post('Record three', 'record'))).status).toBe(201);
+    await waitForFeedSet(fp.url, dir('record'), (f) => titles(f).sort().join() === 'Record one,Record three,Record two', withinASecond());
+    expect(await fp.regeneration.state.listStale()).toEqual([]);
   });
 });
 
