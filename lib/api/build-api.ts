@@ -9,7 +9,8 @@ import { ApiKeyVerifier } from './auth.js';
 
 /** The publisher API, wired to DynamoDB: what functions/api.ts serves and the local runner calls. */
 export function buildApi(config: FeedpubConfig, doc: DynamoDBDocumentClient) {
-  const posts = new PostService(new DynamoPostRepository(doc, config.tableName), config.site);
+  const holds = new DynamoHoldRepository(doc, config.tableName);
+  const posts = new PostService(new DynamoPostRepository(doc, config.tableName, 5_000, holds), config.site);
   const keys = new ApiKeyVerifier(new DynamoApiKeyRepository(doc, config.tableName));
-  return createApp({ posts, keys, site: config.site, holds: new DynamoHoldRepository(doc, config.tableName) });
+  return createApp({ posts, keys, site: config.site, holds });
 }

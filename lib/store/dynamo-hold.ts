@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { HOLD_PK, keys } from './table.js';
 
 /**
@@ -42,6 +42,13 @@ function toHold(item: Record<string, unknown>): Hold {
  * items themselves say what is not rendered yet, and are deleted only by a render that covered them.
  */
 export class DynamoHoldRepository {
+  /**
+   * Marks this process has written, so that an import's thousands of writes mark each feed once per process. A
+   * cached mark cannot be stale while it matters: marks are only removed by the release, after which a held write
+   * is rendered at once rather than marked.
+   */
+  private readonly marks = new Set<string>();
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -114,7 +121,22 @@ export class DynamoHoldRepository {
 
   /** Marks a feed the hold deferred (idempotent). */
   async mark(id: string, feedId: string): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: keys.holdMarker(id, feedId) }));
+    await this.markAll(id, [feedId]);
+  }
+
+  /** Marks feeds the hold deferred, in batches of 25, skipping those this process marked already. */
+  async markAll(id: string, feedIds: string[]): Promise<void> {
+    const fresh = feedIds.filter((feedId) => !this.marks.has(`${id}\n${feedId}`));
+    for (let i = 0; i < fresh.length; i += 25) {
+      let request: Record<string, { PutRequest: { Item: Record<string, string> } }[]> | undefined = {
+        [this.tableName]: fresh.slice(i, i + 25).map((feedId) => ({ PutRequest: { Item: keys.holdMarker(id, feedId) } })),
+      };
+      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+        request = (await this.doc.send(new BatchWriteCommand({ RequestItems: request }))).UnprocessedItems as typeof request;
+      }
+    }
+    for (const feedId of fresh) this.marks.add(`${id}\n${feedId}`);
   }
 
   /** Feeds the hold deferred and no release has rendered yet. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../errors.js';
 import { logger } from '../log.js';
 import { feedChanges, feedId, feedsOf, type FeedChange } from '../feeds/feed-ref.js';
@@ -72,6 +72,8 @@ export class DynamoPostRepository implements PostRepository {
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
     cachedPosts = 5_000,
+    /** Where a hold's writes mark the feeds they touched (the API's repository; renders never write under a hold). */
+    private readonly marks?: { markAll(holdId: string, feedIds: string[]): Promise<void> },
   ) {
     this.cache = new PostCache(cachedPosts);
   }
@@ -134,25 +136,13 @@ export class DynamoPostRepository implements PostRepository {
 
   /**
    * A hold's writes mark the feeds they touched, once committed, so that the hold's release knows every feed it
-   * must render as soon as the importer releases it. The feeds lane marks them too, when their records arrive:
-   * a write whose marks were not written (the request died) is still rendered by its release.
+   * must render as soon as the importer releases it. The feeds lane marks them too, when their records arrive: a
+   * write whose marks were not written (the request died, the marks failed) is still rendered by its release.
    */
   private async markHeld(lane: string, feedIds: string[]): Promise<void> {
-    if (lane === OPEN_LANE || feedIds.length === 0) return;
+    if (lane === OPEN_LANE || feedIds.length === 0 || !this.marks) return;
     // The posts are stored: a mark that fails is written by the feeds lane instead, so the request still succeeds.
-    await this.writeMarks(lane.slice(holdLane('').length), feedIds).catch((error: unknown) => logger.warn('could not mark held feeds; the feeds lane will', { error: error as Error }));
-  }
-
-  private async writeMarks(holdId: string, feedIds: string[]): Promise<void> {
-    for (let i = 0; i < feedIds.length; i += 25) {
-      let request: Record<string, { PutRequest: { Item: Record<string, string> } }[]> | undefined = {
-        [this.tableName]: feedIds.slice(i, i + 25).map((id) => ({ PutRequest: { Item: keys.holdMarker(holdId, id) } })),
-      };
-      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
-        request = (await this.doc.send(new BatchWriteCommand({ RequestItems: request }))).UnprocessedItems as typeof request;
-      }
-    }
+    await this.marks.markAll(lane.slice(holdLane('').length), feedIds).catch((error: unknown) => logger.warn('could not mark held feeds; the feeds lane will', { error: error as Error }));
   }
 
   /**
