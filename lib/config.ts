@@ -31,6 +31,8 @@ export interface FeedpubConfig {
    * minute in AWS), and at the end of each import.
    */
   directoryIntervalMs: number;
+  /** Posts per archive page of every feed (RFC 5005): a page is sealed once the current document has `feedItems` + this. */
+  archivePageSize: number;
 }
 
 const isTimeZone = (zone: string) => {
@@ -62,6 +64,7 @@ const envSchema = z.object({
   FEEDPUB_SITE_AUTHOR: z.optional(z.string().check(z.minLength(1))),
   FEEDPUB_SITE_ICON: z.optional(z.url({ protocol: /^https?$/ })),
   FEEDPUB_SITE_COPYRIGHT: z.optional(z.string().check(z.minLength(1))),
+  FEEDPUB_ARCHIVE_PAGE_SIZE: z._default(z.coerce.number().check(z.int(), z.minimum(10), z.maximum(90)), 50),
   FEEDPUB_DIRECTORY_INTERVAL: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(3600)), 60),
   FEEDPUB_TIMEZONE: z._default(z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai')), 'UTC'),
 });
@@ -82,6 +85,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tableName: e.FEEDPUB_TABLE,
     bucketName: e.FEEDPUB_BUCKET,
     directoryIntervalMs: e.FEEDPUB_DIRECTORY_INTERVAL * 1000,
+    archivePageSize: e.FEEDPUB_ARCHIVE_PAGE_SIZE,
     site: {
       title: e.FEEDPUB_SITE_TITLE,
       description: e.FEEDPUB_SITE_DESCRIPTION,

@@ -87,6 +87,16 @@ export function feedUrls(ref: FeedRef, feedsUrl: string): Record<FeedFormat, str
   return { rss: feedUrl(ref, 'rss', feedsUrl), atom: feedUrl(ref, 'atom', feedsUrl), json: feedUrl(ref, 'json', feedsUrl) };
 }
 
+/** Archive page `page` (1 the oldest) of a feed: `feeds/…/archive/<page>/rss.xml`, and the other two formats. */
+export function archiveKey(ref: FeedRef, page: number, format: FeedFormat): string {
+  return `${feedDirectory(ref)}/archive/${page}/${FEED_FORMATS[format].file}`;
+}
+
+export function archiveUrls(ref: FeedRef, page: number, feedsUrl: string): Record<FeedFormat, string> {
+  const url = (format: FeedFormat) => `${feedsUrl}/${feedDirectory(ref, encodeURIComponent)}/archive/${page}/${FEED_FORMATS[format].file}`;
+  return { rss: url('rss'), atom: url('atom'), json: url('json') };
+}
+
 /** The feeds a post appears in: the site feed, one per category, one per tag. */
 export function feedsOf(post: Pick<Post, 'categories' | 'tags'>): FeedRef[] {
   return [

@@ -2,14 +2,19 @@ import { Feed, type Extension, type Item } from 'feed';
 import type { SiteConfig } from '../config.js';
 import type { Post } from '../posts/post.js';
 import { escapeHtml, stripXmlForbidden } from '../text.js';
-import { feedUrls, type FeedFormat, type FeedRef } from './feed-ref.js';
+import { archiveUrls, feedUrls, type FeedFormat, type FeedRef } from './feed-ref.js';
 
 export interface FeedDocument {
   ref: FeedRef;
-  /** Newest first, at most site.feedItems. */
+  /** Newest first. */
   posts: Post[];
   /** When the feed last changed; used as its updated date only when it has no posts. */
   emptySince: string;
+  /**
+   * Where the document sits in the feed's archive (RFC 5005 section 4): the current document, which links to the
+   * newest of `pages` archive pages, or archive page `page` (1 the oldest).
+   */
+  archive?: { pages: number; page?: number };
 }
 
 export type RenderedFeed = Record<FeedFormat, string>;
@@ -77,6 +82,8 @@ function toItem(post: Post, site: SiteConfig, rules: FormatRules): Item {
 
 function buildFeed(doc: FeedDocument, site: SiteConfig, format: FeedFormat): Feed {
   const urls = feedUrls(doc.ref, site.feedsUrl);
+  // An archive page is the same feed (its id) at its own address (its self link).
+  const self = doc.archive?.page ? archiveUrls(doc.ref, doc.archive.page, site.feedsUrl) : urls;
   const newest = doc.posts.reduce((max, p) => (p.updated > max ? p.updated : max), '');
   const feed = new Feed({
     id: urls.atom,
@@ -87,7 +94,7 @@ function buildFeed(doc: FeedDocument, site: SiteConfig, format: FeedFormat): Fee
     // Dates come from the posts, never from the clock: the same posts give the same bytes.
     updated: new Date(newest || doc.emptySince),
     generator: 'feedpub',
-    feedLinks: urls,
+    feedLinks: self,
     author: { name: site.author },
     ...(site.icon ? { image: site.icon, favicon: site.icon } : {}),
     ...(site.copyright ? { copyright: site.copyright } : {}),
@@ -121,6 +128,7 @@ function toJsonFeed11(json1: string, doc: FeedDocument, site: SiteConfig): strin
       description,
       language: site.language,
       ...rest,
+      ...(olderPageUrl(doc, site) ? { next_url: olderPageUrl(doc, site) } : {}),
       ...(site.icon ? { favicon: site.icon } : {}),
       authors: [{ name: site.author }],
       items,
@@ -132,11 +140,52 @@ function toJsonFeed11(json1: string, doc: FeedDocument, site: SiteConfig): strin
 
 const cleanXml = (xml: string) => `${stripXmlForbidden(escapeLtInAttributes(xml))}\n`;
 
-/** Renders one feed in all three formats. Pure: the same document and site give the same bytes. */
+const HISTORY_NS = 'http://purl.org/syndication/history/1.0';
+
+/**
+ * The archive links of a document, by relation, in one format (RFC 5005 section 4): the current document links
+ * to the newest archive page (prev-archive); archive page k to page k-1 (prev-archive), to page k+1 (next-archive:
+ * the newest page links to the address its successor will have, so that its bytes never change), and to the current
+ * document (current).
+ */
+function archiveLinks(doc: FeedDocument, site: SiteConfig, format: FeedFormat): [string, string][] {
+  const archive = doc.archive;
+  if (!archive) return [];
+  const page = (n: number) => archiveUrls(doc.ref, n, site.feedsUrl)[format];
+  if (!archive.page) return archive.pages > 0 ? [['prev-archive', page(archive.pages)]] : [];
+  return [
+    ...(archive.page > 1 ? [['prev-archive', page(archive.page - 1)] as [string, string]] : []),
+    ['next-archive', page(archive.page + 1)],
+    ['current', feedUrls(doc.ref, site.feedsUrl)[format]],
+  ];
+}
+
+const attr = (s: string) => escapeHtml(s);
+
+/** Atom: the links after the self link, and fh:archive in an archive page. */
+function withAtomArchive(xml: string, doc: FeedDocument, site: SiteConfig): string {
+  const links = archiveLinks(doc, site, 'atom').map(([rel, href]) => `\n    <link rel="${rel}" href="${attr(href)}"/>`).join('');
+  const marked = doc.archive?.page ? xml.replace('<feed xmlns="http://www.w3.org/2005/Atom">', `<feed xmlns="http://www.w3.org/2005/Atom" xmlns:fh="${HISTORY_NS}">`) : xml;
+  return marked.replace(/(<link rel="self" [^>]*\/>)/, `$1${links}${doc.archive?.page ? '\n    <fh:archive/>' : ''}`);
+}
+
+/** RSS 2.0 (RFC 5005 appendix B): atom:link elements after the self link, and fh:archive in an archive page. */
+function withRssArchive(xml: string, doc: FeedDocument, site: SiteConfig): string {
+  const links = archiveLinks(doc, site, 'rss').map(([rel, href]) => `\n        <atom:link href="${attr(href)}" rel="${rel}" type="application/rss+xml"/>`).join('');
+  const marked = doc.archive?.page ? xml.replace('<rss version="2.0"', `<rss version="2.0" xmlns:fh="${HISTORY_NS}"`) : xml;
+  return marked.replace(/(<atom:link href="[^"]*" rel="self" type="application\/rss\+xml"\/>)/, `$1${links}${doc.archive?.page ? '\n        <fh:archive/>' : ''}`);
+}
+
+/** JSON Feed 1.1 pages backwards through `next_url`: the current document to the newest page, each page to the one before. */
+function olderPageUrl(doc: FeedDocument, site: SiteConfig): string | undefined {
+  return archiveLinks(doc, site, 'json').find(([rel]) => rel === 'prev-archive')?.[1];
+}
+
+/** Renders one feed document in all three formats. Pure: the same document and site give the same bytes. */
 export function renderFeed(doc: FeedDocument, site: SiteConfig): RenderedFeed {
   return {
-    rss: cleanXml(buildFeed(doc, site, 'rss').rss2()),
-    atom: cleanXml(buildFeed(doc, site, 'atom').atom1()),
+    rss: cleanXml(withRssArchive(buildFeed(doc, site, 'rss').rss2(), doc, site)),
+    atom: cleanXml(withAtomArchive(buildFeed(doc, site, 'atom').atom1(), doc, site)),
     json: toJsonFeed11(buildFeed(doc, site, 'json').json1(), doc, site),
   };
 }

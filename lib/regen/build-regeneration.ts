@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FeedpubConfig } from '../config.js';
+import { DynamoFeedArchive } from '../store/dynamo-feed-archive.js';
 import { DynamoFeedStateRepository } from '../store/dynamo-feed-state.js';
 import { DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { DynamoPostRepository } from '../store/dynamo-posts.js';
@@ -30,7 +31,8 @@ export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentCl
   const state = new DynamoFeedStateRepository(doc, config.tableName);
   const posts = new DynamoPostRepository(doc, config.tableName);
   const store = new S3FeedStore(s3, config.bucketName);
-  const regenerator = new FeedRegenerator({ posts, state, feeds: store, site: config.site, leaseMs: options.leaseMs, hooks: options.hooks });
+  const archive = new DynamoFeedArchive(doc, config.tableName);
+  const regenerator = new FeedRegenerator({ posts, state, archive, feeds: store, site: config.site, pageSize: config.archivePageSize, leaseMs: options.leaseMs, hooks: options.hooks });
   const holds = new DynamoHoldRepository(doc, config.tableName);
   const release = new HoldRelease(regenerator, holds);
   const pages = new PageRenderer(store, config.site);

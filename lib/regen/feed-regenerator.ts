@@ -2,15 +2,19 @@ import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { SiteConfig } from '../config.js';
 import { sleep } from '../concurrency.js';
-import type { FeedChange } from '../feeds/feed-ref.js';
 import { feedId, isFeed, type FeedRef } from '../feeds/feed-ref.js';
+import type { DynamoFeedArchive } from '../store/dynamo-feed-archive.js';
 import { LeaseLost, PreconditionFailed, type FeedStateRepository, type FeedStore, type InboxItem, type PostRepository, type StoredObject } from '../store/ports.js';
 import { OPEN_LANE } from '../store/table.js';
-import { renderDirectoryDocument, renderFeedDocument, type RenderedFile } from './documents.js';
+import { renderDirectoryDocument, type RenderedFile } from './documents.js';
+import { renderFeedAndArchive, type WriteFiles } from './feed-render.js';
 import { HeldLease } from './lease.js';
 
 export interface RegeneratorDeps {
   posts: PostRepository;
+  archive: DynamoFeedArchive;
+  /** Posts per archive page (RFC 5005 archived feeds). */
+  pageSize?: number;
   state: FeedStateRepository;
   feeds: FeedStore;
   site: SiteConfig;
@@ -64,7 +68,6 @@ export class FeedBusy extends Error {
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
-const DELTA: Record<FeedChange, number> = { join: 1, stay: 0, leave: -1 };
 const NONE: RegenerationResult = { renders: 0, puts: 0, bytesWritten: 0, covered: 0 };
 
 /**
@@ -103,51 +106,39 @@ export class FeedRegenerator {
   }
 
   /** One render under the lease, unless there is nothing to cover; undefined when another holder has the lease. */
-  async regenerate(ref: FeedRef, { lanes = [OPEN_LANE], force = false, items }: RenderRequest = {}): Promise<RegenerationResult | undefined> {
+  async regenerate(ref: FeedRef, { lanes = [OPEN_LANE], force = false }: RenderRequest = {}): Promise<RegenerationResult | undefined> {
     const id = feedId(ref);
-    const { state } = this.deps;
+    const { state, archive } = this.deps;
     const token = `${this.owner}:${randomUUID().slice(0, 8)}`;
-    // What the render reads may be read alongside the lease: inbox items read now are covered by what is rendered
-    // from the index read after them.
+    // What the render reads may be read alongside the lease: inbox items read now are covered by a render whose
+    // posts are read after them.
     const feed = isFeed(ref);
-    const [current, read] = await Promise.all([
-      state.acquire(id, token, this.leaseMs),
-      feed ? this.deps.posts.readFeed(id, this.deps.site.feedItems, { lanes, inboxHint: items?.length ?? 0 }) : Promise.resolve({ inbox: [], posts: [] }),
-    ]);
+    const [current, read] = await Promise.all([state.acquire(id, token, this.leaseMs), feed ? archive.readOpen(id, lanes) : Promise.resolve({ open: [], inbox: [] })]);
     if (!current) return undefined;
-    const { inbox } = read;
     const lease = new HeldLease(state, id, token, this.leaseMs, () => this.deps.hooks?.beforeRenew?.(id, token) ?? Promise.resolve());
     let recorded = false;
+    const result: RegenerationResult = { renders: 0, puts: 0, bytesWritten: 0, covered: read.inbox.length };
+    const written: WrittenFile[] = [];
+    const write: WriteFiles = async (files, before) => {
+      const out = await this.writeFiles(files, before, lease);
+      written.push(...out.written);
+      return out.objects;
+    };
     try {
-      if (inbox.length === 0 && !force) return NONE;
-      const document = feed
-        ? renderFeedDocument(ref, read.posts, current.newest ?? '1970-01-01T00:00:00.000Z', this.deps.site)
-        : await renderDirectoryDocument(state, this.deps.site);
-      const result: RegenerationResult = { renders: 1, puts: 0, bytesWritten: 0, covered: inbox.length };
-      const objects: Record<string, StoredObject> = {};
-      const changed: (RenderedFile & { sha: string; before?: StoredObject })[] = [];
-      for (const file of document.files) {
-        const sha = sha256(file.body);
-        const before = current.objects[file.key];
-        // Unchanged bytes are not written again: the ETag changes only when the content does.
-        if (before?.sha === sha) objects[file.key] = before;
-        else changed.push({ ...file, sha, ...(before ? { before } : {}) });
+      if (read.inbox.length === 0 && !force) return NONE;
+      if (feed) {
+        const beforeCommit = () => this.deps.hooks?.beforeRecord?.(id) ?? Promise.resolve();
+        result.renders = (await renderFeedAndArchive(ref, token, read, current, write, { ...this.deps, pageSize: this.deps.pageSize ?? 50, beforeCommit })).renders;
+      } else {
+        const document = await renderDirectoryDocument(state, this.deps.site);
+        const objects = await write(document.files, current.objects);
+        await this.deps.hooks?.beforeRecord?.(id);
+        await state.record(id, token, { objects, count: current.count }, []);
+        result.renders = 1;
       }
-      // In parallel, and all settled before anything else happens: no write of this render is left in flight.
-      const outcomes = await Promise.allSettled(changed.map((file) => this.putFenced(file, file.before?.etag, lease)));
-      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-      if (failed) throw failed.reason;
-      const written: WrittenFile[] = changed.map(({ sha, before: _before, ...file }, i) => {
-        const etag = (outcomes[i] as PromiseFulfilledResult<string>).value;
-        objects[file.key] = { sha, etag };
-        result.puts++;
-        result.bytesWritten += Buffer.byteLength(file.body);
-        return { ...file, etag };
-      });
-      await this.deps.hooks?.beforeRecord?.(id);
-      const count = current.count + inbox.reduce((n, item) => n + DELTA[item.change], 0);
-      await state.record(id, token, { objects, count, ...(document.newest ? { newest: document.newest } : {}) }, inbox);
       recorded = true;
+      result.puts = written.length;
+      result.bytesWritten = written.reduce((n, f) => n + Buffer.byteLength(f.body), 0);
       if (written.length > 0) await this.deps.onWritten?.(written);
       return result;
     } catch (error) {
@@ -157,6 +148,29 @@ export class FeedRegenerator {
       lease.stop();
       if (!recorded) await state.release(id, token);
     }
+  }
+
+  /**
+   * Writes the files whose bytes changed (the ETag changes only when the content does), in parallel and all settled
+   * before anything else happens: no write of a render is left in flight. Returns what is in S3 by key.
+   */
+  private async writeFiles(files: RenderedFile[], before: Record<string, StoredObject>, lease: HeldLease): Promise<{ objects: Record<string, StoredObject>; written: WrittenFile[] }> {
+    const objects: Record<string, StoredObject> = {};
+    const changed: (RenderedFile & { sha: string })[] = [];
+    for (const file of files) {
+      const sha = sha256(file.body);
+      if (before[file.key]?.sha === sha) objects[file.key] = before[file.key]!;
+      else changed.push({ ...file, sha });
+    }
+    const outcomes = await Promise.allSettled(changed.map((file) => this.putFenced(file, before[file.key]?.etag, lease)));
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    const written = changed.map(({ sha, ...file }, i) => {
+      const etag = (outcomes[i] as PromiseFulfilledResult<string>).value;
+      objects[file.key] = { sha, etag };
+      return { ...file, etag };
+    });
+    return { objects, written };
   }
 
   /**

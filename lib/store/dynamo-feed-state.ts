@@ -57,6 +57,7 @@ export class DynamoFeedStateRepository implements FeedStateRepository {
         count: Number(item.count ?? 0),
         ...(item.newest ? { newest: String(item.newest) } : {}),
         ...(item.renderedAt ? { renderedAt: String(item.renderedAt) } : {}),
+        pages: Number(item.pages ?? 0),
       };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;

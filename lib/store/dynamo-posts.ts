@@ -214,49 +214,6 @@ export class DynamoPostRepository implements PostRepository {
     return { posts, ...(last ? { cursor: Buffer.from(last, 'utf8').toString('base64url') } : {}) };
   }
 
-  async readFeed(id: string, limit: number, { lanes, inboxHint = 0 }: { lanes: string[]; inboxHint?: number }): Promise<{ inbox: InboxItem[]; posts: Post[] }> {
-    const pk = keys.feedPartition(id);
-    const inbox: InboxItem[] = [];
-    const toInbox = (item: Record<string, unknown>): InboxItem => ({ sk: String(item.SK), postId: String(item.postId), change: item.change as FeedChange });
-    // Held lanes (a release) first, each a Query of its own: they sort above the open lane, and are read before
-    // the index like it.
-    for (const lane of lanes.filter((l) => l !== OPEN_LANE)) {
-      let start: Record<string, unknown> | undefined;
-      do {
-        const out = await this.doc.send(
-          new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'PK = :pk AND begins_with(SK, :lane)', ExpressionAttributeValues: { ':pk': pk, ':lane': `${INBOX_PREFIX}${lane}#` }, ConsistentRead: true, ExclusiveStartKey: start }),
-        );
-        inbox.push(...(out.Items ?? []).map(toInbox));
-        start = out.LastEvaluatedKey;
-      } while (start);
-    }
-    // Then one descending Query from the top of the open lane down into the index: the open lane's items come
-    // first (N#0#... sorts above E#...), then the newest entries. Only RENDER and held lanes sort higher.
-    const openLane = lanes.includes(OPEN_LANE);
-    const entries: { id: string; write: unknown }[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND SK < :upper',
-          ExpressionAttributeValues: { ':pk': pk, ':upper': openLane ? `${INBOX_PREFIX}${OPEN_LANE}$` : `${ENTRY_PREFIX.slice(0, -1)}$` },
-          ScanIndexForward: false,
-          Limit: limit - entries.length + (openLane ? inboxHint + 1 : 0),
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        const sk = String(item.SK);
-        if (sk.startsWith(INBOX_PREFIX)) inbox.push(toInbox(item));
-        else if (sk.startsWith(ENTRY_PREFIX) && entries.length < limit) entries.push({ id: String(item.postId), write: item[WRITE_ATTRIBUTE] });
-      }
-      start = out.LastEvaluatedKey;
-    } while (start && entries.length < limit);
-    return { inbox, posts: await this.postsOf(entries) };
-  }
-
   /** The posts of index entries, in their order: from the cache while the entry names the cached write, else read. */
   private async postsOf(entries: { id: string; write: unknown }[]): Promise<Post[]> {
     const cached = new Map(entries.flatMap(({ id, write }) => {
@@ -286,6 +243,35 @@ export class DynamoPostRepository implements PostRepository {
       }
     }
     return found;
+  }
+
+  /** Stored posts by id with the write that stored each, read consistently (a render's inbox posts as they are now). */
+  async current(ids: string[]): Promise<Map<string, { post: Post; w: string }>> {
+    const found = new Map<string, { post: Post; w: string }>();
+    for (let i = 0; i < ids.length; i += 100) {
+      let request: Record<string, { Keys: Record<string, string>[]; ConsistentRead: boolean }> | undefined = {
+        [this.tableName]: { Keys: ids.slice(i, i + 100).map((id) => keys.post(id)), ConsistentRead: true },
+      };
+      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+        const out = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of out.Responses?.[this.tableName] ?? []) {
+          const post = toPost(item);
+          found.set(post.id, { post, w: String(item[WRITE_ATTRIBUTE]) });
+          this.cache.set(post.id, item[WRITE_ATTRIBUTE], post);
+        }
+        request = out.UnprocessedKeys as typeof request;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * The posts of a document's members, in their order: each from the cache while it holds the version the member
+   * names, else read (then the stored version, which a later render's inbox accounts for if it is newer).
+   */
+  async versions(members: { id: string; w: string }[]): Promise<Post[]> {
+    return this.postsOf(members.map(({ id, w }) => ({ id, write: w })));
   }
 
   /** Remembers a post seen elsewhere (a stream image) under the write that stored it. */

@@ -1,3 +1,4 @@
+import type { Member } from '../feeds/archive.js';
 import type { FeedChange } from '../feeds/feed-ref.js';
 import type { Post } from '../posts/post.js';
 
@@ -24,13 +25,12 @@ export interface PostRepository {
   writeMany(changes: { previous: Post | undefined; next: Post | undefined }[], options?: WriteOptions): Promise<{ notWritten: Map<number, Error> }>;
   /** Stored posts by id, read consistently; absent ids are left out. */
   getAll(ids: string[]): Promise<Map<string, Post>>;
+  /** Stored posts by id with the write that stored each, read consistently; absent ids are left out. */
+  current(ids: string[]): Promise<Map<string, { post: Post; w: string }>>;
+  /** The posts of members (id and the write that stored the version wanted), in their order, cached where possible. */
+  versions(members: { id: string; w: string }[]): Promise<Post[]>;
   /** Newest first, from a feed's index: never a scan. */
   listFeed(feedId: string, limit: number, cursor?: string): Promise<PostPage>;
-  /**
-   * What a render of a feed reads: its inbox in `lanes`, then its newest `limit` posts, in that order (a write whose
-   * inbox item is read is in the index read after it). The open lane and the index are one Query.
-   */
-  readFeed(feedId: string, limit: number, options: { lanes: string[]; inboxHint?: number }): Promise<{ inbox: InboxItem[]; posts: Post[] }>;
 }
 
 /** One write's mark in a feed's inbox. */
@@ -57,6 +57,15 @@ export interface RenderState {
   /** Date of the newest post, absent while the feed is empty. */
   newest?: string;
   renderedAt?: string;
+  /** Archive pages of the feed (RFC 5005): 1 to `pages`. */
+  pages?: number;
+}
+
+/** An archive page as the table keeps it: its posts, and what is in S3 of it. */
+export interface ArchivePage {
+  page: number;
+  members: Member[];
+  objects: Record<string, StoredObject>;
 }
 
 export interface FeedListing {

@@ -3,6 +3,14 @@ import { PreconditionFailed, type FeedStore, type PutCondition } from './ports.j
 
 /** Short enough that readers behind CloudFront see a new post within a minute; revalidated with ETags after. */
 export const FEED_CACHE_CONTROL = 'public, max-age=60, stale-while-revalidate=60';
+/**
+ * Archive pages do not change when newer posts arrive (RFC 5005): a reader fetches each once and keeps it a day. Not
+ * "immutable": deleting or editing an archived post does change its page.
+ */
+export const ARCHIVE_CACHE_CONTROL = 'public, max-age=86400';
+
+/** How long readers and CloudFront keep an object, by what it is. */
+export const cacheControlOf = (key: string) => (/\/archive\/\d+\//.test(key) ? ARCHIVE_CACHE_CONTROL : FEED_CACHE_CONTROL);
 
 const status = (error: unknown) => (error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined);
 
@@ -10,7 +18,7 @@ export class S3FeedStore implements FeedStore {
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
-    private readonly cacheControl: (key: string) => string = () => FEED_CACHE_CONTROL,
+    private readonly cacheControl: (key: string) => string = cacheControlOf,
   ) {}
 
   /** S3 conditional writes (If-Match / If-None-Match on PutObject): a write never lands over one it did not expect. */

@@ -11,7 +11,12 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *                                   trigger; a render deletes the items it covered. A feed with inbox items is
  *                                   behind. <lane> is "0", or "h.<holdId>" for writes an import holds.
  *   FEED#<feedId>   RENDER          the regenerator's state: lease, what is in S3 (hash and ETag per object), the
- *                                   feed's post count and newest date; written only by the lease holder
+ *                                   feed's post count and newest date, its number of archive pages; written only by
+ *                                   the lease holder
+ *   FEED#<feedId>   M#<postId>      a post of the feed's current document (open: not archived yet), with its date
+ *                                   and the write that stored the version rendered
+ *   FEED#<feedId>   A#<postId>      an archived post: the number of its archive page (checked against the page)
+ *   FEED#<feedId>   B#<page>        an archive page: its posts and what is in S3 of it
  *   KEY#<sha256>    KEY             a publisher key, stored hashed
  *   PARKED          <documentId>    a regeneration that kept failing, for an operator to re-drive
  *   HOLD            <holdId>        an import's regeneration hold: until when, and whether it was released
@@ -24,6 +29,9 @@ export const keys = {
   entry: (feedId: string, date: string, postId: string) => ({ PK: `FEED#${feedId}`, SK: `${ENTRY_PREFIX}${date}#${postId}` }),
   inbox: (feedId: string, lane: string, write: string) => ({ PK: `FEED#${feedId}`, SK: `${INBOX_PREFIX}${lane}#${write}` }),
   feedRender: (feedId: string) => ({ PK: `FEED#${feedId}`, SK: RENDER_SK }),
+  openMember: (feedId: string, postId: string) => ({ PK: `FEED#${feedId}`, SK: `${OPEN_PREFIX}${postId}` }),
+  archived: (feedId: string, postId: string) => ({ PK: `FEED#${feedId}`, SK: `${ARCHIVED_PREFIX}${postId}` }),
+  archivePage: (feedId: string, page: number) => ({ PK: `FEED#${feedId}`, SK: `${PAGE_PREFIX}${String(page).padStart(7, '0')}` }),
   apiKey: (hash: string) => ({ PK: `KEY#${hash}`, SK: 'KEY' }),
   parked: (documentId: string) => ({ PK: 'PARKED', SK: documentId }),
   hold: (holdId: string) => ({ PK: HOLD_PK, SK: holdId }),
@@ -35,13 +43,18 @@ export const POST_SK = 'POST';
 export const RENDER_SK = 'RENDER';
 export const HOLD_PK = 'HOLD';
 export const ENTRY_PREFIX = 'E#';
+// In one feed partition these sort A# < B# < E# < M# < N#0# < N#h.… < RENDER: the open members and the open inbox
+// lane are one contiguous range, read by one Query, with no index entry and no held write inside it.
+export const ARCHIVED_PREFIX = 'A#';
+export const PAGE_PREFIX = 'B#';
+export const OPEN_PREFIX = 'M#';
 export const INBOX_PREFIX = 'N#';
 /** The inbox lane of writes nobody holds. */
 export const OPEN_LANE = '0';
 /** The inbox lane of the writes an import's hold defers. */
 export const holdLane = (holdId: string) => `h.${holdId}`;
 /** Bumped when the layout changes incompatibly; a local data directory of another layout is refused. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * Sparse index of the feeds that have posts: only RENDER items of non-empty feeds carry its partition key, so one

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedDirectory, type FeedRef } from '../../lib/feeds/feed-ref.js';
 import { FeedBusy, FeedRegenerator } from '../../lib/regen/feed-regenerator.js';
 import { createDocumentClient, createS3Client } from '../../lib/store/clients.js';
+import { DynamoFeedArchive } from '../../lib/store/dynamo-feed-archive.js';
 import { DynamoFeedStateRepository } from '../../lib/store/dynamo-feed-state.js';
 import { DynamoPostRepository } from '../../lib/store/dynamo-posts.js';
 import { S3FeedStore } from '../../lib/store/s3-feed-store.js';
@@ -78,8 +79,10 @@ describe('a render that outlives its lease', () => {
     const doc = createDocumentClient();
     const writesOfA = new Gate();
     const renewalsOfA = new Gate();
+    const archive = new DynamoFeedArchive(doc, tableName);
     const a = new FeedRegenerator({
       posts: new DynamoPostRepository(doc, tableName),
+      archive,
       state: new DynamoFeedStateRepository(doc, tableName),
       feeds: new S3FeedStore(gateCalls(createS3Client(), writesOfA, (c) => c.constructor.name === 'PutObjectCommand'), bucketName),
       site,
@@ -87,7 +90,7 @@ describe('a render that outlives its lease', () => {
       hooks: { beforeRenew: () => renewalsOfA.pass() },
     });
     const later = () => new Date(Date.now() + 3_600_000);
-    const b = new FeedRegenerator({ posts: new DynamoPostRepository(doc, tableName), state: new DynamoFeedStateRepository(doc, tableName, later), feeds: new S3FeedStore(createS3Client(), bucketName), site });
+    const b = new FeedRegenerator({ posts: new DynamoPostRepository(doc, tableName), archive, state: new DynamoFeedStateRepository(doc, tableName, later), feeds: new S3FeedStore(createS3Client(), bucketName), site });
 
     await fp.api('PUT', '/posts/fence-2', post('Fence two', 'fence'));
     const renderOfA = a.regenerate(category('fence'));

@@ -1,0 +1,112 @@
+import type { SiteConfig } from '../config.js';
+import { applyWrites, DELTA, newestFirst, type Member, type Place } from '../feeds/archive.js';
+import { archiveKey, FEED_FORMATS, feedId, feedKey, feedsOf, FORMAT_NAMES, type FeedRef } from '../feeds/feed-ref.js';
+import { renderFeed } from '../feeds/render.js';
+import type { Post } from '../posts/post.js';
+import type { DynamoFeedArchive } from '../store/dynamo-feed-archive.js';
+import type { ArchivePage, InboxItem, PostRepository, RenderState, StoredObject } from '../store/ports.js';
+import type { RenderedFile } from './documents.js';
+
+/** Writes a document's files (those whose bytes changed), fenced; returns the objects now in S3 by key. */
+export type WriteFiles = (files: RenderedFile[], before: Record<string, StoredObject>) => Promise<Record<string, StoredObject>>;
+
+export interface FeedRenderDeps {
+  posts: PostRepository;
+  archive: DynamoFeedArchive;
+  site: SiteConfig;
+  /** Posts per archive page. */
+  pageSize: number;
+  /** Test hook: after a slice's S3 writes, before its commit. */
+  beforeCommit?: () => Promise<void>;
+}
+
+/** Distinct posts per slice of a render: one slice's commit always fits DynamoDB's transactions. */
+const SLICE_POSTS = 40;
+
+const inFeed = (post: Post | undefined, ref: FeedRef) => post !== undefined && feedsOf(post).some((r) => feedId(r) === feedId(ref));
+
+function files(ref: FeedRef, rendered: Record<string, string>, key: (format: (typeof FORMAT_NAMES)[number]) => string): RenderedFile[] {
+  return FORMAT_NAMES.map((format) => ({ key: key(format), contentType: FEED_FORMATS[format].contentType, body: rendered[format]! }));
+}
+
+/** The inbox in slices of at most SLICE_POSTS posts, a post's items never split, oldest lanes as read. */
+function slices(inbox: InboxItem[]): InboxItem[][] {
+  const byPost = new Map<string, InboxItem[]>();
+  for (const item of inbox) byPost.set(item.postId, [...(byPost.get(item.postId) ?? []), item]);
+  const groups = [...byPost.values()];
+  const out: InboxItem[][] = [];
+  for (let i = 0; i < groups.length; i += SLICE_POSTS) out.push(groups.slice(i, i + SLICE_POSTS).flat());
+  return out.length > 0 ? out : [[]];
+}
+
+/**
+ * One render of a feed under its lease (docs/DESIGN.md, archives): the writes in its inbox placed by the archive
+ * assignment rule (lib/feeds/archive.ts), the pages they seal or change written, then the current document, each
+ * slice of the inbox committed as it is done. Returns the files written with new bytes.
+ */
+export async function renderFeedAndArchive(
+  ref: FeedRef,
+  owner: string,
+  read: { open: Member[]; inbox: InboxItem[] },
+  current: RenderState,
+  write: WriteFiles,
+  { posts, archive, site, pageSize, beforeCommit }: FeedRenderDeps,
+): Promise<{ renders: number }> {
+  const id = feedId(ref);
+  let renders = 0;
+  let open = read.open;
+  let state: RenderState = { ...current, pages: current.pages ?? 0 };
+  const all = slices(read.inbox);
+  for (const [index, slice] of all.entries()) {
+    const last = index === all.length - 1;
+    const ids = [...new Set(slice.map((i) => i.postId))];
+    const now = await posts.current(ids);
+    // Only a post with a write other than its arrival can be on a page (docs/DESIGN.md).
+    const openIds = new Set(open.map((m) => m.id));
+    const maybeArchived = ids.filter((postId) => !openIds.has(postId) && slice.some((i) => i.postId === postId && i.change !== 'join'));
+    const located = maybeArchived.length > 0 ? await archive.locate(id, maybeArchived, state.pages!) : { places: new Map<string, number>(), read: new Map<number, ArchivePage>() };
+    const touched = ids.map((postId) => {
+      const place: Place = openIds.has(postId) ? { kind: 'open' } : located.places.has(postId) ? { kind: 'page', page: located.places.get(postId)! } : { kind: 'absent' };
+      const stored = now.get(postId);
+      return { id: postId, place, ...(stored && inFeed(stored.post, ref) ? { member: { id: postId, date: stored.post.date, w: stored.w } } : {}) };
+    });
+    const change = applyWrites(open, state.pages!, touched, { keep: site.feedItems, pageSize });
+
+    // Pages sealed or changed, rendered and written before the commit that makes them part of the feed.
+    const pages = new Map<number, ArchivePage>();
+    for (const { page, members } of change.sealed) pages.set(page, { page, members, objects: {} });
+    for (const [page, { edited, removed }] of change.pageChanges) {
+      const base = located.read.get(page)!;
+      const members = base.members.filter((m) => !removed.includes(m.id)).map((m) => edited.find((e) => e.id === m.id) ?? m);
+      pages.set(page, { page, members, objects: base.objects });
+    }
+    for (const page of pages.values()) {
+      const rendered = renderFeed({ ref, posts: await posts.versions([...page.members].sort(newestFirst)), emptySince: state.newest ?? '1970-01-01T00:00:00.000Z', archive: { pages: 0, page: page.page } }, site);
+      const pageFiles = files(ref, rendered, (format) => archiveKey(ref, page.page, format));
+      page.objects = await write(pageFiles, page.objects);
+      renders++;
+    }
+
+    const pagesNow = state.pages! + change.sealed.length;
+    const newest = change.open.reduce((max, m) => (m.date > max ? m.date : max), '') || state.newest;
+    let objects = state.objects;
+    if (last) {
+      const shown = await posts.versions([...change.open].sort(newestFirst));
+      const rendered = renderFeed({ ref, posts: shown, emptySince: newest ?? '1970-01-01T00:00:00.000Z', archive: { pages: pagesNow } }, site);
+      const currentFiles = files(ref, rendered, (format) => feedKey(ref, format));
+      objects = await write(currentFiles, state.objects);
+      renders++;
+    }
+    const next: RenderState = {
+      objects,
+      count: state.count + slice.reduce((n, i) => n + DELTA[i.change], 0),
+      pages: pagesNow,
+      ...(newest ? { newest } : {}),
+    };
+    await beforeCommit?.();
+    await archive.commit(id, owner, { state: next, storedOpen: open, change, pages, covered: slice, last });
+    open = change.open;
+    state = next;
+  }
+  return { renders };
+}

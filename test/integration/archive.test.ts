@@ -1,0 +1,131 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { archiveUrls, FORMAT_NAMES, SITE_FEED, type FeedRef } from '../../lib/feeds/feed-ref.js';
+import { importPosts } from '../../lib/import/importer.js';
+import { startTestFeedpub, type TestFeedpub } from '../support/feedpub.js';
+import { converge, walkArchive } from '../support/scratch.js';
+
+/**
+ * RFC 5005 archived feeds, walked as a reader walks them (the current document, then prev-archive to the oldest
+ * page): every post of a feed exactly once, in all three formats, whatever happened before; archive pages that do
+ * not change when newer posts arrive.
+ */
+let fp: TestFeedpub;
+const work = mkdtempSync(join(tmpdir(), 'feedpub-archive-'));
+const KEEP = 5;
+const PAGE = 10;
+beforeAll(async () => {
+  fp = await startTestFeedpub({ FEEDPUB_FEED_ITEMS: String(KEEP), FEEDPUB_ARCHIVE_PAGE_SIZE: String(PAGE) });
+});
+afterAll(async () => {
+  await fp?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const A: FeedRef = { kind: 'category', name: 'alpha' };
+const B: FeedRef = { kind: 'category', name: 'beta' };
+const T: FeedRef = { kind: 'tag', name: 'tagged' };
+const REFS = [SITE_FEED, A, B, T];
+const date = (day: number, minute = 0) => new Date(Date.UTC(2024, 0, day, 12, minute)).toISOString();
+
+/** The ETag of every archive page of every feed, in every format. */
+async function pageTags(): Promise<Map<string, string>> {
+  const tags = new Map<string, string>();
+  for (const ref of REFS) {
+    for (const { page } of (await walkArchive(fp.url, ref, fp.config)) ?? []) {
+      if (!page) continue;
+      for (const format of FORMAT_NAMES) {
+        const url = archiveUrls(ref, page, fp.config.site.feedsUrl)[format].replace(fp.config.site.feedsUrl, fp.url);
+        const response = await fetch(url);
+        await response.arrayBuffer();
+        tags.set(url, response.headers.get('etag')!);
+      }
+    }
+  }
+  return tags;
+}
+
+const put = async (id: string, body: Record<string, unknown>) => {
+  const response = await fp.api('PUT', `/posts/${id}`, { content: `<p>${id}</p>`, ...body });
+  expect(response.status).toBeLessThan(300);
+};
+
+describe('archived feeds', () => {
+  it('lets a reader walk every post exactly once after an import whose posts arrive out of date order', async () => {
+    // 40 Jekyll posts, imported under a hold; their dates are not in file order, some much older than the rest.
+    const files = Array.from({ length: 40 }, (_, i) => {
+      const day = i % 4 === 0 ? 1 + (i % 3) : 10 + (i % 17);
+      const file = join(work, `2024-01-${String(day).padStart(2, '0')}-imported-${i}.md`);
+      writeFileSync(file, `---\ntitle: "Imported ${i}"\ndate: 2024-01-${String(day).padStart(2, '0')} 0${i % 10}:00:00\ncategories: ${i % 2 ? 'alpha' : 'beta'}\ntags: ${i % 3 ? 'tagged' : 'other'}\n---\n\nPost ${i}\n`);
+      return file;
+    });
+    const report = await importPosts(files, { api: fp.url, key: fp.key, batchSize: 7 });
+    expect(report.created).toHaveLength(40);
+    expect(await converge(fp.url, REFS, fp.config, 10_000)).toEqual([]);
+    // 40 posts in the site feed: pages of 10 sealed while at least 15 were open.
+    expect(((await walkArchive(fp.url, SITE_FEED, fp.config)) ?? []).filter((d) => d.page)).toHaveLength(3);
+  });
+
+  it('keeps every archive page byte for byte when newer posts arrive, and seals new pages after them', async () => {
+    const before = await pageTags();
+    for (let i = 0; i < 12; i++) await put(`newer-${i}`, { title: `Newer ${i}`, date: date(20, i), categories: ['alpha'], tags: ['tagged'] });
+    expect(await converge(fp.url, REFS, fp.config, 10_000)).toEqual([]);
+    const after = await pageTags();
+    for (const [url, etag] of before) expect(after.get(url), url).toBe(etag);
+    expect(after.size).toBeGreaterThan(before.size);
+  });
+
+  it('puts a backdated post in the current document, as new to readers, never into a sealed page', async () => {
+    const before = await pageTags();
+    await put('backdated', { title: 'Backdated', date: '2001-01-01T00:00:00Z', categories: ['alpha'], tags: ['tagged'] });
+    expect(await converge(fp.url, REFS, fp.config, 10_000)).toEqual([]);
+    const [current] = (await walkArchive(fp.url, A, fp.config))!;
+    expect(current!.ids).toContain('backdated');
+    const after = await pageTags();
+    for (const [url, etag] of before) expect(after.get(url), url).toBe(etag);
+  });
+
+  it('changes only the page of an archived post that is edited, moved away or deleted', async () => {
+    const site = (await walkArchive(fp.url, SITE_FEED, fp.config))!;
+    const [oldest] = site.filter((d) => d.page).sort((x, y) => x.page! - y.page!);
+    const [edited, moved, deleted] = oldest!.ids;
+    const changed = (page: number) => (url: string) => url.includes(`/archive/${page}/`);
+    const stored = async (id: string) => (await (await fp.api('GET', `/posts/${id}`)).json()) as Record<string, unknown>;
+
+    for (const [id, body] of [
+      [edited!, { ...(await stored(edited!)), title: 'Edited in its archive page' }],
+      [moved!, { ...(await stored(moved!)), categories: ['beta'], tags: [] }],
+    ] as const) {
+      const { title, content, date: when, categories, tags } = body as Record<string, unknown>;
+      const before = await pageTags();
+      await put(id, { title, content, date: when, categories, tags });
+      expect(await converge(fp.url, REFS, fp.config, 10_000)).toEqual([]);
+      const after = await pageTags();
+      // Only pages that held the post changed (in the site feed, its category's and its tag's); the rest did not.
+      const touched = [...before].filter(([url, etag]) => after.get(url) !== etag).map(([url]) => url);
+      expect(touched.length).toBeGreaterThan(0);
+      expect(touched.every((url) => /\/archive\/\d+\//.test(url))).toBe(true);
+      expect(touched.filter((url) => url.includes('/feeds/archive/')).every(changed(oldest!.page!))).toBe(true);
+    }
+    expect((await fp.api('DELETE', `/posts/${deleted}`)).status).toBe(204);
+    expect(await converge(fp.url, REFS, fp.config, 10_000)).toEqual([]);
+    const page = (await walkArchive(fp.url, SITE_FEED, fp.config))!.find((d) => d.page === oldest!.page)!;
+    expect(page.ids).not.toContain(deleted);
+    expect(page.ids).toContain(edited);
+  });
+
+  it('serves archive pages to be kept for a day and current documents for a minute', async () => {
+    const current = await fetch(`${fp.url}/feeds/rss.xml`);
+    const page = await fetch(`${fp.url}/feeds/archive/1/rss.xml`);
+    expect(current.headers.get('cache-control')).toContain('max-age=60');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('cache-control')).toBe('public, max-age=86400');
+    const body = await page.text();
+    expect(body).toContain('<fh:archive/>');
+    expect(body).toMatch(/<atom:link href="[^"]+\/feeds\/rss\.xml" rel="current"/);
+    expect(body).toMatch(/<atom:link href="[^"]+\/feeds\/archive\/2\/rss\.xml" rel="next-archive"/);
+    expect(await current.text()).toMatch(/rel="prev-archive"/);
+  });
+});
