@@ -15,12 +15,14 @@ import { printTable, summarize, type BenchStack } from '../lib/stack.js';
 import { latencyChart } from '../lib/svg.js';
 
 const TARGET: FeedRef = { kind: 'category', name: 'target' };
+/** Posts of the target feed before the writes: with 50 kept and pages of 50, the 5th write seals a page. */
+const TARGET_POSTS = 95;
 
 /**
  * The cost of a write against posts stored: tables of 1,000, 10,000 and 100,000 posts (loaded straight through
  * BatchWriteItem: posts, index entries, the target category's current document), then, again and again, one post
  * written into that category (one transaction, as the API does) and the feed regenerated (inbox, current document,
- * archive pages sealed as it fills, three formats each, S3 writes). The category starts with the same 60 texts at
+ * archive pages sealed as it fills, three formats each, S3 writes). The category starts with the same 95 texts at
  * every size, so that only the size of the table differs.
  */
 export async function flatness(stack: BenchStack, samples: CorpusSample[], quick: boolean) {
@@ -70,7 +72,7 @@ export async function flatness(stack: BenchStack, samples: CorpusSample[], quick
 /** `size` posts and their index entries, 60 of them in category "target", the rest over 2,000 categories. */
 async function bulkLoad(doc: ReturnType<typeof createDocumentClient>, table: string, size: number, samples: CorpusSample[]): Promise<void> {
   const generated = generatePosts(size, { samples, categories: 2_000, seed: size });
-  const every = Math.floor(size / 60);
+  const every = Math.floor(size / TARGET_POSTS);
   const items = generated.flatMap((g, i): Record<string, unknown>[] => {
     const target = i % every === 0 ? samples[(i / every) % samples.length]! : undefined;
     const p: Post = {
@@ -86,11 +88,11 @@ async function bulkLoad(doc: ReturnType<typeof createDocumentClient>, table: str
       contentHash: g.id,
       version: 1,
     };
-    // The target feed's posts are its current document's (a feed of 60 has no archive page yet).
+    // The target feed's posts are its current document's, 5 short of sealing its first archive page.
     const open = target ? [{ ...keys.openMember('c:target', p.id), id: p.id, date: p.date, w: 'bulk' }] : [];
     return [{ ...keys.post(p.id), ...p, w: 'bulk' }, ...feedsOf(p).map((ref) => ({ ...keys.entry(feedId(ref), p.date, p.id), postId: p.id, w: 'bulk' })), ...open];
   });
-  items.push({ ...keys.feedRender('c:target'), count: 60, pages: 0, objects: {} });
+  items.push({ ...keys.feedRender('c:target'), count: TARGET_POSTS, pages: 0, objects: {} });
   const batches = Array.from({ length: Math.ceil(items.length / 25) }, (_, i) => items.slice(i * 25, i * 25 + 25));
   await inParallel(batches, 16, async (batch) => {
     let request: Record<string, { PutRequest: { Item: Record<string, unknown> } }[]> | undefined = { [table]: batch.map((Item) => ({ PutRequest: { Item } })) };

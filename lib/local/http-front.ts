@@ -102,17 +102,35 @@ const originAgent = new Agent({ keepAlive: true, maxSockets: 64, timeout: 4_000 
 // What CloudFront passes on from S3.
 const OBJECT_HEADERS = ['content-type', 'content-length', 'cache-control', 'etag', 'last-modified'];
 
+/** Headers of the last 200 of each object (bounded): what a 304 repeats (RFC 9110 15.4.5). */
+const lastSeen = new Map<string, Record<string, string>>();
+function remember(key: string, headers: Record<string, string>): void {
+  const { 'content-type': _type, 'content-length': _length, ...kept } = headers;
+  lastSeen.delete(key);
+  lastSeen.set(key, kept);
+  if (lastSeen.size > 10_000) lastSeen.delete(lastSeen.keys().next().value!);
+}
+
+/** The entity tags of an If-None-Match header, without weak prefixes (RFC 9110 13.1.2 compares them weakly). */
+function entityTags(header: string | undefined): string[] {
+  return (header ?? '').split(',').map((tag) => tag.trim().replace(/^W\//, '')).filter(Boolean);
+}
+
 /**
- * Serves `feeds/...` and `posts/...` objects from the bucket with the headers S3 gives CloudFront, and 304s.
- * A plain GET to the local S3 server (path style), not an SDK call: this path carries every reader's poll and
- * must cost the publisher's process little.
+ * Serves `feeds/...` and `posts/...` objects from the bucket with the headers S3 gives CloudFront, and answers
+ * conditional GETs as RFC 9110 asks (section 13.1): If-None-Match compared weakly, If-Modified-Since when there is
+ * no If-None-Match, a 304 carrying the object's ETag, Last-Modified and Cache-Control. A plain GET to the local S3
+ * server (path style), not an SDK call: this path carries every reader's poll and must cost the publisher's process
+ * little. The common case, one tag, is asked of the S3 server itself, which then sends no body.
  */
 async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Origin, key: string): Promise<void> {
-  const ifNoneMatch = req.headers['if-none-match'];
+  const tags = entityTags(req.headers['if-none-match']);
+  const since = tags.length === 0 ? req.headers['if-modified-since'] : undefined;
   const path = `/${origin.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  const asked = tags.length === 1 && tags[0] !== '*' ? { 'if-none-match': tags[0]! } : {};
   const get = () =>
     new Promise<IncomingMessage>((resolve, reject) => {
-      request(`${origin.endpoint}${path}`, { agent: originAgent, headers: ifNoneMatch ? { 'if-none-match': ifNoneMatch } : {} }, resolve)
+      request(`${origin.endpoint}${path}`, { agent: originAgent, headers: asked }, resolve)
         .on('error', reject)
         .end();
     });
@@ -123,14 +141,12 @@ async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Or
     throw error;
   });
   const status = upstream.statusCode ?? 502;
-  if (status === 404 || status === 304) {
+  if (status === 404) {
     upstream.resume();
-    // On 304, S3 matched the If-None-Match: the tag the client holds is the current one.
-    if (status === 304) res.writeHead(304, { etag: String(ifNoneMatch) }).end();
-    else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
     return;
   }
-  if (status !== 200) {
+  if (status !== 200 && status !== 304) {
     upstream.resume();
     throw new Error(`S3 answered ${status} for ${key}`);
   }
@@ -138,6 +154,19 @@ async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Or
   for (const name of OBJECT_HEADERS) {
     const value = upstream.headers[name];
     if (typeof value === 'string') headers[name] = value;
+  }
+  // S3 matched the one tag asked: its 304 carries no headers, those of the last 200 of the same object do.
+  if (status === 304) Object.assign(headers, lastSeen.get(key)?.etag === asked['if-none-match'] ? lastSeen.get(key) : { etag: asked['if-none-match'] });
+  else remember(key, headers);
+  const etag = headers.etag?.replace(/^W\//, '');
+  const notModified =
+    status === 304 ||
+    (tags.length > 0 ? tags.includes('*') || (etag !== undefined && tags.includes(etag)) : since !== undefined && headers['last-modified'] !== undefined && Date.parse(headers['last-modified']) <= Date.parse(since));
+  if (notModified) {
+    upstream.resume();
+    const { 'content-type': _type, 'content-length': _length, ...kept } = headers;
+    res.writeHead(304, kept).end();
+    return;
   }
   res.writeHead(200, headers);
   if (req.method === 'HEAD') {

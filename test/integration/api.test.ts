@@ -249,7 +249,7 @@ describe('reading posts', () => {
 });
 
 describe('feeds over HTTP', () => {
-  it('serves each format with its content type, ETag, Last-Modified, Cache-Control, and 304 on a matching ETag', async () => {
+  it('serves each format with its content type, ETag, Last-Modified, Cache-Control, and 304s to conditional GETs as aggregators send them', async () => {
     await fp.api('PUT', '/posts/http-1', { title: 'HTTP', content: '<p>h</p>', categories: ['http'] });
     await waitForFeedSet(fp.url, categoryDir('http'), has('HTTP'), withinASecond());
     const types = { rss: 'application/rss+xml; charset=utf-8', atom: 'application/atom+xml; charset=utf-8', json: 'application/feed+json; charset=utf-8' };
@@ -265,8 +265,19 @@ describe('feeds over HTTP', () => {
       const again = await fetch(url, { headers: { 'if-none-match': etag } });
       expect(again.status).toBe(304);
       expect(await again.text()).toBe('');
+      // A 304 repeats what a 200 would have said of freshness and validators (RFC 9110 15.4.5).
+      expect([again.headers.get('etag'), again.headers.get('cache-control'), again.headers.get('last-modified')]).toEqual([etag, file.headers.get('cache-control'), file.headers.get('last-modified')]);
       const stale = await fetch(url, { headers: { 'if-none-match': '"something-else"' } });
       expect(stale.status).toBe(200);
+      // As aggregators send them: a weak tag (compared weakly), a list of tags, or only the date.
+      const conditional = async (headers: Record<string, string>) => (await fetch(url, { headers })).status;
+      expect(await conditional({ 'if-none-match': `W/${etag}` })).toBe(304);
+      expect(await conditional({ 'if-none-match': `"older", ${etag}` })).toBe(304);
+      expect(await conditional({ 'if-none-match': '*' })).toBe(304);
+      expect(await conditional({ 'if-modified-since': file.headers.get('last-modified')! })).toBe(304);
+      expect(await conditional({ 'if-modified-since': new Date(Date.parse(file.headers.get('last-modified')!) - 60_000).toUTCString() })).toBe(200);
+      // If-None-Match wins over If-Modified-Since when both are sent (RFC 9110 13.1.3).
+      expect(await conditional({ 'if-none-match': '"something-else"', 'if-modified-since': file.headers.get('last-modified')! })).toBe(200);
     }
     expect((await fetch(`${fp.url}/feeds/categories/never-seen/rss.xml`)).status).toBe(404);
   });
