@@ -69,7 +69,7 @@ export async function flatness(stack: BenchStack, samples: CorpusSample[], quick
   return { rows, ratio, target: 1.2 };
 }
 
-/** `size` posts and their index entries, 60 of them in category "target", the rest over 2,000 categories. */
+/** `size` posts and their index entries, 95 of them in category "target", the rest over 2,000 categories. */
 async function bulkLoad(doc: ReturnType<typeof createDocumentClient>, table: string, size: number, samples: CorpusSample[]): Promise<void> {
   const generated = generatePosts(size, { samples, categories: 2_000, seed: size });
   const every = Math.floor(size / TARGET_POSTS);
