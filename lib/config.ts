@@ -9,6 +9,8 @@ export interface SiteConfig {
   url: string;
   /** Public base URL under which `feeds/...` keys are served (CloudFront in AWS, the local runner locally). */
   feedsUrl: string;
+  /** The WebSub hub that every feed document names (rel="hub"): the API's /hub. */
+  hubUrl: string;
   language: string;
   /** How many of the newest posts each feed holds. */
   feedItems: number;
@@ -54,6 +56,7 @@ const envSchema = z.object({
   FEEDPUB_BUCKET: z.string().check(z.minLength(3)),
   FEEDPUB_SITE_URL: httpUrl,
   FEEDPUB_FEEDS_URL: z.optional(httpUrl),
+  FEEDPUB_HUB_URL: z.optional(httpUrl),
   FEEDPUB_SITE_TITLE: z._default(z.string().check(z.minLength(1)), 'feedpub'),
   FEEDPUB_SITE_DESCRIPTION: z._default(z.string(), ''),
   FEEDPUB_SITE_LANGUAGE: z._default(
@@ -91,6 +94,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       description: e.FEEDPUB_SITE_DESCRIPTION,
       url: e.FEEDPUB_SITE_URL,
       feedsUrl: e.FEEDPUB_FEEDS_URL ?? e.FEEDPUB_SITE_URL,
+      hubUrl: e.FEEDPUB_HUB_URL ?? `${e.FEEDPUB_SITE_URL}/hub`,
       language: e.FEEDPUB_SITE_LANGUAGE,
       feedItems: e.FEEDPUB_FEED_ITEMS,
       timeZone: e.FEEDPUB_TIMEZONE,

@@ -24,7 +24,8 @@ export function feedTitle(ref: FeedRef, site: SiteConfig): string {
   return `${site.title} · ${ref.kind === 'tag' ? '#' : ''}${ref.name}`;
 }
 
-function feedDescription(ref: FeedRef, site: SiteConfig): string {
+function feedDescription(ref: FeedRef, site: SiteConfig, page?: number): string {
+  if (page) return `Archive page ${page} of ${ref.kind === 'site' ? site.title : `posts ${ref.kind === 'tag' ? 'tagged' : 'in'} “${ref.name}” on ${site.title}`}`;
   if (ref.kind === 'site') return site.description || `Latest posts from ${site.title}`;
   return `Latest posts ${ref.kind === 'tag' ? 'tagged' : 'in'} “${ref.name}” on ${site.title}`;
 }
@@ -88,7 +89,7 @@ function buildFeed(doc: FeedDocument, site: SiteConfig, format: FeedFormat): Fee
   const feed = new Feed({
     id: urls.atom,
     title: feedTitle(doc.ref, site),
-    description: feedDescription(doc.ref, site),
+    description: feedDescription(doc.ref, site, doc.archive?.page),
     link: `${site.url}/`,
     language: site.language,
     // Dates come from the posts, never from the clock: the same posts give the same bytes.
@@ -129,6 +130,7 @@ function toJsonFeed11(json1: string, doc: FeedDocument, site: SiteConfig): strin
       language: site.language,
       ...rest,
       ...(olderPageUrl(doc, site) ? { next_url: olderPageUrl(doc, site) } : {}),
+      hubs: [{ type: 'WebSub', url: site.hubUrl }],
       ...(site.icon ? { favicon: site.icon } : {}),
       authors: [{ name: site.author }],
       items,
@@ -162,16 +164,20 @@ function archiveLinks(doc: FeedDocument, site: SiteConfig, format: FeedFormat): 
 
 const attr = (s: string) => escapeHtml(s);
 
-/** Atom: the links after the self link, and fh:archive in an archive page. */
+/** Atom: the hub and archive links after the self link, and fh:archive in an archive page. */
 function withAtomArchive(xml: string, doc: FeedDocument, site: SiteConfig): string {
-  const links = archiveLinks(doc, site, 'atom').map(([rel, href]) => `\n    <link rel="${rel}" href="${attr(href)}"/>`).join('');
+  const links = [['hub', site.hubUrl] as [string, string], ...archiveLinks(doc, site, 'atom')].map(([rel, href]) => `\n    <link rel="${rel}" href="${attr(href)}"/>`).join('');
   const marked = doc.archive?.page ? xml.replace('<feed xmlns="http://www.w3.org/2005/Atom">', `<feed xmlns="http://www.w3.org/2005/Atom" xmlns:fh="${HISTORY_NS}">`) : xml;
   return marked.replace(/(<link rel="self" [^>]*\/>)/, `$1${links}${doc.archive?.page ? '\n    <fh:archive/>' : ''}`);
 }
 
-/** RSS 2.0 (RFC 5005 appendix B): atom:link elements after the self link, and fh:archive in an archive page. */
+/**
+ * RSS 2.0: the hub (WebSub 4, https://www.w3.org/TR/websub/#discovery) and archive links (RFC 5005 appendix B) as
+ * atom:link elements after the self link, and fh:archive in an archive page.
+ */
 function withRssArchive(xml: string, doc: FeedDocument, site: SiteConfig): string {
-  const links = archiveLinks(doc, site, 'rss').map(([rel, href]) => `\n        <atom:link href="${attr(href)}" rel="${rel}" type="application/rss+xml"/>`).join('');
+  const hub = `\n        <atom:link href="${attr(site.hubUrl)}" rel="hub"/>`;
+  const links = hub + archiveLinks(doc, site, 'rss').map(([rel, href]) => `\n        <atom:link href="${attr(href)}" rel="${rel}" type="application/rss+xml"/>`).join('');
   const marked = doc.archive?.page ? xml.replace('<rss version="2.0"', `<rss version="2.0" xmlns:fh="${HISTORY_NS}"`) : xml;
   return marked.replace(/(<atom:link href="[^"]*" rel="self" type="application\/rss\+xml"\/>)/, `$1${links}${doc.archive?.page ? '\n        <fh:archive/>' : ''}`);
 }

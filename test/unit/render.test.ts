@@ -14,6 +14,7 @@ const site = (): SiteConfig => ({
   description: 'Chinese financial news',
   url: 'https://finews.example.com',
   feedsUrl: 'https://feeds.finews.example.com',
+  hubUrl: 'https://api.finews.example.com/hub',
   language: 'zh-CN',
   feedItems: 50,
   timeZone: 'Asia/Shanghai',
@@ -49,16 +50,39 @@ function fixture(): FeedDocument {
 }
 
 describe('renderFeed', () => {
-  it.each(['rss', 'atom', 'json'] as const)('renders %s exactly as the golden file', (format) => {
-    const body = renderFeed(fixture(), site())[format];
-    const file = join(GOLDEN, `emnews.${format === 'json' ? 'json' : `${format}.xml`}`);
+  // The current document of a feed with 3 archive pages, and its archive page 2.
+  const documents = { emnews: fixture, 'emnews.current': () => ({ ...fixture(), archive: { pages: 3 } }), 'emnews.page-2': () => ({ ...fixture(), archive: { pages: 0, page: 2 } }) };
+  it.each(Object.keys(documents).flatMap((name) => (['rss', 'atom', 'json'] as const).map((format) => [name, format] as const)))('renders %s %s exactly as the golden file', (name, format) => {
+    const body = renderFeed(documents[name as keyof typeof documents](), site())[format];
+    const file = join(GOLDEN, `${name}.${format === 'json' ? 'json' : `${format}.xml`}`);
     // UPDATE_GOLDEN=1 rewrites the files after a deliberate change; CI never writes them.
     if (process.env.UPDATE_GOLDEN || (!existsSync(file) && !process.env.CI)) writeFileSync(file, body);
     expect(body).toBe(readFileSync(file, 'utf8'));
   });
 
-  it.each(['rss', 'atom', 'json'] as const)('renders %s that the schemas and the W3C validator rules accept', (format) => {
-    expect(feedProblems(format, renderFeed(fixture(), site())[format])).toEqual([]);
+  it.each(['rss', 'atom', 'json'] as const)('renders %s that the schemas and the W3C validator rules accept, archive pages too', (format) => {
+    for (const make of Object.values(documents)) expect(feedProblems(format, renderFeed(make(), site())[format])).toEqual([]);
+  });
+
+  it('names the hub and itself in every document, and links archive pages both ways and to the current document', () => {
+    const current = renderFeed(documents['emnews.current'](), site());
+    const page = renderFeed(documents['emnews.page-2'](), site());
+    const base = 'https://feeds.finews.example.com/feeds/categories/emnews';
+    expect(current.atom).toContain('<link rel="hub" href="https://api.finews.example.com/hub"/>');
+    expect(current.atom).toContain(`<link rel="prev-archive" href="${base}/archive/3/atom.xml"/>`);
+    expect(current.atom).not.toContain('fh:archive');
+    expect(JSON.parse(current.json)).toMatchObject({ hubs: [{ type: 'WebSub', url: 'https://api.finews.example.com/hub' }], next_url: `${base}/archive/3/feed.json`, feed_url: `${base}/feed.json` });
+    expect(page.atom).toContain(`<link rel="self" href="${base}/archive/2/atom.xml"/>`);
+    expect(page.atom).toContain(`<link rel="prev-archive" href="${base}/archive/1/atom.xml"/>`);
+    expect(page.atom).toContain(`<link rel="next-archive" href="${base}/archive/3/atom.xml"/>`);
+    expect(page.atom).toContain(`<link rel="current" href="${base}/atom.xml"/>`);
+    expect(page.atom).toContain('<fh:archive/>');
+    expect(page.rss).toContain(`<atom:link href="${base}/archive/2/rss.xml" rel="self" type="application/rss+xml"/>`);
+    expect(page.rss).toContain(`<atom:link href="${base}/rss.xml" rel="current" type="application/rss+xml"/>`);
+    expect(page.rss).toContain('<fh:archive/>');
+    expect(JSON.parse(page.json)).toMatchObject({ next_url: `${base}/archive/1/feed.json`, feed_url: `${base}/archive/2/feed.json` });
+    // The same feed in every document: its id does not change from page to page.
+    expect(/<id>([^<]+)<\/id>/.exec(page.atom)![1]).toBe(/<id>([^<]+)<\/id>/.exec(current.atom)![1]);
   });
 
   it('renders the same bytes for the same posts, whatever the clock says', () => {
