@@ -94,6 +94,8 @@ function writeGatewayResult(res: ServerResponse, result: APIGatewayProxyResultV2
 export interface Origin {
   endpoint: string;
   bucket: string;
+  /** Extra headers of an object's responses, by key (CloudFront adds them with a function in AWS). */
+  headersOf?: (key: string) => Record<string, string>;
 }
 
 // Idle connections are dropped before the local S3 server's own 5 s keep-alive timeout would close them.
@@ -162,6 +164,7 @@ async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Or
   const notModified =
     status === 304 ||
     (tags.length > 0 ? tags.includes('*') || (etag !== undefined && tags.includes(etag)) : since !== undefined && headers['last-modified'] !== undefined && Date.parse(headers['last-modified']) <= Date.parse(since));
+  Object.assign(headers, origin.headersOf?.(key));
   if (notModified) {
     upstream.resume();
     const { 'content-type': _type, 'content-length': _length, ...kept } = headers;

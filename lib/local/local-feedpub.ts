@@ -16,6 +16,7 @@ import { feedRequests, isHoldRecord, isInboxRecord } from '../regen/stream-handl
 import { createDocumentClient, createS3Client } from '../store/clients.js';
 import { DynamoApiKeyRepository } from '../store/dynamo-api-keys.js';
 import { HOLD_PK } from '../store/table.js';
+import { documentHeaders } from '../feeds/document-headers.js';
 import { LocalEventSource, type EventSourceOptions } from './event-source.js';
 import { createHttpFront, type ApiHandler } from './http-front.js';
 import { ensureBucket, ensureTable } from './provision.js';
@@ -100,7 +101,7 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   const tick = setInterval(() => void regeneration.tick().catch((error: unknown) => logger.warn('tick failed', { error: error as Error })), tickMs);
   tick.unref();
 
-  const server: Server = createHttpFront(api, { endpoint: s3Endpoint(), bucket: config.bucketName });
+  const server: Server = createHttpFront(api, { endpoint: s3Endpoint(), bucket: config.bucketName, headersOf: (key) => documentHeaders(key, config.site) });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', resolve);

@@ -260,6 +260,8 @@ describe('feeds over HTTP', () => {
       expect(file.headers.get('last-modified')).toBeTruthy();
       const etag = file.headers.get('etag')!;
       expect(etag).toMatch(/^"[^"]+"$/);
+      // WebSub discovery in HTTP too: the hub, and the document's own address.
+      expect(file.headers.get('link')).toBe(`<${fp.config.site.hubUrl}>; rel="hub", <${fp.config.site.feedsUrl}/${categoryDir('http')}/${{ rss: 'rss.xml', atom: 'atom.xml', json: 'feed.json' }[format]}>; rel="self"`);
 
       const url = `${fp.url}/${categoryDir('http')}/${{ rss: 'rss.xml', atom: 'atom.xml', json: 'feed.json' }[format]}`;
       const again = await fetch(url, { headers: { 'if-none-match': etag } });
