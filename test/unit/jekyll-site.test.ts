@@ -1,10 +1,24 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../lib/errors.js';
-import { InvalidSiteConfig, JEKYLL_DEFAULTS, parseJekyllConfig } from '../../lib/posts/jekyll-config.js';
-import { postIdFromFileName } from '../../lib/posts/jekyll-path.js';
-import { permalinkPath, permalinkTemplate, type PermalinkPost } from '../../lib/posts/jekyll-permalink.js';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { UnreadablePost, ValidationError } from '../../lib/errors.js';
+import { parseJekyllPost } from '../../lib/posts/jekyll.js';
+import {
+  describeSite,
+  InvalidSiteConfig,
+  JEKYLL_DEFAULTS,
+  parseJekyllConfig,
+  permalinkPath,
+  permalinkTemplate,
+  postIdFromFileName,
+  readJekyllSite,
+  type PermalinkPost,
+} from '../../lib/posts/jekyll-site.js';
 import { POST_ID_PATTERN } from '../../lib/posts/post.js';
+
+const FINEWS = '/work/shared/corpus/finews';
 
 function issuesOf(fn: () => unknown) {
   try {
@@ -15,6 +29,93 @@ function issuesOf(fn: () => unknown) {
   }
   throw new Error('expected a refusal');
 }
+
+describe('readJekyllSite on the finews corpus', () => {
+  const fromSite = readJekyllSite(FINEWS);
+  const fromPosts = readJekyllSite(join(FINEWS, '_posts'));
+
+  it('takes the settings of _config.yml, with Jekyll defaults for the rest', () => {
+    expect(fromSite.root).toBe(FINEWS);
+    expect(fromSite.configFile).toBe(join(FINEWS, '_config.yml'));
+    expect(fromSite.settings).toMatchObject({
+      timeZone: 'Asia/Shanghai',
+      title: '金融消息',
+      url: 'https://finews.withounder.com',
+      baseUrl: '',
+      lang: 'zh-CN',
+      author: { name: 'ZNing' },
+      permalink: 'date',
+      future: false,
+    });
+    expect(fromSite.taken.map((t) => t.key)).toEqual(['timezone', 'title', 'url', 'lang', 'author']);
+  });
+
+  it('reads the same site from its _posts folder', () => {
+    expect(fromPosts.root).toBe(FINEWS);
+    expect(fromPosts.settings).toEqual(fromSite.settings);
+    expect(fromPosts.files).toEqual(fromSite.files);
+  });
+
+  it('lists all 150 post files, those Jekyll ignores for their names too, with site-relative paths', () => {
+    expect(fromSite.files).toHaveLength(150);
+    expect(fromSite.files.every((f) => f.relativePath.startsWith('_posts/'))).toBe(true);
+    expect(fromSite.files.find((f) => f.relativePath === '_posts/-202205262391921712.md')?.id).toBeUndefined();
+    expect(fromSite.files.find((f) => f.relativePath === '_posts/2021-12-01-init.md')?.id).toBe('init');
+    expect(fromSite.skipped).toEqual([]);
+    expect(fromSite.sameId).toEqual([]);
+  });
+
+  it('says what it took for the importer', () => {
+    expect(describeSite(fromSite)).toBe("took timezone Asia/Shanghai, title, url, lang zh-CN, author from _config.yml; permalink date (Jekyll's default)");
+  });
+});
+
+describe('every finews post, read as Jekyll reads it under Asia/Shanghai', () => {
+  const site = readJekyllSite(FINEWS);
+  const read = (relativePath: string) => {
+    const file = site.files.find((f) => f.relativePath === relativePath)!;
+    return parseJekyllPost(readFileSync(file.path, 'utf8'), { timeZone: 'UTC', siteUrl: 'http://unused.example', fileName: file.relativePath, site: site.settings });
+  };
+
+  // Independent of the code under test: the date line's digits, minus the 8 hours of UTC+8 (written or not).
+  function expectedInstant(text: string): string | undefined {
+    const m = /^date:\s*(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?: \+0800)?\s*$/m.exec(text);
+    if (!m) return undefined;
+    const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+    return new Date(Date.UTC(y, mo - 1, d, h, mi, s) - 8 * 3600 * 1000).toISOString();
+  }
+
+  const refused = ['_posts/-202205262391921712.md', '_posts/2021-12-08-202112082206703990.md'];
+  const readable = site.files.filter((f) => !refused.includes(f.relativePath));
+
+  it('has 148 posts Jekyll publishes, each with a date line', () => {
+    expect(readable).toHaveLength(148);
+    expect(readable.every((f) => expectedInstant(readFileSync(f.path, 'utf8')) !== undefined)).toBe(true);
+  });
+
+  it.each(readable.map((f) => f.relativePath))('%s gets its date in the site zone', (relativePath) => {
+    const text = readFileSync(site.files.find((f) => f.relativePath === relativePath)!.path, 'utf8');
+    expect(read(relativePath).date?.toISOString()).toBe(expectedInstant(text));
+  });
+
+  it('refuses the file without a date in its name, saying so and why its date is no date', () => {
+    const issues = issuesOf(() => read('_posts/-202205262391921712.md'));
+    expect(issues).toEqual([
+      expect.objectContaining({ field: 'file_name', rule: 'jekyll_post_name' }),
+      expect.objectContaining({ field: 'date', rule: 'jekyll_date' }),
+    ]);
+  });
+
+  it('refuses the file with a blank line before its front matter', () => {
+    expect(() => read('_posts/2021-12-08-202112082206703990.md')).toThrow(UnreadablePost);
+    expect(issuesOf(() => read('_posts/2021-12-08-202112082206703990.md'))).toEqual([expect.objectContaining({ field: 'front_matter', rule: 'first_line' })]);
+  });
+
+  it('gives each post the URL Jekyll publishes it at with permalink: date', () => {
+    expect(read('_posts/2021-12-01-init.md').url).toBe('https://finews.withounder.com/sitenews/2021/12/01/init.html');
+    expect(read('_posts/2021-12-08-202112082206672930.md').link).toBe('https://finews.withounder.com/emnews/2021/12/08/202112082206672930.html');
+  });
+});
 
 describe('postIdFromFileName', () => {
   const sha8 = (slug: string) => createHash('sha256').update(slug, 'utf8').digest('hex').slice(0, 8);
@@ -105,6 +206,17 @@ describe('permalinks', () => {
     expect(issuesOf(() => path('/:constructor/:title/'))[0]).toMatchObject({ field: 'permalink', rule: 'jekyll_placeholder' });
     expect(issuesOf(() => parseJekyllConfig('permalink: /:tags/:title/'))[0]).toMatchObject({ field: 'permalink', rule: 'jekyll_placeholder' });
   });
+
+  it('gives posts in a site the absolute URL, with baseurl, for any style', () => {
+    const { settings } = parseJekyllConfig('url: https://example.com/\nbaseurl: blog/\ntimezone: Asia/Shanghai\npermalink: pretty');
+    const post = parseJekyllPost('---\ntitle: t\ndate: 2021-12-08 10:00:00\ncategories: [News, 东财]\n---\nBody', {
+      timeZone: 'UTC',
+      siteUrl: 'http://unused.example',
+      fileName: '_posts/2021-12-08-离岸人民币 升值.md',
+      site: settings,
+    });
+    expect(post.url).toBe(`https://example.com/blog/news/${encodeURIComponent('东财')}/2021/12/08/${encodeURIComponent('离岸人民币-升值')}/`);
+  });
 });
 
 describe('parseJekyllConfig', () => {
@@ -145,3 +257,62 @@ describe('parseJekyllConfig', () => {
   });
 });
 
+describe('readJekyllSite on a site on disk', () => {
+  let dir: string;
+  const write = (path: string, text = '---\ntitle: t\n---\nBody') => {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  };
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads every _posts folder as Jekyll does, and leaves out what Jekyll leaves out', () => {
+    dir = mkdtempSync(join(tmpdir(), 'feedpub-jekyll-'));
+    write('_config.yml', 'title: Site\n');
+    for (const path of [
+      '_posts/2021-12-08-a.md',
+      '_posts/2021/2021-12-09-b.markdown',
+      'news/_posts/2021-12-10-c.html',
+      '_posts/.hidden.md',
+      '_posts/_partial.md',
+      '_posts/2021-12-08-a.md~',
+      '_posts/.git/2021-12-08-x.md',
+      '_drafts/2021-12-08-draft.md',
+      '_site/_posts/2021-12-08-built.md',
+      'node_modules/pkg/_posts/2021-12-08-dep.md',
+    ]) {
+      write(path);
+    }
+    write('_posts/2021-12-08-photo.jpg', 'binary');
+
+    const site = readJekyllSite(dir);
+    expect(site.files.map((f) => f.relativePath)).toEqual(['_posts/2021-12-08-a.md', '_posts/2021/2021-12-09-b.markdown', 'news/_posts/2021-12-10-c.html']);
+    expect(site.skipped).toEqual([expect.objectContaining({ path: join(dir, '_posts/2021-12-08-photo.jpg') })]);
+    const news = site.files[2]!;
+    expect(parseJekyllPost('---\ntitle: t\ncategories: world\n---\n<p>x</p>', { timeZone: 'UTC', siteUrl: 'https://x.example', fileName: news.relativePath }).categories).toEqual(['news', 'world']);
+  });
+
+  it('reports file names that give the same id', () => {
+    dir = mkdtempSync(join(tmpdir(), 'feedpub-jekyll-'));
+    write('_posts/2020-01-01-update.md');
+    write('_posts/2021-01-01-update.md');
+    expect(readJekyllSite(dir).sameId).toEqual([{ id: 'update', files: ['_posts/2020-01-01-update.md', '_posts/2021-01-01-update.md'] }]);
+  });
+
+  it('reads a site without _config.yml with the defaults, and a folder that is no site as loose posts', () => {
+    dir = mkdtempSync(join(tmpdir(), 'feedpub-jekyll-'));
+    write('site/_posts/2021-12-08-a.md');
+    write('loose/2021-12-08-b.md');
+    expect(readJekyllSite(join(dir, 'site'))).toMatchObject({ root: join(dir, 'site'), settings: JEKYLL_DEFAULTS, taken: [] });
+    const loose = readJekyllSite(join(dir, 'loose'));
+    expect(loose.root).toBeUndefined();
+    expect(loose.files).toEqual([{ path: join(dir, 'loose/2021-12-08-b.md'), relativePath: '2021-12-08-b.md', id: 'b' }]);
+  });
+
+  it('refuses paths of two sites, and a path that does not exist', () => {
+    dir = mkdtempSync(join(tmpdir(), 'feedpub-jekyll-'));
+    write('one/_config.yml', 'title: One');
+    write('two/_config.yml', 'title: Two');
+    expect(issuesOf(() => readJekyllSite([join(dir, 'one'), join(dir, 'two')]))[0]).toMatchObject({ field: 'path', rule: 'one_site' });
+    expect(issuesOf(() => readJekyllSite(join(dir, 'three')))[0]).toMatchObject({ field: 'path', rule: 'exists' });
+  });
+});
