@@ -1,70 +1,65 @@
-import matter from 'gray-matter';
-import yaml from 'js-yaml';
 import { UnreadablePost, type FieldIssue } from '../errors.js';
 import { parseJekyllDate } from './dates.js';
+import { splitFrontMatter, type FrontMatter } from './front-matter.js';
+import type { JekyllSettings } from './jekyll-config.js';
+import { categoriesFromPath, jekyllRelativePath, notAPostName, parseJekyllFileName, type JekyllFileName } from './jekyll-path.js';
+import { permalinkUrl } from './jekyll-permalink.js';
+import { titleizeSlug } from './jekyll-slugify.js';
 import { renderMarkdown } from './html.js';
 import { parsePostInput } from './post-input.js';
+import { postIdFromSlug } from './post-id.js';
 import type { PostDraft } from './post.js';
 
 export interface JekyllOptions {
-  /** Zone for dates written without an offset (Jekyll's `timezone`). */
+  /** Zone for dates written without an offset; the site's own `timezone` wins when `site` gives one. */
   timeZone: string;
-  /** Site URL that relative links in front matter resolve against. */
+  /** URL that relative links in front matter resolve against, when `site` has no `url`. */
   siteUrl: string;
-  /** The file's name, when known: Jekyll takes the slug and a default date from it. */
+  /**
+   * The file's name, or its path from the site (`news/_posts/2021-12-08-title.md`): Jekyll takes the slug and a
+   * default date from the name, and categories from the folders above `_posts`.
+   */
   fileName?: string;
+  /** The site's _config.yml settings: with them, a post gets the URL Jekyll publishes it at, and `future` applies. */
+  site?: JekyllSettings;
+  /** The present, for the future rule; the clock when not given. */
+  now?: Date;
+  /**
+   * A post marked `published: false`: 'refuse' (the default, and what the API does) throws an UnreadablePost;
+   * 'report' returns it with publish 'draft', for a caller that keeps or skips drafts itself.
+   */
+  onUnpublished?: 'refuse' | 'report';
 }
 
-// Jekyll's own rule for what in _posts is a post: YYYY-MM-DD-slug.ext.
-const POST_FILE_NAME = /^(\d{4}-\d{1,2}-\d{1,2})-(.+)\.([A-Za-z0-9]+)$/;
+/** Whether Jekyll would publish the post now, only once its date has come (`future: false`), or not at all. */
+export type Publish = 'now' | 'scheduled' | 'draft';
 
-export interface JekyllFileName {
-  date: string;
-  slug: string;
-  isHtml: boolean;
+export interface JekyllPost extends PostDraft {
+  /** The post id the file name gives (postIdFromFileName), when there is a file name. */
+  postId?: string;
+  /** @deprecated The same as postId, under the name the API reads it by. */
+  slug?: string;
+  publish: Publish;
+  /** Where the site publishes the post (url + baseurl + permalink), when `site` has a `url`. */
+  url?: string;
 }
 
-export function parseJekyllFileName(fileName: string): JekyllFileName | undefined {
-  const base = fileName.split(/[\\/]/).pop() ?? fileName;
-  const m = POST_FILE_NAME.exec(base);
-  if (!m) return undefined;
-  return { date: m[1]!, slug: m[2]!, isHtml: /^html?$/i.test(m[3]!) };
+export { parseJekyllFileName, postIdFromFileName, type JekyllFileName } from './jekyll-path.js';
+
+// Jekyll's Utils.pluralized_array_from_hash: the singular key when it has a value (taken whole), else the plural
+// one, whose string is split at white space.
+function pluralized(data: FrontMatter, singular: string, plural: string): unknown[] {
+  const one = data[singular];
+  if (one !== undefined && one !== null) return [one].flat();
+  const many = data[plural];
+  if (typeof many === 'string') return many.split(/\s+/).filter(Boolean);
+  return Array.isArray(many) ? many.filter((v) => v !== null) : [];
 }
 
-// Every scalar stays a string (YAML's failsafe schema): "+0800" is not the number 800, "2021-12-08" is not
-// a Date in UTC, and the date is read exactly once, by the rules above, in the site's zone.
-const yamlEngine = (source: string): object => (yaml.load(source, { schema: yaml.FAILSAFE_SCHEMA }) as object | null | undefined) ?? {};
-
-type FrontMatter = Record<string, unknown>;
-
-const unreadable = (field: string, rule: string, message: string) => new UnreadablePost([{ field, rule, message }]);
-
-function splitFrontMatter(text: string): { data: FrontMatter; body: string } {
-  const source = text.replace(/^\uFEFF/, '');
-  if (!/^---[ \t]*\r?\n/.test(source)) {
-    if (/^\s*\n---[ \t]*\r?\n/.test(source)) {
-      throw unreadable('front_matter', 'first_line', 'must start on the first line; a blank line comes before "---", so Jekyll does not read this file as a post');
-    }
-    throw unreadable('front_matter', 'required', 'is missing; Jekyll reads a file as a post only when it starts with "---" front matter');
-  }
-  try {
-    const parsed = matter(source, { engines: { yaml: yamlEngine } });
-    const data = parsed.data as unknown;
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-      throw unreadable('front_matter', 'yaml_mapping', 'must be a YAML mapping of keys to values');
-    }
-    return { data: data as FrontMatter, body: parsed.content };
-  } catch (error) {
-    if (error instanceof UnreadablePost) throw error;
-    throw unreadable('front_matter', 'yaml', `is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-  }
-}
-
-/** Jekyll accepts a space-separated string or a list for categories and tags. */
-function nameList(value: unknown): unknown {
-  if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value === 'string') return value.split(/\s+/).filter(Boolean);
-  return value;
+/** A post's categories as Document#populate_categories merges them: path, then `categories`, then `category`. */
+function categoriesOf(data: FrontMatter, fromPath: string[]): unknown[] {
+  const listed = typeof data.categories === 'string' ? data.categories.split(/\s+/) : [data.categories ?? []].flat();
+  return [...new Set([...fromPath, ...listed, ...pluralized(data, 'category', 'categories')].filter((c) => c !== '' && c !== null))];
 }
 
 function authorsOf(value: unknown): unknown {
@@ -73,56 +68,99 @@ function authorsOf(value: unknown): unknown {
   return list.map((a) => (typeof a === 'string' ? { name: a } : a));
 }
 
-function absoluteLink(value: unknown, siteUrl: string): unknown {
+function absoluteLink(value: unknown, base: string): unknown {
   if (typeof value !== 'string' || value.trim() === '') return undefined;
   try {
-    return new URL(value.trim(), `${siteUrl}/`).toString();
+    return new URL(value.trim(), `${base}/`).toString();
   } catch {
     return value;
   }
 }
 
+// Jekyll's Publisher: `published` false or empty (nil) hides a post unless the site sets `unpublished`.
+const isUnpublished = (flag: unknown) => flag === false || flag === null;
+
+/** The front matter's date, else the file name's, read in the zone; what is wrong with it goes to `issues`. */
+function dateOf(data: FrontMatter, file: JekyllFileName | undefined, timeZone: string, issues: FieldIssue[]): Date | undefined {
+  if (data.date !== undefined && data.date !== null && typeof data.date !== 'string') {
+    issues.push({ field: 'date', rule: 'jekyll_date', message: 'must be a date, not a list or mapping' });
+    return undefined;
+  }
+  const raw = typeof data.date === 'string' && data.date.trim() !== '' ? data.date : file?.date;
+  if (raw === undefined) return undefined;
+  const parsed = parseJekyllDate(raw, timeZone);
+  if (typeof parsed !== 'string') return parsed;
+  issues.push({ field: 'date', rule: 'jekyll_date', message: parsed });
+  return undefined;
+}
+
+/** What Jekyll knows of a post when it builds its URL. */
+interface UrlFacts {
+  fileName: string;
+  file: JekyllFileName;
+  /** The file name's slug, trailing dots dropped. */
+  slug: string;
+  date: Date;
+  timeZone: string;
+  categories: unknown[];
+}
+
+/** The post's own `permalink` (a template: Jekyll reads no built-in style there), else the site's. */
+function postUrl(site: JekyllSettings, data: FrontMatter, facts: UrlFacts): string | undefined {
+  if (!site.url) return undefined;
+  const template = typeof data.permalink === 'string' && data.permalink.trim() !== '' ? data.permalink.trim() : site.postPermalink;
+  const markdown = site.markdownExtensions.includes(facts.file.ext.slice(1).toLowerCase());
+  return permalinkUrl({ url: site.url, baseUrl: site.baseUrl }, template, {
+    date: facts.date,
+    timeZone: facts.timeZone,
+    slug: typeof data.slug === 'string' && data.slug.trim() !== '' ? data.slug : facts.slug,
+    relativePath: jekyllRelativePath(facts.fileName),
+    categories: facts.categories.map(String),
+    outputExt: markdown ? '.html' : facts.file.ext,
+  });
+}
+
 /**
  * Reads a Jekyll post (front matter and a Markdown or HTML body) into a draft, by the same rules as the
- * JSON API. A file that Jekyll itself would not read as a post is an UnreadablePost that says why.
+ * JSON API, and says whether Jekyll would publish it now. A file that Jekyll itself would not read as a post
+ * is an UnreadablePost that says why.
  */
-export function parseJekyllPost(text: string, options: JekyllOptions): PostDraft & { slug?: string } {
+export function parseJekyllPost(text: string, options: JekyllOptions): JekyllPost {
+  const { site, fileName } = options;
   const issues: FieldIssue[] = [];
-  const file = options.fileName ? parseJekyllFileName(options.fileName) : undefined;
-  if (options.fileName && !file) {
-    issues.push({ field: 'file_name', rule: 'jekyll_post_name', message: `'${options.fileName}' is not YYYY-MM-DD-title.ext, so Jekyll does not read it as a post` });
-  }
-  const { data, body } = splitFrontMatter(text);
-
-  if (data.published === 'false') {
+  const file = fileName ? parseJekyllFileName(fileName) : undefined;
+  if (fileName && !file) issues.push(notAPostName(fileName));
+  const { data, body, flag } = splitFrontMatter(text);
+  const unpublished = 'published' in data && isUnpublished(flag('published')) && !site?.unpublished;
+  if (unpublished && options.onUnpublished !== 'report') {
     issues.push({ field: 'published', rule: 'published', message: 'is false, so Jekyll does not publish this post' });
   }
-  const rawDate = typeof data.date === 'string' && data.date.trim() !== '' ? data.date : file?.date;
-  let date: string | undefined;
-  if (data.date !== undefined && typeof data.date !== 'string') {
-    issues.push({ field: 'date', rule: 'jekyll_date', message: 'must be a date, not a list or mapping' });
-  } else if (rawDate !== undefined) {
-    const parsed = parseJekyllDate(rawDate, options.timeZone);
-    if (typeof parsed === 'string') issues.push({ field: 'date', rule: 'jekyll_date', message: parsed });
-    else date = parsed.toISOString();
-  }
+  const timeZone = site?.timeZone ?? options.timeZone;
+  const date = dateOf(data, file, timeZone, issues);
   if (issues.length > 0) throw new UnreadablePost(issues);
 
-  const title = data.title ?? (file ? file.slug.replace(/-/g, ' ') : undefined);
-  const content = file?.isHtml ? body.trim() : renderMarkdown(body);
+  // Document#populate_title: the slug loses trailing dots and, without a title, gives one.
+  const slug = file?.slug.replace(/\.+$/, '');
+  const categories = categoriesOf(data, fileName ? categoriesFromPath(fileName) : []);
+  const url = site && fileName && file && slug !== undefined && date ? postUrl(site, data, { fileName, file, slug, date, timeZone, categories }) : undefined;
   const draft = parsePostInput(
     Object.fromEntries(
       Object.entries({
-        title,
-        content,
-        date,
-        categories: nameList(data.categories ?? data.category),
-        tags: nameList(data.tags ?? data.tag),
+        title: data.title ?? (slug !== undefined ? titleizeSlug(slug) : undefined),
+        content: file?.isHtml ? body.trim() : renderMarkdown(body),
+        date: date?.toISOString(),
+        categories: categories.length > 0 ? categories : undefined,
+        tags: pluralized(data, 'tag', 'tags'),
         summary: data.summary ?? data.excerpt ?? data.description,
-        link: absoluteLink(data.link ?? data.canonical_url, options.siteUrl),
+        link: absoluteLink(data.link ?? data.canonical_url, site?.url ? `${site.url}${site.baseUrl}` : options.siteUrl) ?? url,
         authors: authorsOf(data.authors ?? data.author),
       }).filter(([, v]) => v !== undefined),
     ),
   );
-  return file ? { ...draft, slug: file.slug } : draft;
+  // Publisher#hidden_in_the_future? compares whole seconds.
+  const now = options.now ?? new Date();
+  const future = date !== undefined && Math.floor(date.getTime() / 1000) > Math.floor(now.getTime() / 1000);
+  const publish: Publish = unpublished ? 'draft' : future && !site?.future ? 'scheduled' : 'now';
+  const postId = file ? postIdFromSlug(file.slug) : undefined;
+  return { ...draft, ...(postId ? { postId, slug: postId } : {}), publish, ...(url ? { url } : {}) };
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UnreadablePost, ValidationError } from '../../lib/errors.js';
-import { parseJekyllPost } from '../../lib/posts/jekyll.js';
+import { parseJekyllPost, postIdFromFileName, type JekyllOptions } from '../../lib/posts/jekyll.js';
+import { parseJekyllConfig } from '../../lib/posts/jekyll-config.js';
+import { POST_ID_PATTERN } from '../../lib/posts/post.js';
 
 const options = { timeZone: 'Asia/Shanghai', siteUrl: 'https://finews.example.com' };
 const post = (frontMatter: string, body = 'Body') => `---\n${frontMatter}\n---\n\n${body}`;
@@ -71,5 +73,93 @@ describe('parseJekyllPost', () => {
 
   it('refuses a post marked published: false', () => {
     expect(refusal(() => parseJekyllPost(post('title: a\npublished: false'), options))[0]).toMatchObject({ field: 'published' });
+  });
+});
+
+describe('parseJekyllPost with Unicode and spaced file names', () => {
+  it('reads the post and gives it the stable id of its name', () => {
+    const draft = parseJekyllPost(post('title: 离岸人民币升值\ndate: 2021-12-08 10:21:26'), { ...options, fileName: '2021-12-08-离岸人民币升值.md' });
+    expect(draft.postId).toBe(postIdFromFileName('2021-12-08-离岸人民币升值.md'));
+    expect(draft.postId).toMatch(POST_ID_PATTERN);
+    expect(draft.slug).toBe(draft.postId);
+  });
+
+  it('keeps the id of a name that already is one', () => {
+    expect(parseJekyllPost(post('title: a'), { ...options, fileName: '2021-12-08-202112082206672930.md' }).postId).toBe('202112082206672930');
+  });
+
+  it("titles a post without a title from its slug, as Jekyll's titleize_slug does", () => {
+    expect(parseJekyllPost(post('date: 2021-12-08'), { ...options, fileName: '2021-12-08-hello world-again.md' }).title).toBe('Hello world Again');
+  });
+});
+
+describe('parseJekyllPost: categories and tags as Jekyll merges them', () => {
+  it('takes categories from the folders above _posts, then categories, then category', () => {
+    const draft = parseJekyllPost(post('title: a\ncategories: emnews sitenews\ncategory: Reuters (China)'), { ...options, fileName: 'news/_posts/2021-12-08-a.md' });
+    expect(draft.categories).toEqual(['news', 'emnews', 'sitenews', 'Reuters (China)']);
+  });
+
+  it('takes a singular tag whole, before tags', () => {
+    expect(parseJekyllPost(post('title: a\ntag: 东财 滚动\ntags: x y'), options).tags).toEqual(['东财 滚动']);
+  });
+});
+
+describe('parseJekyllPost: whether Jekyll publishes the post now', () => {
+  const now = new Date('2021-12-08T07:00:00Z'); // 15:00 in Shanghai
+  const at = (frontMatter: string, extra: Partial<JekyllOptions> = {}) =>
+    parseJekyllPost(post(`title: a\n${frontMatter}`), { ...options, fileName: '2021-12-08-a.md', now, ...extra });
+
+  it('publishes a post dated now or earlier, and schedules a later one', () => {
+    expect(at('date: 2021-12-08 15:00:00').publish).toBe('now');
+    expect(at('date: 2021-12-08 14:59:59.999').publish).toBe('now');
+    expect(at('date: 2021-12-08 15:00:01').publish).toBe('scheduled');
+    expect(at('date: 2021-12-09').publish).toBe('scheduled');
+  });
+
+  it('publishes a later post now when the site sets future: true', () => {
+    expect(at('date: 2021-12-09', { site: parseJekyllConfig('future: true').settings }).publish).toBe('now');
+  });
+
+  it('reports published: false, no and empty as a draft when asked to, and refuses them otherwise', () => {
+    for (const value of ['false', 'no', 'Off', '']) {
+      expect(at(`date: 2021-12-09\npublished: ${value}`, { onUnpublished: 'report' }).publish).toBe('draft');
+      expect(refusal(() => at(`published: ${value}`))[0]).toMatchObject({ field: 'published', rule: 'published' });
+    }
+  });
+
+  it('publishes published: "false" (a string, as Ruby reads it) and published: true', () => {
+    expect(at('published: "false"').publish).toBe('now');
+    expect(at('published: true').publish).toBe('now');
+  });
+
+  it('publishes an unpublished post when the site sets unpublished: true', () => {
+    expect(at('published: false', { site: parseJekyllConfig('unpublished: true').settings }).publish).toBe('now');
+  });
+});
+
+describe('parseJekyllPost in a site', () => {
+  const site = parseJekyllConfig('url: https://finews.withounder.com\ntimezone: Asia/Shanghai').settings;
+  const inSite = (frontMatter: string, fileName = '_posts/2021-12-08-hello world.md') =>
+    parseJekyllPost(post(`title: a\n${frontMatter}`), { timeZone: 'UTC', siteUrl: 'http://unused.example', fileName, site });
+
+  it("reads dates in the site's zone rather than the caller's", () => {
+    expect(inSite('date: 2021-12-08 10:21:26').date?.toISOString()).toBe('2021-12-08T02:21:26.000Z');
+  });
+
+  it('links the post to where the site publishes it, unless it has its own link', () => {
+    expect(inSite('date: 2021-12-08 10:21:26\ncategories: emnews').link).toBe('https://finews.withounder.com/emnews/2021/12/08/hello-world.html');
+    const own = inSite('date: 2021-12-08 10:21:26\nlink: /emnews/1.html');
+    expect(own.link).toBe('https://finews.withounder.com/emnews/1.html');
+    expect(own.url).toBe('https://finews.withounder.com/2021/12/08/hello-world.html');
+  });
+
+  it("follows the post's own permalink and slug for its URL, never for its id", () => {
+    const draft = inSite('date: 2021-12-08 10:21:26\nslug: Renamed\npermalink: /:categories/:title/', '_posts/2021-12-08-a.md');
+    expect(draft.url).toBe('https://finews.withounder.com/Renamed/');
+    expect(draft.postId).toBe('a');
+  });
+
+  it('gives no URL without a site url', () => {
+    expect(parseJekyllPost(post('title: a'), { ...options, fileName: '2021-12-08-a.md' }).url).toBeUndefined();
   });
 });
