@@ -6,6 +6,6 @@ import { buildRegeneration } from '../lib/regen/build-regeneration.js';
 const regeneration = buildRegeneration(loadConfig(), createDocumentClient(), createS3Client());
 
 // The feeds lane: the table's stream (inbox items and hold releases only), answering with partial-batch failures;
-// and once a minute the schedule's tick (abandoned holds, the directory).
+// and once a minute the schedule's tick (scheduled posts due within 45 s, abandoned holds, the directory).
 export const handler = async (event: DynamoDBStreamEvent | { source?: string }) =>
   'Records' in event ? regeneration.feedsHandler(event) : regeneration.tick();

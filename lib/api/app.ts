@@ -36,6 +36,8 @@ const listQuerySchema = z.strictObject({
   tag: z.optional(z.string().check(z.minLength(1))),
   limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
   cursor: z.optional(z.string().check(z.minLength(1))),
+  // Published posts (newest first), or the schedule (soonest first): what readers will see, and when.
+  status: z._default(z.enum(['published', 'scheduled']), 'published'),
 });
 
 function parseQuery(c: Context<Env>) {

@@ -64,7 +64,7 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
 
   const { doc, s3 } = options.wrapClients?.(base) ?? base;
   const api = handle(buildApi(config, doc)) as unknown as ApiHandler;
-  const regeneration = buildRegeneration(config, doc, s3, { renderSlots: Number(process.env.FEEDPUB_LOCAL_RENDER_SLOTS ?? 4), ...options.regeneration });
+  const regeneration = buildRegeneration(config, doc, s3, { renderSlots: Number(process.env.FEEDPUB_LOCAL_RENDER_SLOTS ?? 4), tickSchedules: false, ...options.regeneration });
   const streams = new DynamoDBStreamsClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
   const common = { streams, streamArn, checkpointFile: options.checkpointFile, ...options.lanes };
   const feeds = new LocalEventSource({
@@ -100,6 +100,7 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   const tickMs = options.tickMs ?? config.directoryIntervalMs;
   const tick = setInterval(() => void regeneration.tick().catch((error: unknown) => logger.warn('tick failed', { error: error as Error })), tickMs);
   tick.unref();
+  const schedule = loop(SCHEDULE_INTERVAL_MS, () => regeneration.scheduler.run({ lookaheadMs: SCHEDULE_INTERVAL_MS }));
 
   const server: Server = createHttpFront(api, { endpoint: s3Endpoint(), bucket: config.bucketName, headersOf: (key) => documentHeaders(key, config.site) });
   await new Promise<void>((resolve, reject) => {
@@ -117,8 +118,33 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
       server.closeAllConnections();
       await closed;
       clearInterval(tick);
+      await schedule.stop();
       await Promise.all([lanes.feeds.stop(), lanes.pages.stop()]);
       dynamo.destroy();
+    },
+  };
+}
+
+/** Scheduled posts are looked for this often locally, and published at their dates (a few ms late). */
+const SCHEDULE_INTERVAL_MS = 1_000;
+
+/** Runs `work` again `everyMs` after each run ends, until stopped (stop waits for a run in progress). */
+function loop(everyMs: number, work: () => Promise<unknown>): { stop(): Promise<void> } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  const next = () => {
+    timer = setTimeout(() => {
+      running = work().catch((error: unknown) => logger.warn('scheduled posts: run failed', { error: error as Error })).finally(() => stopped || next());
+    }, everyMs);
+    timer.unref();
+  };
+  next();
+  return {
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
     },
   };
 }

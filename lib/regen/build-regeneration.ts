@@ -13,12 +13,21 @@ import { HoldRelease } from './hold-release.js';
 import { createPagesHandler, PageRenderer } from './pages.js';
 import { redrive } from './redrive.js';
 import { createFeedsHandler } from './stream-handler.js';
+import { Scheduler } from './schedule.js';
 import { createTick } from './tick.js';
+
+/**
+ * How far ahead the minute tick publishes scheduled posts, each at its date: less than the minute between ticks, so
+ * that a tick ends before the next one begins, and with the Lambda timeout (90 s) well above it.
+ */
+export const TICK_LOOKAHEAD_MS = 45_000;
 
 export interface RegenerationOptions {
   leaseMs?: number;
   /** Renders in flight at once across batches (locally: DynamoDB Local works one request at a time). */
   renderSlots?: number;
+  /** False where the scheduler runs on its own loop (locally, every second) rather than in the tick. */
+  tickSchedules?: boolean;
   /** Test hooks: fault injection between the steps of a render and of a held write's marking. */
   hooks?: RegeneratorHooks & Pick<FeedsHandlerOptions, 'beforeMark'>;
 }
@@ -36,6 +45,7 @@ export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentCl
   const holds = new DynamoHoldRepository(doc, config.tableName);
   const release = new HoldRelease(regenerator, holds);
   const pages = new PageRenderer(store, config.site);
+  const scheduler = new Scheduler(posts);
   return {
     regenerator,
     state,
@@ -48,7 +58,8 @@ export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentCl
       ...(options.renderSlots ? { renderSlots: new Semaphore(options.renderSlots) } : {}),
     }),
     pagesHandler: createPagesHandler(pages),
-    tick: createTick(regenerator, holds),
+    scheduler,
+    tick: createTick(regenerator, holds, options.tickSchedules === false ? {} : { scheduler, lookaheadMs: TICK_LOOKAHEAD_MS }),
     redrive: () => redrive({ state, regenerator, pages, posts, holds }),
   };
 }

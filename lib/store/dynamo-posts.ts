@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../errors.js';
 import { logger } from '../log.js';
-import { feedChanges, feedId, feedsOf, type FeedChange } from '../feeds/feed-ref.js';
+import { feedChanges, feedId, feedsShowing } from '../feeds/feed-ref.js';
 import type { Post } from '../posts/post.js';
-import { ENTRY_PREFIX, holdLane, INBOX_PREFIX, keys, OPEN_LANE } from './table.js';
+import { ENTRY_PREFIX, holdLane, INBOX_PREFIX, keys, OPEN_LANE, SCHEDULED_PK } from './table.js';
 import type { InboxItem, PostPage, PostRepository, WriteOptions } from './ports.js';
 
 /** The stored post changed between our read and our write: another write committed in between. */
@@ -18,6 +18,14 @@ export class TransactionBusy extends Error {
   override name = 'TransactionBusy';
 }
 
+/** A scheduled post's place in the schedule. */
+export interface ScheduleSlot {
+  postId: string;
+  date: string;
+  /** The write that put the slot. */
+  w: string;
+}
+
 /** Counts per transaction; DynamoDB allows 100 actions. */
 const MAX_TRANSACTION_ACTIONS = 100;
 
@@ -26,7 +34,7 @@ export const WRITE_ATTRIBUTE = 'w';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 
-const POST_FIELDS = ['id', 'title', 'content', 'summary', 'date', 'updated', 'categories', 'tags', 'link', 'authors', 'contentHash', 'version'] as const;
+const POST_FIELDS = ['id', 'title', 'content', 'summary', 'date', 'updated', 'categories', 'tags', 'link', 'authors', 'contentHash', 'version', 'status'] as const;
 
 /** The post of a stored item (or a stream image, unmarshalled): only the post's own fields. */
 export function toPost(item: Record<string, unknown>): Post {
@@ -35,7 +43,7 @@ export function toPost(item: Record<string, unknown>): Post {
 
 function decodeCursor(cursor: string, pk: string): Record<string, string> {
   const sk = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!sk.startsWith(ENTRY_PREFIX)) throw ValidationError.of('cursor', 'cursor', 'is not a cursor this API returned');
+  if (pk === SCHEDULED_PK ? !/^\d{4}-\d\d-\d\dT[^#]+#./.test(sk) : !sk.startsWith(ENTRY_PREFIX)) throw ValidationError.of('cursor', 'cursor', 'is not a cursor this API returned');
   return { PK: pk, SK: sk };
 }
 
@@ -167,7 +175,7 @@ export class DynamoPostRepository implements PostRepository {
 
     // Index entries: delete those the post leaves, put the others (new or not, they name this write).
     const entryKeys = (p: Post | undefined) =>
-      new Map((p ? feedsOf(p) : []).map((ref) => {
+      new Map((p ? feedsShowing(p) : []).map((ref) => {
         const key = keys.entry(feedId(ref), p!.date, p!.id);
         return [`${key.PK}\n${key.SK}`, key] as const;
       }));
@@ -179,6 +187,12 @@ export class DynamoPostRepository implements PostRepository {
     for (const [id, { change }] of feedChanges(previous, next)) {
       items.push({ Put: { TableName, Item: { ...keys.inbox(id, lane, write), postId: post.id, [WRITE_ATTRIBUTE]: write, change } } });
     }
+
+    // A scheduled post's place in the schedule moves with its date, and leaves it when published or deleted.
+    const slot = (p: Post | undefined) => (p?.status === 'scheduled' ? keys.scheduled(p.date, p.id) : undefined);
+    const [was, is] = [slot(previous), slot(next)];
+    if (was && was.SK !== is?.SK) items.push({ Delete: { TableName, Key: was } });
+    if (is) items.push({ Put: { TableName, Item: { ...is, postId: post.id, [WRITE_ATTRIBUTE]: write } } });
     return items;
   }
 
@@ -198,17 +212,16 @@ export class DynamoPostRepository implements PostRepository {
 
   async listFeed(id: string, limit: number, cursor?: string): Promise<PostPage> {
     const pk = keys.feedPartition(id);
-    const page = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :entry)',
-        ExpressionAttributeValues: { ':pk': pk, ':entry': ENTRY_PREFIX },
-        ScanIndexForward: false,
-        Limit: limit,
-        ConsistentRead: true,
-        ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, pk) } : {}),
-      }),
-    );
+    return this.listPartition({ KeyConditionExpression: 'PK = :pk AND begins_with(SK, :entry)', ExpressionAttributeValues: { ':pk': pk, ':entry': ENTRY_PREFIX }, ScanIndexForward: false }, limit, cursor ? decodeCursor(cursor, pk) : undefined);
+  }
+
+  async listScheduled(limit: number, cursor?: string): Promise<PostPage> {
+    return this.listPartition({ KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': SCHEDULED_PK } }, limit, cursor ? decodeCursor(cursor, SCHEDULED_PK) : undefined);
+  }
+
+  /** A page of posts named by the items of one partition (index entries, schedule slots), in their order. */
+  private async listPartition(query: Pick<QueryCommandInput, 'KeyConditionExpression' | 'ExpressionAttributeValues' | 'ScanIndexForward'>, limit: number, start?: Record<string, string>): Promise<PostPage> {
+    const page = await this.doc.send(new QueryCommand({ TableName: this.tableName, ...query, Limit: limit, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }));
     const posts = await this.postsOf((page.Items ?? []).map((item) => ({ id: String(item.postId), write: item[WRITE_ATTRIBUTE] })));
     const last = page.LastEvaluatedKey?.SK as string | undefined;
     return { posts, ...(last ? { cursor: Buffer.from(last, 'utf8').toString('base64url') } : {}) };
@@ -226,23 +239,7 @@ export class DynamoPostRepository implements PostRepository {
 
   /** Stored posts by id, read consistently (absent ids are left out), and remembered in the cache. */
   async getAll(ids: string[]): Promise<Map<string, Post>> {
-    const found = new Map<string, Post>();
-    for (let i = 0; i < ids.length; i += 100) {
-      let request: Record<string, { Keys: Record<string, string>[]; ConsistentRead: boolean }> | undefined = {
-        [this.tableName]: { Keys: ids.slice(i, i + 100).map((id) => keys.post(id)), ConsistentRead: true },
-      };
-      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
-        const out = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
-        for (const item of out.Responses?.[this.tableName] ?? []) {
-          const post = toPost(item);
-          found.set(post.id, post);
-          this.cache.set(post.id, item[WRITE_ATTRIBUTE], post);
-        }
-        request = out.UnprocessedKeys as typeof request;
-      }
-    }
-    return found;
+    return new Map([...(await this.current(ids))].map(([id, { post }]) => [id, post]));
   }
 
   /** Stored posts by id with the write that stored each, read consistently (a render's inbox posts as they are now). */
@@ -272,6 +269,44 @@ export class DynamoPostRepository implements PostRepository {
    */
   async versions(members: { id: string; w: string }[]): Promise<Post[]> {
     return this.postsOf(members.map(({ id, w }) => ({ id, write: w })));
+  }
+
+  /** The schedule up to `until` (an ISO date), earliest first: each scheduled post's id and date. */
+  async scheduledUntil(until: string): Promise<ScheduleSlot[]> {
+    const slots: ScheduleSlot[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND SK <= :until',
+          ExpressionAttributeValues: { ':pk': SCHEDULED_PK, ':until': `${until}#\uffff` },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const sk = String(item.SK);
+        slots.push({ postId: String(item.postId), date: sk.slice(0, sk.lastIndexOf('#')), w: String(item[WRITE_ATTRIBUTE]) });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return slots;
+  }
+
+  /** Removes a slot whose post is no longer scheduled there (left by a write outside this repository). */
+  async dropSlot(slot: ScheduleSlot): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: keys.scheduled(slot.date, slot.postId),
+        ConditionExpression: '#w = :w',
+        ExpressionAttributeNames: { '#w': WRITE_ATTRIBUTE },
+        ExpressionAttributeValues: { ':w': slot.w },
+      }),
+    ).catch((error: unknown) => {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    });
   }
 
   /** Remembers a post seen elsewhere (a stream image) under the write that stored it. */

@@ -31,6 +31,8 @@ export interface PostRepository {
   versions(members: { id: string; w: string }[]): Promise<Post[]>;
   /** Newest first, from a feed's index: never a scan. */
   listFeed(feedId: string, limit: number, cursor?: string): Promise<PostPage>;
+  /** Scheduled posts, soonest first, from the schedule partition. */
+  listScheduled(limit: number, cursor?: string): Promise<PostPage>;
 }
 
 /** One write's mark in a feed's inbox. */
