@@ -4,6 +4,7 @@ import { PostService } from '../posts/post-service.js';
 import { DynamoApiKeyRepository } from '../store/dynamo-api-keys.js';
 import { DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { DynamoPostRepository } from '../store/dynamo-posts.js';
+import { FeedVisibility } from '../store/dynamo-visibility.js';
 import { createApp } from './app.js';
 import { ApiKeyVerifier } from './auth.js';
 
@@ -12,5 +13,5 @@ export function buildApi(config: FeedpubConfig, doc: DynamoDBDocumentClient) {
   const holds = new DynamoHoldRepository(doc, config.tableName);
   const posts = new PostService(new DynamoPostRepository(doc, config.tableName, 5_000, holds), config.site);
   const keys = new ApiKeyVerifier(new DynamoApiKeyRepository(doc, config.tableName));
-  return createApp({ posts, keys, site: config.site, holds });
+  return createApp({ posts, keys, site: config.site, holds, visibility: new FeedVisibility(doc, config.tableName) });
 }

@@ -166,13 +166,13 @@ export class PostService {
   }
 
   /** DELETE /posts/{id}. A delete that meets a concurrent write of the post is ordered before it. */
-  async remove(id: string, preconditions: Preconditions = {}): Promise<void> {
+  async remove(id: string, preconditions: Preconditions = {}, options: WriteOptions = {}): Promise<void> {
     await this.retrying(id, async () => {
       const existing = await this.repo.get(id);
       if (!existing) throw new PostNotFound(id);
       check(id, existing, preconditions);
       try {
-        await this.repo.write(existing, undefined);
+        await this.repo.write(existing, undefined, options);
       } catch (error) {
         if (!(error instanceof StaleWrite)) throw error;
         if (conditional(preconditions)) throw new PreconditionFailed(id, 'If-Match', 'another write of this post committed first');

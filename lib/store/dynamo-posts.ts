@@ -93,10 +93,12 @@ export class DynamoPostRepository implements PostRepository {
 
   async write(previous: Post | undefined, next: Post | undefined, options: WriteOptions = {}): Promise<void> {
     const lane = options.lane ?? OPEN_LANE;
-    const items = this.changeItems(previous, next, lane);
+    const { items, write } = this.changeItems(previous, next, lane);
     if (items.length === 0) return;
     await this.transact(items, (next ?? previous)!.id);
-    await this.markHeld(lane, [...feedChanges(previous, next).keys()]);
+    const feedIds = [...feedChanges(previous, next).keys()];
+    options.onCommitted?.({ w: write, lane, feedIds });
+    await this.markHeld(lane, feedIds);
   }
 
   /**
@@ -108,21 +110,25 @@ export class DynamoPostRepository implements PostRepository {
     const lane = options.lane ?? OPEN_LANE;
     const notWritten = new Map<number, Error>();
     const touched = new Set<string>();
-    let group: { index: number; items: TransactItems; feeds: string[] }[] = [];
+    const committed = (m: { feeds: string[]; write: string }) => {
+      for (const id of m.feeds) touched.add(id);
+      options.onCommitted?.({ w: m.write, lane, feedIds: m.feeds });
+    };
+    let group: { index: number; items: TransactItems; feeds: string[]; write: string }[] = [];
     const flush = async () => {
       if (group.length === 0) return;
       const members = group;
       group = [];
       try {
         await this.transact(members.flatMap((m) => m.items), `${members.length} posts`);
-        for (const m of members) for (const id of m.feeds) touched.add(id);
+        for (const m of members) committed(m);
       } catch (error) {
         if (!lostRace(error)) throw error;
         if (members.length === 1) return void notWritten.set(members[0]!.index, error as Error);
         // Which post lost is not said by the group's failure: each is tried again alone.
         for (const m of members) {
           await this.transact(m.items, String(m.index)).then(
-            () => m.feeds.forEach((id) => touched.add(id)),
+            () => committed(m),
             (e: unknown) => {
               if (!lostRace(e)) throw e;
               notWritten.set(m.index, e as Error);
@@ -132,10 +138,10 @@ export class DynamoPostRepository implements PostRepository {
       }
     };
     for (const [index, { previous, next }] of changes.entries()) {
-      const items = this.changeItems(previous, next, lane);
+      const { items, write } = this.changeItems(previous, next, lane);
       if (items.length === 0) continue;
       if (group.reduce((n, m) => n + m.items.length, 0) + items.length > MAX_TRANSACTION_ACTIONS) await flush();
-      group.push({ index, items, feeds: [...feedChanges(previous, next).keys()] });
+      group.push({ index, items, write, feeds: [...feedChanges(previous, next).keys()] });
     }
     await flush();
     await this.markHeld(lane, [...touched]);
@@ -159,9 +165,9 @@ export class DynamoPostRepository implements PostRepository {
    * stream records trigger it, and a re-drive finds any the trigger missed. Each write puts its own items, so
    * concurrent writes of different posts never share an item.
    */
-  private changeItems(previous: Post | undefined, next: Post | undefined, lane: string): TransactItems {
+  private changeItems(previous: Post | undefined, next: Post | undefined, lane: string): { items: TransactItems; write: string } {
     const post = next ?? previous;
-    if (!post) return [];
+    if (!post) return { items: [], write: '' };
     const TableName = this.tableName;
     const items: TransactItems = [];
     // Names this write; the post's index entries carry it, which is how a feed render knows its cached copy is current.
@@ -193,7 +199,7 @@ export class DynamoPostRepository implements PostRepository {
     const [was, is] = [slot(previous), slot(next)];
     if (was && was.SK !== is?.SK) items.push({ Delete: { TableName, Key: was } });
     if (is) items.push({ Put: { TableName, Item: { ...is, postId: post.id, [WRITE_ATTRIBUTE]: write } } });
-    return items;
+    return { items, write };
   }
 
   private async transact(items: TransactItems, what: string): Promise<void> {

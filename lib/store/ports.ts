@@ -11,6 +11,15 @@ export interface PostPage {
 export interface WriteOptions {
   /** Inbox lane of the write: the open lane, or a hold's (its feeds render when the hold is released). */
   lane?: string;
+  /** Told of each write once committed (a request that answers when the feeds show it waits for these). */
+  onCommitted?: (write: CommittedWrite) => void;
+}
+
+/** A committed write: its id, its inbox lane, and the feeds whose inboxes got an item named by it. */
+export interface CommittedWrite {
+  w: string;
+  lane: string;
+  feedIds: string[];
 }
 
 export interface PostRepository {
