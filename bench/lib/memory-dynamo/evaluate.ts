@@ -100,11 +100,18 @@ export function evaluateOperand(o: Operand, item: Item | undefined, scope: Scope
   }
 }
 
-/** Both operands of a function or operator of an update: of the type it takes (checked first), and there. */
+/**
+ * Both operands of a function or operator of an update, of the type it takes. A :value of the wrong type is a
+ * fault of the expression, found before the item is read; an attribute of the wrong type, of the item.
+ */
 function operands(x: Operand, y: Operand, type: 'L' | 'N', operator: string, item: Item | undefined, scope: Scope): [AttributeValue, AttributeValue] {
+  for (const o of [x, y]) {
+    const v = o.kind === 'value' ? scope.values![o.ref]! : undefined;
+    if (v && !(type in v)) throw wrongType(operator, v);
+  }
   const [a, b] = [evaluateOperand(x, item, scope), evaluateOperand(y, item, scope)];
-  for (const v of [a, b]) if (v && !(type in v)) throw wrongType(operator, v);
   if (!a || !b) throw missingAttribute();
+  if (!(type in a) || !(type in b)) throw validation('An operand in the update expression has an incorrect data type');
   return [a, b];
 }
 
