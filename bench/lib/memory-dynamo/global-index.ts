@@ -1,6 +1,6 @@
 import { writeUnits } from './capacity.js';
 import { partitionPoint, removeFrom, upsert } from './sorted.js';
-import { comparatorOf, itemSize, itemsEqual, type Item } from './values.js';
+import { comparatorOf, itemSize, itemsEqual, keyString, type Item } from './values.js';
 import type { KeySchema, TableKey } from './table.js';
 
 /** An item as a global secondary index holds it: its index key, its table key, its projected attributes. */
@@ -48,8 +48,8 @@ export class GlobalIndex {
   };
 
   private entryOf(tableKey: TableKey, item: Item): IndexEntry | undefined {
-    const hash = rawKey(item[this.schema.hash.name]);
-    const sort = this.schema.range ? rawKey(item[this.schema.range.name]) : undefined;
+    const hash = keyString(item[this.schema.hash.name]);
+    const sort = this.schema.range ? keyString(item[this.schema.range.name]) : undefined;
     if (hash === undefined || (this.schema.range && sort === undefined)) return undefined;
     let projected = item;
     if (this.projected) {
@@ -89,5 +89,3 @@ export class GlobalIndex {
     return partitionPoint(partition, (e) => this.compare(e, start) <= 0);
   }
 }
-
-export const rawKey = (v: { S?: string; N?: string; B?: string } | undefined) => v?.S ?? v?.N ?? v?.B;

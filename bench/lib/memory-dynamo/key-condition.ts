@@ -3,9 +3,9 @@ import { resolvePath, type Scope } from './evaluate.js';
 import type { Comparator, Condition, Operand } from './expressions.js';
 import { partitionPoint } from './sorted.js';
 import type { KeySchema } from './table.js';
-import { comparatorOf, typeOf, type AttributeValue } from './values.js';
+import { comparatorOf, keyString, typeOf, type AttributeValue } from './values.js';
 
-/** A Query's key condition: the partition, and the stretch of sort keys (raw values) it reads. */
+/** A Query's key condition: the partition, and the stretch of sort keys (key strings) it reads. */
 export interface KeyCondition {
   hash: string;
   range?: { op: Comparator | 'BETWEEN' | 'begins_with'; values: string[] };
@@ -33,7 +33,7 @@ export function keyCondition(c: Condition, schema: KeySchema, scope: Scope): Key
     if (o.kind !== 'value') throw validation('Invalid KeyConditionExpression: a key condition compares a key attribute with values');
     const v: AttributeValue = scope.values![o.ref]!;
     if (typeOf(v) !== type) throw invalidParameter('Condition parameter type does not match schema type');
-    return (v.S ?? v.N ?? v.B)!;
+    return keyString(v)!;
   };
   for (const part of parts) {
     let name: string;
@@ -59,7 +59,7 @@ export function keyCondition(c: Condition, schema: KeySchema, scope: Scope): Key
       }
       range = { op, values: operands.map((o) => raw(o, schema.range!.type)) };
       if (op === 'BETWEEN' && comparatorOf(schema.range.type)(range.values[0]!, range.values[1]!) > 0) {
-        const [low, high] = range.values.map((v) => `AttributeValue: {${schema.range!.type}:${v}}`);
+        const [low, high] = operands.map((o) => `AttributeValue: {${schema.range!.type}:${String(Object.values(scope.values![(o as { ref: string }).ref]!)[0])}}`);
         throw validation(`Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: ${low}, upper bound operand: ${high}`);
       }
     } else {

@@ -3,12 +3,12 @@ import type { Database } from './database.js';
 import { validation } from './errors.js';
 import { checkScope, evaluateCondition, resolvePath, type Scope } from './evaluate.js';
 import { parseCondition, parseProjection, type Condition, type Operand, type Parsed } from './expressions.js';
-import { rawKey, type GlobalIndex, type IndexEntry } from './global-index.js';
+import type { GlobalIndex, IndexEntry } from './global-index.js';
 import { bounds, keyCondition } from './key-condition.js';
 import { projector, type Projector } from './projection.js';
 import { partitionPoint } from './sorted.js';
 import type { Entry, MemoryTable } from './table.js';
-import { checkItem, type AttributeValue, type Item } from './values.js';
+import { checkItem, keyString, type AttributeValue, type Item } from './values.js';
 
 interface ReadManyInput {
   TableName?: string;
@@ -125,7 +125,7 @@ function startKey(input: ReadManyInput, table: MemoryTable, index: GlobalIndex |
   if (Object.keys(start).length !== names.size || [...names].some((n) => !start[n])) throw validation("Exclusive Start Key must have same size as table's key schema");
   const tableKey = table.keyOf(pick(start, [hash.name, range?.name]));
   if (!index) return { tableKey, hash: tableKey.hash, sort: tableKey.range };
-  return { tableKey, hash: rawKey(start[index.schema.hash.name]), sort: index.schema.range && rawKey(start[index.schema.range.name]) };
+  return { tableKey, hash: keyString(start[index.schema.hash.name]), sort: index.schema.range && keyString(start[index.schema.range.name]) };
 }
 
 /** https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Query.html */

@@ -1,9 +1,9 @@
 import { writeUnits, type Capacity } from './capacity.js';
 import { invalidParameter, validation } from './errors.js';
-import { rawKey, type GlobalIndex } from './global-index.js';
+import type { GlobalIndex } from './global-index.js';
 import { partitionPoint, removeFrom, upsert } from './sorted.js';
 import type { Stream } from './streams.js';
-import { comparatorOf, itemsEqual, itemSize, typeOf, type Item, type ScalarType } from './values.js';
+import { comparatorOf, itemsEqual, itemSize, keyString, typeOf, type Item, type ScalarType } from './values.js';
 
 export interface KeyAttribute {
   name: string;
@@ -13,7 +13,7 @@ export interface KeySchema {
   hash: KeyAttribute;
   range?: KeyAttribute;
 }
-/** An item's key as raw strings (the S, the canonical N or the base64 B). */
+/** An item's key as key strings (see keyString): what partitions are found by and ordered by. */
 export interface TableKey {
   hash: string;
   range: string | undefined;
@@ -74,7 +74,7 @@ export class MemoryTable {
       if (!a) return undefined;
       const value = item[a.name];
       if (!value) throw validation('One of the required keys was not given a value');
-      const raw = rawKey(value);
+      const raw = keyString(value);
       if (raw === undefined || typeOf(value) !== a.type) throw invalidParameter('Type mismatch for key');
       if (raw === '') throw validation(`One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: ${a.name}`);
       return raw;
@@ -109,7 +109,7 @@ export class MemoryTable {
         const value = a && item[a.name];
         if (!value) continue;
         if (typeOf(value) !== a.type) throw invalidParameter('Type mismatch for Index Key');
-        if (rawKey(value) === '') throw invalidParameter(`One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: ${index.name}, IndexKey: ${a.name}`);
+        if (keyString(value) === '') throw invalidParameter(`One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: ${index.name}, IndexKey: ${a.name}`);
       }
     }
     return size;
