@@ -27,10 +27,11 @@ function reader(input: Omit<ReadInput, 'TableName'>) {
   return projector(parsed, scope) ?? ((item: Item) => item);
 }
 
-/** Commits a single write and answers with what ReturnValues asks for. */
-function answer(write: PlannedWrite, input: WithReturns, allowed: string[]) {
+/** Plans a single write (once ReturnValues is known to be one it allows), commits it, answers what it asks. */
+function answer(input: WithReturns, allowed: string[], plan: () => PlannedWrite) {
   const returns = input.ReturnValues ?? 'NONE';
   if (!allowed.includes(returns)) throw validation('Return values set to invalid value');
+  const write = plan();
   const capacity = new Capacity();
   write.table.commit(write.key, write.old, write.next, write.size, capacity);
   const pick = (item: Item | undefined) => item && Object.fromEntries(Object.entries(item).filter(([name]) => write.updated!.has(name)));
@@ -58,11 +59,11 @@ export const itemOperations = {
     return { ...(stored ? { Item: project(stored.item) } : {}), ...(ConsumedCapacity ? { ConsumedCapacity } : {}) };
   },
 
-  PutItem: (input: PutInput & WithReturns, db: Database) => answer(planPut(db, input), input, ['NONE', 'ALL_OLD']),
+  PutItem: (input: PutInput & WithReturns, db: Database) => answer(input, ['NONE', 'ALL_OLD'], () => planPut(db, input)),
 
-  UpdateItem: (input: KeyedInput & WithReturns, db: Database) => answer(planUpdate(db, input), input, ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW']),
+  UpdateItem: (input: KeyedInput & WithReturns, db: Database) => answer(input, ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW'], () => planUpdate(db, input)),
 
-  DeleteItem: (input: KeyedInput & WithReturns, db: Database) => answer(planDelete(db, input), input, ['NONE', 'ALL_OLD']),
+  DeleteItem: (input: KeyedInput & WithReturns, db: Database) => answer(input, ['NONE', 'ALL_OLD'], () => planDelete(db, input)),
 
   /** Every key is read: nothing is left unprocessed. Items not found cost nothing (as in DynamoDB Local). */
   BatchGetItem: (input: { RequestItems?: Record<string, BatchRead>; ReturnConsumedCapacity?: string }, db: Database) => {
