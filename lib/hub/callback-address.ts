@@ -115,17 +115,24 @@ export class CallbackRefused extends Error {
 /**
  * The one address a request to this URL connects to, checked against the policy. Every address the name resolves
  * to must pass (a name with one private address among public ones is refused), and the request is then pinned to
- * the first, so that a second resolution (DNS rebinding) can never send it elsewhere.
+ * the first, so that a second resolution (DNS rebinding) can never send it elsewhere. A name that takes longer than
+ * `timeoutMs` to resolve is refused: neither the API nor a delivery slot waits on a subscriber's DNS.
  */
-export async function resolveCallback(url: URL, policy: AddressPolicy, resolve: Resolver = systemResolver): Promise<ResolvedAddress> {
+export async function resolveCallback(url: URL, policy: AddressPolicy, resolve: Resolver = systemResolver, timeoutMs = 5_000): Promise<ResolvedAddress> {
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const literal = isIP(host);
   let addresses: ResolvedAddress[];
   if (literal) addresses = [{ address: host, family: literal === 6 ? 6 : 4 }];
   else {
-    addresses = await resolve(host).catch((error: unknown) => {
-      throw new CallbackRefused('resolvable', `${host} does not resolve`, { cause: error });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CallbackRefused('resolvable', `${host} did not resolve within ${timeoutMs} ms`)), timeoutMs);
     });
+    addresses = await Promise.race([resolve(host), late])
+      .catch((error: unknown) => {
+        throw error instanceof CallbackRefused ? error : new CallbackRefused('resolvable', `${host} does not resolve`, { cause: error });
+      })
+      .finally(() => clearTimeout(timer));
   }
   if (addresses.length === 0) throw new CallbackRefused('resolvable', `${host} does not resolve`);
   const refused = addresses.find((a) => !policy(a.address));

@@ -60,11 +60,10 @@ export class CallbackClient {
   async send(request: CallbackRequest): Promise<CallbackResponse> {
     const url = new URL(request.url);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`Not an http(s) callback: ${url.protocol}`);
-    const signal = AbortSignal.timeout(this.options.timeoutMs);
-    const address = await Promise.race([
-      resolveCallback(url, this.options.policy, this.options.resolve ?? systemResolver),
-      new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new CallbackTimeout(`${url.host} did not resolve in time`)))),
-    ]);
+    const started = Date.now();
+    const address = await resolveCallback(url, this.options.policy, this.options.resolve ?? systemResolver, this.options.timeoutMs);
+    // One deadline for the exchange: what resolving took is taken from the request's time.
+    const signal = AbortSignal.timeout(Math.max(1, this.options.timeoutMs - (Date.now() - started)));
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const body = request.body ? Buffer.from(request.body) : undefined;
     return new Promise<CallbackResponse>((resolve, reject) => {

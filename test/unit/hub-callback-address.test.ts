@@ -71,6 +71,11 @@ describe('resolveCallback', () => {
     await expect(resolveCallback(new URL('https://nowhere.example/cb'), strict, resolver({}))).rejects.toMatchObject({ rule: 'resolvable' });
   });
 
+  it('refuses a name that takes longer than the timeout to resolve', async () => {
+    const slow: Resolver = () => new Promise(() => undefined);
+    await expect(resolveCallback(new URL('https://slow.example/cb'), strict, slow, 50)).rejects.toMatchObject({ rule: 'resolvable', message: expect.stringMatching(/within 50 ms/) });
+  });
+
   it('checks IP literals without resolving them', async () => {
     const never: Resolver = () => Promise.reject(new Error('resolved'));
     await expect(resolveCallback(new URL('http://[::1]:8080/cb'), strict, never)).rejects.toMatchObject({ rule: 'public_address' });
