@@ -42,6 +42,8 @@ const envSchema = z.object({
   FEEDPUB_HUB_RETRY_FIRST: seconds(10, 3600),
   FEEDPUB_HUB_RETRY_MAX_DELAY: seconds(900, 12 * 3600),
   FEEDPUB_HUB_RETRY_ATTEMPTS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 12),
+  // Local queue only: in AWS the redrive policy counts receives, and the queue's retention bounds age.
+  FEEDPUB_HUB_RETRY_MAX_AGE: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(14 * DAY))),
 });
 
 /**
@@ -69,6 +71,11 @@ export function loadHubConfig(env: Record<string, string | undefined> = process.
     requestTimeoutMs: e.FEEDPUB_HUB_TIMEOUT * 1000,
     deliveryConcurrency: e.FEEDPUB_HUB_CONCURRENCY,
     inlineBodyMaxBytes: e.FEEDPUB_HUB_INLINE_BODY_BYTES,
-    retry: { firstDelayMs: e.FEEDPUB_HUB_RETRY_FIRST * 1000, maxDelayMs: e.FEEDPUB_HUB_RETRY_MAX_DELAY * 1000, maxAttempts: e.FEEDPUB_HUB_RETRY_ATTEMPTS },
+    retry: {
+      firstDelayMs: e.FEEDPUB_HUB_RETRY_FIRST * 1000,
+      maxDelayMs: e.FEEDPUB_HUB_RETRY_MAX_DELAY * 1000,
+      maxAttempts: e.FEEDPUB_HUB_RETRY_ATTEMPTS,
+      ...(e.FEEDPUB_HUB_RETRY_MAX_AGE !== undefined ? { maxAgeMs: e.FEEDPUB_HUB_RETRY_MAX_AGE * 1000 } : {}),
+    },
   };
 }

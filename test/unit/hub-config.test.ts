@@ -19,6 +19,10 @@ describe('loadHubConfig', () => {
     });
   });
 
+  it('dead-letters by age too when FEEDPUB_HUB_RETRY_MAX_AGE is set', () => {
+    expect(loadHubConfig({ FEEDPUB_HUB_URL: 'https://a.example/hub', FEEDPUB_HUB_RETRY_MAX_AGE: '7200' }).retry).toEqual({ firstDelayMs: 10_000, maxDelayMs: 900_000, maxAttempts: 12, maxAgeMs: 7_200_000 });
+  });
+
   it('takes the runner URL when FEEDPUB_HUB_URL is absent', () => {
     expect(loadHubConfig({ FEEDPUB_HUB_ALLOW_PRIVATE_CALLBACKS: 'true' }, 'http://127.0.0.1:3000/hub')).toMatchObject({ hubUrl: 'http://127.0.0.1:3000/hub', allowPrivateCallbacks: true });
   });
