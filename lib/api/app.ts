@@ -10,6 +10,7 @@ import { isHolding, type DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { holdLane } from '../store/table.js';
 import type { CommittedWrite, WriteOptions } from '../store/ports.js';
 import type { FeedVisibility } from '../store/dynamo-visibility.js';
+import type { Hub } from '../hub/build-hub.js';
 import { LIMITS, type Post } from '../posts/post.js';
 import * as z from 'zod/mini';
 import '../zod-locale.js';
@@ -25,6 +26,8 @@ export interface ApiDeps {
   holds: Pick<DynamoHoldRepository, 'create' | 'get' | 'renew' | 'release' | 'marked'>;
   /** When committed writes show in their feeds (Prefer: wait). */
   visibility: Pick<FeedVisibility, 'waitFor'>;
+  /** The WebSub hub's subscription endpoint (POST /hub), where the deployment has one. */
+  hub?: Pick<Hub, 'accept'>;
 }
 
 const holdSchema = z.strictObject({ seconds: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(900)), 120) });
@@ -76,7 +79,7 @@ function pathId(c: Context<Env>): string {
 }
 
 /** The publisher API: one web-standard app, served by API Gateway + Lambda in AWS and by the local runner. */
-export function createApp({ posts, keys, site, holds, visibility }: ApiDeps): Hono<Env> {
+export function createApp({ posts, keys, site, holds, visibility, hub }: ApiDeps): Hono<Env> {
   const app = new Hono<Env>();
   const respond = (c: Context<Env>, post: Post, status: 200 | 201) => {
     c.header('ETag', postEtag(post));
@@ -117,6 +120,15 @@ export function createApp({ posts, keys, site, holds, visibility }: ApiDeps): Ho
   });
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
+
+  // WebSub subscriptions (https://www.w3.org/TR/websub/#subscriber-sends-subscription-request): anyone may ask;
+  // the hub verifies intent with the callback before anything is delivered, so 202 promises nothing yet.
+  if (hub) {
+    app.post('/hub', async (c) => {
+      await hub.accept(await c.req.text(), c.req.header('content-type'));
+      return c.body(null, 202);
+    });
+  }
 
   const requireKey = async (c: Context<Env>, next: () => Promise<void>) => {
     if (!(await keys.verify(c.req.header('authorization')))) throw new Unauthorized();

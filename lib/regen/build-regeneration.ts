@@ -6,7 +6,7 @@ import { DynamoFeedStateRepository } from '../store/dynamo-feed-state.js';
 import { DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { DynamoPostRepository } from '../store/dynamo-posts.js';
 import { S3FeedStore } from '../store/s3-feed-store.js';
-import { FeedRegenerator, type RegeneratorHooks } from './feed-regenerator.js';
+import { FeedRegenerator, type RegeneratorHooks, type WrittenFile } from './feed-regenerator.js';
 import type { FeedsHandlerOptions } from './stream-handler.js';
 import { Semaphore } from '../concurrency.js';
 import { HoldRelease } from './hold-release.js';
@@ -26,6 +26,8 @@ export interface RegenerationOptions {
   leaseMs?: number;
   /** Renders in flight at once across batches (locally: DynamoDB Local works one request at a time). */
   renderSlots?: number;
+  /** Told of each render's new bytes, before it is recorded (the WebSub hub's notifications). */
+  onWritten?: (files: WrittenFile[]) => Promise<void>;
   /** False where the scheduler runs on its own loop (locally, every second) rather than in the tick. */
   tickSchedules?: boolean;
   /** Test hooks: fault injection between the steps of a render and of a held write's marking. */
@@ -41,7 +43,7 @@ export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentCl
   const posts = new DynamoPostRepository(doc, config.tableName);
   const store = new S3FeedStore(s3, config.bucketName);
   const archive = new DynamoFeedArchive(doc, config.tableName);
-  const regenerator = new FeedRegenerator({ posts, state, archive, feeds: store, site: config.site, pageSize: config.archivePageSize, leaseMs: options.leaseMs, hooks: options.hooks });
+  const regenerator = new FeedRegenerator({ posts, state, archive, feeds: store, site: config.site, pageSize: config.archivePageSize, leaseMs: options.leaseMs, hooks: options.hooks, onWritten: options.onWritten });
   const holds = new DynamoHoldRepository(doc, config.tableName);
   const release = new HoldRelease(regenerator, holds);
   const pages = new PageRenderer(store, config.site);

@@ -130,7 +130,8 @@ export interface PutCondition {
 /** Where rendered documents go (S3 in AWS and locally). */
 export interface FeedStore {
   /** Writes an object; throws PreconditionFailed when the condition does not hold. Returns the new ETag. */
-  put(key: string, body: string, contentType: string, condition?: PutCondition, signal?: AbortSignal): Promise<{ etag: string }>;
+  /** Returns the object's ETag, and its version where the bucket keeps versions (how WebSub deliveries name bytes). */
+  put(key: string, body: string, contentType: string, condition?: PutCondition, signal?: AbortSignal): Promise<{ etag: string; versionId?: string }>;
   /** The ETag of the object now stored, or undefined. */
   etag(key: string): Promise<string | undefined>;
   delete(key: string): Promise<void>;

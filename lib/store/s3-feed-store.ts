@@ -22,7 +22,7 @@ export class S3FeedStore implements FeedStore {
   ) {}
 
   /** S3 conditional writes (If-Match / If-None-Match on PutObject): a write never lands over one it did not expect. */
-  async put(key: string, body: string, contentType: string, condition: PutCondition = {}, signal?: AbortSignal): Promise<{ etag: string }> {
+  async put(key: string, body: string, contentType: string, condition: PutCondition = {}, signal?: AbortSignal): Promise<{ etag: string; versionId?: string }> {
     try {
       const out = await this.s3.send(
         new PutObjectCommand({
@@ -36,7 +36,7 @@ export class S3FeedStore implements FeedStore {
         }),
         { abortSignal: signal },
       );
-      return { etag: out.ETag ?? '' };
+      return { etag: out.ETag ?? '', ...(out.VersionId ? { versionId: out.VersionId } : {}) };
     } catch (error) {
       // 412: the ETag differs; 409: another conditional write of the same key was in progress.
       if (status(error) === 412 || status(error) === 409) throw new PreconditionFailed(`${key} changed since ${condition.ifMatch ?? 'absent'}`, { cause: error });
