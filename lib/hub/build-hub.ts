@@ -1,4 +1,3 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FeedpubConfig } from '../config.js';
@@ -10,8 +9,7 @@ import { DynamoSubscriptionStore } from './dynamo-subscriptions.js';
 import { feedTopicOf } from './feed-topics.js';
 import { loadHubConfig, type HubConfig } from './hub-config.js';
 import { createHubJobHandler } from './hub-handler.js';
-import type { HubQueue } from './queue.js';
-import { s3BodySource } from './s3-body-source.js';
+import type { BodySource, HubQueue } from './queue.js';
 import { SqsHubQueue } from './sqs-queue.js';
 
 /** The queues of a deployment, named by the stack (cdk/constructs/hub.ts). */
@@ -28,9 +26,11 @@ export const hubConfigOf = (config: FeedpubConfig, env: Record<string, string | 
 
 /**
  * The WebSub hub wired to the table and a queue: what `POST /hub` calls, what renders call with the bytes they
- * wrote, and the handler of its jobs (verifications, notifications, deliveries).
+ * wrote, and the handler of its jobs (verifications, notifications, deliveries). `bodies` finds the bytes of
+ * deliveries that carry a reference (s3BodySource in AWS); given by the caller, so that only the hub function
+ * bundles the S3 client for it (the API's bundle stays under 1 MB).
  */
-export function buildHub(config: FeedpubConfig, hubConfig: HubConfig, doc: DynamoDBDocumentClient, queue: HubQueue, bodies?: { s3: S3Client }) {
+export function buildHub(config: FeedpubConfig, hubConfig: HubConfig, doc: DynamoDBDocumentClient, queue: HubQueue, bodies?: BodySource) {
   const subscriptions = new DynamoSubscriptionStore(doc, config.tableName);
   const topicOf = feedTopicOf(config.site.feedsUrl);
   return {
@@ -42,7 +42,7 @@ export function buildHub(config: FeedpubConfig, hubConfig: HubConfig, doc: Dynam
         subscriptions,
         queue,
         client: new CallbackClient({ policy: addressPolicy(hubConfig.allowPrivateCallbacks), timeoutMs: hubConfig.requestTimeoutMs }),
-        ...(bodies ? { bodies: s3BodySource(bodies.s3, config.bucketName) } : {}),
+        ...(bodies ? { bodies } : {}),
       }),
   };
 }
