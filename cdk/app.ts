@@ -8,7 +8,7 @@ import { StatefulStack } from './stateful-stack.js';
 export function buildApp(app = new App()) {
   const settings = readSettings(app.node);
   const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
-  const stateful = new StatefulStack(app, 'FeedpubData', { env, settings, description: 'feedpub: table, feeds bucket, CloudFront' });
+  const stateful = new StatefulStack(app, 'FeedpubData', { env, settings, description: 'feedpub: table, feeds bucket, CloudFront, HTTP API' });
   const service = new ServiceStack(app, 'FeedpubService', {
     env,
     settings,
@@ -16,7 +16,8 @@ export function buildApp(app = new App()) {
     bucket: stateful.bucket,
     bucketArnExport: stateful.bucketArnExport,
     feedsUrl: stateful.feedsUrl,
-    description: 'feedpub: API, regeneration, alarms',
+    httpApi: stateful.httpApi,
+    description: 'feedpub: API, regeneration, WebSub hub, alarms',
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stateful, service };

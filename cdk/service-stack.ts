@@ -1,8 +1,10 @@
 import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { Alarms } from './constructs/alarms.js';
+import { Hub } from './constructs/hub.js';
 import { PublisherApi } from './constructs/publisher-api.js';
 import { Regeneration } from './constructs/regeneration.js';
 import type { FeedpubSettings } from './settings.js';
@@ -13,10 +15,12 @@ export interface ServiceStackProps extends StackProps {
   /** Name of the export that holds the bucket's ARN. */
   bucketArnExport: string;
   feedsUrl: string;
+  /** The HTTP API (stateful stack), which this stack gives its routes, stage and authorizer. */
+  httpApi: HttpApi;
   settings: FeedpubSettings;
 }
 
-/** Everything stateless: the write path, the regeneration lanes, alarms. Replaceable at will. */
+/** Everything stateless: the write path, the regeneration lanes, the WebSub hub, alarms. Replaceable at will. */
 export class ServiceStack extends Stack {
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -35,11 +39,15 @@ export class ServiceStack extends Stack {
       FEEDPUB_DIRECTORY_INTERVAL: '60',
     };
 
-    const write = new PublisherApi(this, 'Publisher', { table, environment });
+    const hub = new Hub(this, 'Hub', { table, bucketArnExport: props.bucketArnExport, environment });
+    const write = new PublisherApi(this, 'Publisher', { table, environment, httpApi: props.httpApi });
     const lanes = new Regeneration(this, 'Regeneration', { table, bucketArnExport: props.bucketArnExport, environment });
-    const alarms = new Alarms(this, 'Alarms', { ...lanes, api: write.api, httpApi: write.httpApi, alarmEmail: settings.alarmEmail });
+    // The API takes subscription requests (POST /hub); the feeds lane announces each render's documents.
+    hub.attachAcceptor(write.api.fn);
+    hub.attachAnnouncer(lanes.regenerate.fn);
+    const alarms = new Alarms(this, 'Alarms', { ...lanes, api: write.api, httpApi: write.httpApi, hub, alarmEmail: settings.alarmEmail });
 
-    for (const fn of [write.api, write.authorize, lanes.regenerate, lanes.renderPages, lanes.redrive]) {
+    for (const fn of [write.api, write.authorize, lanes.regenerate, lanes.renderPages, lanes.redrive, hub.fn]) {
       Validations.of(fn).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         reason: 'The AWS managed basic execution role grants only CloudWatch Logs writes.',
@@ -49,10 +57,12 @@ export class ServiceStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: write.httpApi.apiEndpoint, description: 'Publisher API base URL' });
     new CfnOutput(this, 'FeedsUrl', { value: props.feedsUrl, description: 'Feeds base URL (site feed at /feeds/rss.xml)' });
+    new CfnOutput(this, 'HubUrl', { value: `${props.feedsUrl}/hub`, description: 'WebSub hub (rel="hub" of every feed document)' });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: lanes.deadLetters.queueUrl });
     new CfnOutput(this, 'RedriveFunction', { value: lanes.redrive.fn.functionName, description: 'aws lambda invoke --function-name <this> out.json' });
+    new CfnOutput(this, 'HubDeadLetterQueueUrls', { value: `${hub.controlDeadLetters.queueUrl} ${hub.deliveryDeadLetters.queueUrl}`, description: 'Hub jobs given up: verifications and notifications, deliveries' });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
   }
 }

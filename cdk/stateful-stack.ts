@@ -1,4 +1,5 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import {
   AllowedMethods,
@@ -7,13 +8,16 @@ import {
   HeadersFrameOption,
   HeadersReferrerPolicy,
   HttpVersion,
+  OriginRequestPolicy,
+  OriginProtocolPolicy,
   PriceClass,
   ResponseHeadersPolicy,
   SecurityPolicyProtocol,
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
-import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { TTL_ATTRIBUTE } from '../lib/hub/keys.js';
 import { DIRECTORY_INDEX } from '../lib/store/table.js';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -32,6 +36,8 @@ export class StatefulStack extends Stack {
   readonly table: Table;
   readonly bucket: Bucket;
   readonly distribution: Distribution;
+  /** The HTTP API: its URL is a contract with publishers, and the distribution routes /hub to it. */
+  readonly httpApi: HttpApi;
   /** Public base URL of `feeds/...`. */
   readonly feedsUrl: string;
   readonly bucketArnExport: string;
@@ -48,6 +54,8 @@ export class StatefulStack extends Stack {
       deletionProtection: true,
       // The regeneration triggers: inbox items, hold releases and posts' new images (docs/DESIGN.md).
       stream: StreamViewType.NEW_IMAGE,
+      // The hub's items (subscriptions, verification claims) expire by themselves (lib/hub/keys.ts).
+      timeToLiveAttribute: TTL_ATTRIBUTE,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     // The directory of feeds (lib/store/table.ts): sparse, only RENDER items of feeds with posts carry its key.
@@ -113,6 +121,17 @@ export class StatefulStack extends Stack {
         originOverride: true,
       },
     });
+    this.httpApi = new HttpApi(this, 'HttpApi', { description: 'feedpub publisher API and WebSub hub', createDefaultStage: false });
+    // POST /hub reaches the API (its routes and stage are in the service stack) next to the feeds it serves.
+    const hub = {
+      origin: new HttpOrigin(Fn.select(2, Fn.split('/', this.httpApi.apiEndpoint)), { protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY }),
+      viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
+      allowedMethods: AllowedMethods.ALLOW_ALL,
+      cachePolicy: CachePolicy.CACHING_DISABLED,
+      // The body and Content-Type, and every other viewer header; not Host, which must name the API's own domain.
+      originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+      responseHeadersPolicy: responseHeaders,
+    };
     const certificate = settings.certificateArn ? Certificate.fromCertificateArn(this, 'Certificate', settings.certificateArn) : undefined;
     this.distribution = new Distribution(this, 'Cdn', {
       comment: 'feedpub feeds',
@@ -124,6 +143,7 @@ export class StatefulStack extends Stack {
         cachePolicy,
         responseHeadersPolicy: responseHeaders,
       },
+      additionalBehaviors: { '/hub': hub },
       defaultRootObject: 'feeds/index.html',
       httpVersion: HttpVersion.HTTP2_AND_3,
       // Includes Asia's edges (Hong Kong, Singapore, Tokyo), where the reference site's readers are.
@@ -145,7 +165,7 @@ export class StatefulStack extends Stack {
     });
     Validations.of(this.distribution).acknowledge({
       id: 'AwsSolutions-CFR2',
-      reason: 'GET/HEAD only, cached static objects from a private bucket: no request reaches compute. WAF is left to operators who need it.',
+      reason: 'Cached static objects from a private bucket, and POST /hub, which reaches the throttled API stage and queues one verification per request. WAF is left to operators who need it.',
     });
     if (!certificate) {
       Validations.of(this.distribution).acknowledge({

@@ -9,6 +9,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FeedpubFunction } from '../feedpub-function.js';
+import { HUB_RETRY_SPAN, type Hub } from './hub.js';
 
 export interface AlarmsProps {
   regenerate: FeedpubFunction;
@@ -16,10 +17,14 @@ export interface AlarmsProps {
   api: FeedpubFunction;
   httpApi: HttpApi;
   deadLetters: Queue;
+  hub: Hub;
   alarmEmail?: string;
 }
 
-/** What an operator is told about, on one topic: failing renders, dead letters, lag, API errors, throttles. */
+/**
+ * What an operator is told about, on one topic: failing renders, dead letters, lag, API errors, throttles, and the
+ * hub's given-up jobs, late deliveries and crashes.
+ */
 export class Alarms extends Construct {
   readonly topic: Topic;
 
@@ -53,5 +58,11 @@ export class Alarms extends Construct {
     alarm('Api5xxAlarm', props.httpApi.metricServerError(fiveMinutes), 5, 'The publisher API answered 5xx');
     alarm('ApiThrottlesAlarm', props.api.fn.metricThrottles(fiveMinutes), 1, 'The API function was throttled');
     alarm('RegenerationThrottlesAlarm', props.regenerate.fn.metricThrottles(fiveMinutes), 1, 'The regenerate function was throttled');
+    const { hub } = props;
+    const maximum = { period: Duration.minutes(5), statistic: 'Maximum' };
+    alarm('HubControlDeadLettersAlarm', hub.controlDeadLetters.metricApproximateNumberOfMessagesVisible(maximum), 1, 'Hub verifications or notifications were given up after every retry (see the hub function logs)');
+    alarm('HubDeliveryDeadLettersAlarm', hub.deliveryDeadLetters.metricApproximateNumberOfMessagesVisible(maximum), 1, 'Deliveries to a WebSub subscriber failed for over an hour and were given up');
+    alarm('HubDeliveryAgeAlarm', hub.delivery.metricApproximateAgeOfOldestMessage(maximum), HUB_RETRY_SPAN.toSeconds(), 'A delivery has waited longer than its whole retry schedule: deliveries lag, or wait behind a failing subscriber');
+    alarm('HubCrashAlarm', hub.fn.fn.metricErrors(fiveMinutes), 1, 'The hub function itself failed (a timeout or a crash, not a subscriber refusing)');
   }
 }

@@ -1,5 +1,5 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, HttpRoute, HttpRouteKey, HttpStage, LogGroupLogDestination, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -12,16 +12,22 @@ import { tableActions } from './grants.js';
 export interface PublisherApiProps {
   table: ITable;
   environment: Record<string, string>;
+  /** The HTTP API (stateful stack): its routes, stage and authorizer are attached to it here. */
+  httpApi: HttpApi;
 }
 
-/** The write path: the HTTP API, its key authorizer, and the Api function that stores posts. */
+/** The write path: the HTTP API's routes and stage, its key authorizer, and the Api function that stores posts. */
 export class PublisherApi extends Construct {
   readonly api: FeedpubFunction;
   readonly authorize: FeedpubFunction;
   readonly httpApi: HttpApi;
 
-  constructor(scope: Construct, id: string, { table, environment }: PublisherApiProps) {
+  constructor(scope: Construct, id: string, { table, environment, httpApi }: PublisherApiProps) {
     super(scope, id);
+    this.httpApi = httpApi;
+    // The API by reference: what is attached to it (stage, routes, integrations, the authorizer) is then created
+    // in this stack, which depends on the API's, never the other way round.
+    const api = HttpApi.fromHttpApiAttributes(this, 'HttpApi', { httpApiId: httpApi.apiId, apiEndpoint: httpApi.apiEndpoint });
     this.api = new FeedpubFunction(this, 'Api', { entry: 'api', description: 'feedpub publisher API', environment });
     // A write is one TransactWriteItems, authorized action by action; a hold's marks are one BatchWriteItem.
     this.api.fn.addToRolePolicy(tableActions(table, 'GetItem', 'PutItem', 'DeleteItem', 'UpdateItem', 'Query', 'BatchGetItem', 'BatchWriteItem'));
@@ -36,10 +42,9 @@ export class PublisherApi extends Construct {
       }),
     );
 
-    this.httpApi = new HttpApi(this, 'HttpApi', { description: 'feedpub publisher API', createDefaultStage: false });
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
     new HttpStage(this, 'DefaultStage', {
-      httpApi: this.httpApi,
+      httpApi: api,
       stageName: '$default',
       autoDeploy: true,
       throttle: { rateLimit: 50, burstLimit: 100 },
@@ -51,13 +56,16 @@ export class PublisherApi extends Construct {
       identitySource: ['$request.header.Authorization'],
       resultsCacheTtl: Duration.minutes(5),
     });
-    const route = (path: string, ...methods: HttpMethod[]) => this.httpApi.addRoutes({ path, methods, integration, authorizer });
+    const addRoute = (path: string, method: HttpMethod, routeAuthorizer?: IHttpRouteAuthorizer) =>
+      new HttpRoute(this, `${method}${path}`, { httpApi: api, routeKey: HttpRouteKey.with(path, method), integration, ...(routeAuthorizer ? { authorizer: routeAuthorizer } : {}) });
+    const route = (path: string, ...methods: HttpMethod[]) => methods.map((method) => addRoute(path, method, authorizer));
     route('/posts', HttpMethod.GET, HttpMethod.POST);
     route('/posts/{id}', HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE);
     route('/posts/batch', HttpMethod.POST);
     route('/regeneration/holds', HttpMethod.POST);
     route('/regeneration/holds/{id}', HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE);
-    const [health] = this.httpApi.addRoutes({ path: '/health', methods: [HttpMethod.GET], integration });
-    Validations.of(health!).acknowledge({ id: 'AwsSolutions-APIG4', reason: 'The health check is public by design and reads nothing.' });
+    Validations.of(addRoute('/health', HttpMethod.GET)).acknowledge({ id: 'AwsSolutions-APIG4', reason: 'The health check is public by design and reads nothing.' });
+    // WebSub subscription requests (lib/hub): subscribers are anonymous; the hub checks and bounds them itself.
+    Validations.of(addRoute('/hub', HttpMethod.POST)).acknowledge({ id: 'AwsSolutions-APIG4', reason: 'WebSub subscribers are anonymous (W3C WebSub 5.1); each request is validated, limited and verified with its callback.' });
   }
 }

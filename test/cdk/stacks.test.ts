@@ -1,8 +1,11 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { CachePolicy, OriginRequestPolicy } from 'aws-cdk-lib/aws-cloudfront';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../cdk/app.js';
+import { DEFAULT_RETRY, retrySchedule } from '../../lib/hub/backoff.js';
+import { HUB_QUEUE_ENV } from '../../lib/hub/build-hub.js';
 
 // Bundling is skipped here (test/integration/bundles.test.ts builds and runs the real bundles).
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
@@ -23,6 +26,14 @@ function statementsOf(template: Template, prefix: string): Statement[] {
 }
 
 const actionsOf = (statements: Statement[]) => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
+const withAction = (statements: Statement[], action: string) => statements.filter((s) => actionsOf([s]).includes(action));
+
+/** The one resource of `type` whose logical id starts with `prefix`. */
+function resourceOf(template: Template, type: string, prefix: string): { Properties: any } {
+  const found = Object.entries(template.findResources(type)).filter(([id]) => id.startsWith(prefix));
+  expect(found.map(([id]) => id)).toHaveLength(1);
+  return found[0]![1] as { Properties: any };
+}
 
 let t: ReturnType<typeof synth>;
 beforeAll(() => {
@@ -30,11 +41,13 @@ beforeAll(() => {
 }, 60_000);
 
 describe('stateful stack', () => {
-  it('keeps posts in an on-demand table with point-in-time recovery, deletion protection, and a stream', () => {
+  it('keeps posts in an on-demand table with point-in-time recovery, deletion protection, a stream, and TTL', () => {
     t.data.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       Properties: {
         BillingMode: 'PAY_PER_REQUEST',
+        // The hub's subscriptions and verification claims carry it (lib/hub/keys.ts).
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         DeletionProtectionEnabled: true,
         StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
@@ -69,7 +82,7 @@ describe('stateful stack', () => {
     t.data.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
         DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'https-only', Compress: true, AllowedMethods: ['GET', 'HEAD'] }),
-        Origins: [Match.objectLike({ OriginAccessControlId: Match.anyValue() })],
+        Origins: Match.arrayWith([Match.objectLike({ OriginAccessControlId: Match.anyValue() })]),
         Logging: Match.objectLike({ Prefix: 'cloudfront/' }),
       }),
     });
@@ -90,6 +103,35 @@ describe('stateful stack', () => {
     });
   });
 
+  it('routes /hub on the distribution to the HTTP API, uncached, every method, the viewer headers but Host', () => {
+    const config = resourceOf(t.data, 'AWS::CloudFront::Distribution', 'Cdn').Properties.DistributionConfig;
+    expect(config.CacheBehaviors).toHaveLength(1);
+    const [hub] = config.CacheBehaviors;
+    expect(hub).toMatchObject({
+      PathPattern: '/hub',
+      ViewerProtocolPolicy: 'https-only',
+      AllowedMethods: expect.arrayContaining(['POST', 'GET', 'HEAD']),
+      CachePolicyId: CachePolicy.CACHING_DISABLED.cachePolicyId,
+      OriginRequestPolicyId: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER.originRequestPolicyId,
+    });
+    const origin = config.Origins.find((o: { Id: string }) => o.Id === hub.TargetOriginId);
+    expect(origin.CustomOriginConfig).toMatchObject({ OriginProtocolPolicy: 'https-only' });
+    // The host of the API's own endpoint (https://<api id>.execute-api.<region>.amazonaws.com).
+    const [httpApiId] = Object.keys(t.data.findResources('AWS::ApiGatewayV2::Api'));
+    expect(origin.DomainName).toEqual({ 'Fn::Select': [2, { 'Fn::Split': ['/', { 'Fn::GetAtt': [httpApiId, 'ApiEndpoint'] }] }] });
+  });
+
+  it('keeps the HTTP API in this stack, and what is attached to it in the service stack, which depends on this one only', () => {
+    t.data.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    t.svc.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+    for (const type of ['AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Integration', 'AWS::ApiGatewayV2::Authorizer', 'AWS::ApiGatewayV2::Stage']) {
+      t.data.resourceCountIs(type, 0);
+      expect(Object.keys(t.svc.findResources(type)).length, type).toBeGreaterThan(0);
+    }
+    expect(t.service.dependencies).toEqual([t.stateful]);
+    expect(t.stateful.dependencies).toEqual([]);
+  });
+
   it('takes a custom domain and certificate from context, with TLS 1.2 at least', () => {
     const custom = synth({ domainName: 'feeds.example.com', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc' });
     custom.data.hasResourceProperties('AWS::CloudFront::Distribution', {
@@ -103,9 +145,9 @@ describe('stateful stack', () => {
 });
 
 describe('service stack', () => {
-  it('runs five functions on nodejs22.x, arm64, configured from context', () => {
+  it('runs six functions on nodejs22.x, arm64, configured from context', () => {
     const functions = Object.values(t.svc.findResources('AWS::Lambda::Function')) as { Properties: any }[];
-    expect(functions).toHaveLength(5);
+    expect(functions).toHaveLength(6);
     for (const fn of functions) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -119,7 +161,7 @@ describe('service stack', () => {
   });
 
   it('has two lanes on the stream, feeds and post pages, each its own consumer, with retries and a dead-letter queue', () => {
-    const mappings = Object.values(t.svc.findResources('AWS::Lambda::EventSourceMapping')) as { Properties: any }[];
+    const mappings = (Object.values(t.svc.findResources('AWS::Lambda::EventSourceMapping')) as { Properties: any }[]).filter((m) => m.Properties.StartingPosition);
     expect(mappings).toHaveLength(2);
     const target = (m: { Properties: any }) => m.Properties.FunctionName.Ref as string;
     const feeds = mappings.find((m) => target(m).startsWith('RegenerationRegenerate'))!;
@@ -156,6 +198,8 @@ describe('service stack', () => {
       'PUT /regeneration/holds/{id}': 'CUSTOM',
       'DELETE /regeneration/holds/{id}': 'CUSTOM',
       'GET /health': 'NONE',
+      // WebSub subscribers are anonymous.
+      'POST /hub': 'NONE',
     });
     t.svc.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'REQUEST',
@@ -179,8 +223,8 @@ describe('service stack', () => {
   });
 
   it('gives each function only the actions it uses, on this table and bucket only', () => {
-    expect(actionsOf(statementsOf(t.svc, 'PublisherApi'))).toEqual(
-      ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    expect([...new Set(actionsOf(statementsOf(t.svc, 'PublisherApi')))]).toEqual(
+      ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
     );
     const authorize = statementsOf(t.svc, 'PublisherAuthorize');
     expect(actionsOf(authorize)).toEqual(['dynamodb:GetItem']);
@@ -200,7 +244,7 @@ describe('service stack', () => {
     expect(JSON.stringify(pageObjects.map((s) => s.Resource))).not.toMatch(/feeds/);
     const query = regenerate.filter((s) => s.Action === 'dynamodb:Query' || (Array.isArray(s.Action) && s.Action.includes('dynamodb:Query')));
     expect(JSON.stringify(query)).toContain('/index/feeds');
-    for (const prefix of ['PublisherApi', 'PublisherAuthorize', 'RegenerationRegenerate', 'RegenerationRenderPages']) {
+    for (const prefix of ['PublisherApi', 'PublisherAuthorize', 'RegenerationRegenerate', 'RegenerationRenderPages', 'Hub']) {
       for (const action of actionsOf(statementsOf(t.svc, prefix))) expect(action).not.toMatch(/\*|Scan|DeleteTable|DeleteBucket/);
     }
     for (const prefix of ['PublisherApi', 'PublisherAuthorize']) expect(actionsOf(statementsOf(t.svc, prefix)).join()).not.toMatch(/s3:/);
@@ -210,18 +254,126 @@ describe('service stack', () => {
     for (const action of redrive) expect(action).not.toMatch(/\*|DeleteTable|DeleteBucket|sqs:Purge/);
   });
 
-  it('raises alarms to one encrypted topic: regeneration errors, dead letters, lag, API 5xx, throttles', () => {
+  it('raises alarms to one encrypted topic: regeneration errors, dead letters, lag, API 5xx, throttles, the hub', () => {
     t.svc.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     const alarms = Object.entries(t.svc.findResources('AWS::CloudWatch::Alarm'));
     const names = alarms.map(([id]) => id.replace(/^Alarms/, '').replace(/[0-9A-F]{8}$/, ''));
     expect(names).toEqual(
       expect.arrayContaining(['RegenerationErrorsAlarm', 'DeadLettersAlarm', 'RegenerationLagAlarm', 'PagesLagAlarm', 'PagesCrashAlarm', 'Api5xxAlarm', 'ApiThrottlesAlarm', 'RegenerationThrottlesAlarm']),
     );
+    const hubAlarms = Object.fromEntries(alarms.filter(([id]) => id.startsWith('AlarmsHub')).map(([id, alarm]) => [id.replace(/^Alarms/, '').replace(/[0-9A-F]{8}$/, ''), (alarm as any).Properties]));
+    expect(Object.keys(hubAlarms).sort()).toEqual(['HubControlDeadLettersAlarm', 'HubCrashAlarm', 'HubDeliveryAgeAlarm', 'HubDeliveryDeadLettersAlarm']);
+    const queueOf = (alarm: any) => alarm.Dimensions[0].Value['Fn::GetAtt'][0] as string;
+    expect(hubAlarms.HubControlDeadLettersAlarm).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
+    expect(queueOf(hubAlarms.HubControlDeadLettersAlarm)).toMatch(/^HubControlDeadLetters/);
+    expect(hubAlarms.HubDeliveryDeadLettersAlarm).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
+    expect(queueOf(hubAlarms.HubDeliveryDeadLettersAlarm)).toMatch(/^HubDeliveryDeadLetters/);
+    // Older than the whole retry schedule: more than one subscriber's backoff explains.
+    expect(hubAlarms.HubDeliveryAgeAlarm).toMatchObject({ MetricName: 'ApproximateAgeOfOldestMessage', Threshold: retrySchedule(DEFAULT_RETRY).reduce((a, b) => a + b) / 1000 });
+    expect(queueOf(hubAlarms.HubDeliveryAgeAlarm)).toMatch(/^HubDelivery[0-9A-F]{8}$/);
+    expect(hubAlarms.HubCrashAlarm).toMatchObject({ MetricName: 'Errors', Namespace: 'AWS/Lambda', Threshold: 1 });
     for (const [, alarm] of alarms) expect((alarm as any).Properties.AlarmActions).toHaveLength(1);
   });
 
   it('outputs the API URL, the feeds URL, the table and the bucket', () => {
-    expect(Object.keys(t.svc.findOutputs('*'))).toEqual(expect.arrayContaining(['ApiUrl', 'FeedsUrl', 'TableName', 'BucketName', 'DeadLetterQueueUrl']));
+    expect(Object.keys(t.svc.findOutputs('*'))).toEqual(expect.arrayContaining(['ApiUrl', 'FeedsUrl', 'HubUrl', 'TableName', 'BucketName', 'DeadLetterQueueUrl', 'HubDeadLetterQueueUrls']));
+  });
+});
+
+describe('the WebSub hub', () => {
+  const queues = () => Object.fromEntries(Object.entries(t.svc.findResources('AWS::SQS::Queue')).filter(([id]) => id.startsWith('Hub')).map(([id, q]) => [id.replace(/[0-9A-F]{8}$/, ''), q as { Properties: any }]));
+  const hubFunction = () => resourceOf(t.svc, 'AWS::Lambda::Function', 'HubFunction').Properties;
+
+  it('has two FIFO queues, each with a FIFO dead-letter queue taking a job after the retry policy\'s last attempt', () => {
+    const q = queues();
+    expect(Object.keys(q).sort()).toEqual(['HubControl', 'HubControlDeadLetters', 'HubDelivery', 'HubDeliveryDeadLetters']);
+    for (const queue of Object.values(q)) {
+      // Job ids are the deduplication ids; the same job sent twice is one message.
+      expect(queue.Properties).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false, SqsManagedSseEnabled: true });
+    }
+    for (const lane of ['HubControl', 'HubDelivery']) {
+      const redrive = q[lane]!.Properties.RedrivePolicy;
+      expect(redrive.maxReceiveCount).toBe(DEFAULT_RETRY.maxAttempts);
+      expect(redrive.deadLetterTargetArn['Fn::GetAtt'][0]).toMatch(new RegExp(`^${lane}DeadLetters`));
+    }
+  });
+
+  it('keeps a job visible to one invocation at a time and long enough to be retried over its whole schedule', () => {
+    const timeout = hubFunction().Timeout as number;
+    const span = retrySchedule(DEFAULT_RETRY).reduce((a, b) => a + b) / 1000;
+    for (const lane of ['HubControl', 'HubDelivery']) {
+      const { VisibilityTimeout, MessageRetentionPeriod } = queues()[lane]!.Properties;
+      expect(VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+      // A job whose backoff could not be set returns no sooner than the longest backoff would have made it.
+      expect(VisibilityTimeout).toBeGreaterThanOrEqual(DEFAULT_RETRY.maxDelayMs / 1000);
+      // Even then its 12 receives span more than the schedule, and the retention more than that.
+      expect(DEFAULT_RETRY.maxAttempts * VisibilityTimeout).toBeGreaterThan(span);
+      expect(MessageRetentionPeriod).toBe(4 * 86_400);
+    }
+  });
+
+  it('refuses plain HTTP to every hub queue', () => {
+    const policies = Object.values(t.svc.findResources('AWS::SQS::QueuePolicy')).map((p) => JSON.stringify(p));
+    for (const id of Object.keys(t.svc.findResources('AWS::SQS::Queue')).filter((q) => q.startsWith('Hub'))) {
+      const policy = policies.find((p) => p.includes(`"Ref":"${id}"`));
+      expect(policy, id).toContain('"aws:SecureTransport":"false"');
+      expect(policy, id).toContain('"Effect":"Deny"');
+    }
+  });
+
+  it('runs the hub function from both queues, with partial-batch failures and bounded concurrency', () => {
+    const mappings = (Object.values(t.svc.findResources('AWS::Lambda::EventSourceMapping')) as { Properties: any }[]).filter((m) => m.Properties.FunctionName.Ref.startsWith('HubFunction'));
+    const byQueue = Object.fromEntries(mappings.map((m) => [m.Properties.EventSourceArn['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, ''), m.Properties]));
+    expect(Object.keys(byQueue).sort()).toEqual(['HubControl', 'HubDelivery']);
+    for (const mapping of Object.values(byQueue) as any[]) {
+      expect(mapping).toMatchObject({ BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+      expect(mapping.ScalingConfig.MaximumConcurrency).toBeGreaterThanOrEqual(2);
+    }
+    expect(byQueue.HubControl.ScalingConfig.MaximumConcurrency).toBeLessThanOrEqual(byQueue.HubDelivery.ScalingConfig.MaximumConcurrency);
+    expect(hubFunction().Timeout).toBeGreaterThanOrEqual(10 * 10);
+  });
+
+  it('gives the queue URLs to the functions that build the hub, and no others', () => {
+    const functions = Object.entries(t.svc.findResources('AWS::Lambda::Function')).map(([id, fn]) => [id.replace(/Function[0-9A-F]{8}$/, ''), (fn as any).Properties.Environment.Variables]);
+    const withQueues = functions.filter(([, env]) => HUB_QUEUE_ENV.control in env).map(([id]) => id).sort();
+    expect(withQueues).toEqual(['Hub', 'PublisherApi', 'RegenerationRegenerate']);
+    for (const [, env] of functions.filter(([, env]) => HUB_QUEUE_ENV.control in env)) {
+      expect(env[HUB_QUEUE_ENV.control].Ref).toMatch(/^HubControl[0-9A-F]{8}$/);
+      expect(env[HUB_QUEUE_ENV.delivery].Ref).toMatch(/^HubDelivery[0-9A-F]{8}$/);
+    }
+  });
+
+  it('lets the API and the feeds lane send to the control queue only, and read no hub item beyond what POST /hub counts', () => {
+    for (const prefix of ['PublisherApi', 'RegenerationRegenerate']) {
+      const sends = withAction(statementsOf(t.svc, prefix), 'sqs:SendMessage').filter((s) => JSON.stringify(s.Resource).includes('Hub'));
+      expect(sends.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^HubControl[0-9A-F]{8}$/), 'Arn'] }]);
+      const onHubQueues = statementsOf(t.svc, prefix).filter((s) => JSON.stringify(s.Resource).includes('"Hub'));
+      expect(actionsOf(onHubQueues)).toEqual(['sqs:SendMessage']);
+    }
+    const hubReads = statementsOf(t.svc, 'PublisherApi').filter((s) => s.Condition);
+    expect(hubReads.map((s) => [actionsOf([s]), s.Condition])).toEqual([
+      [['dynamodb:GetItem', 'dynamodb:Query'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SUB#*'] } }],
+      [['dynamodb:Query'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SUBHOST#*'] } }],
+    ]);
+  });
+
+  it('gives the hub function its queues, its own items, and feed versions to read, nothing else', () => {
+    const statements = statementsOf(t.svc, 'Hub');
+    // Every table action is held to the hub's partitions (lib/hub/keys.ts).
+    const table = statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('dynamodb:')));
+    expect(table.map((s) => [actionsOf([s]), s.Condition])).toEqual([
+      [['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SUB#*'] } }],
+      [['dynamodb:DeleteItem', 'dynamodb:PutItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SUBHOST#*'] } }],
+      [['dynamodb:PutItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['HUBJOB#*'] } }],
+    ]);
+    const s3 = statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('s3:')));
+    expect(actionsOf(s3)).toEqual(['s3:GetObjectVersion']);
+    expect(JSON.stringify(s3[0]!.Resource)).toMatch(/"\/feeds\/\*"/);
+    const queueOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).map((r: any) => r['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, '')).sort();
+    expect(withAction(statements, 'sqs:SendMessage').flatMap(queueOf).sort()).toEqual(['HubControl', 'HubDelivery']);
+    expect(withAction(statements, 'sqs:ChangeMessageVisibility').flatMap(queueOf).sort()).toEqual(['HubControl', 'HubDelivery']);
+    expect(withAction(statements, 'sqs:DeleteMessage').flatMap(queueOf).sort()).toEqual(['HubControl', 'HubDelivery']);
+    for (const action of actionsOf(statements)) expect(action).not.toMatch(/\*|Scan|Purge|PutObject|DeleteObject/);
   });
 });
 

@@ -1,5 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,6 +13,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../cdk/app.js';
 import { generateKey, hashKey } from '../../lib/api/auth.js';
+import { HUB_QUEUE_ENV } from '../../lib/hub/build-hub.js';
+import { DynamoSubscriptionStore } from '../../lib/hub/dynamo-subscriptions.js';
+import { subscriptionId } from '../../lib/hub/keys.js';
 import { ensureBucket, ensureTable } from '../../lib/local/provision.js';
 import { toLambdaRecord } from '../../lib/local/event-source.js';
 import { createDocumentClient, createS3Client } from '../../lib/store/clients.js';
@@ -47,14 +52,20 @@ beforeAll(async () => {
   await new DynamoApiKeyRepository(createDocumentClient(dynamo), tableName).put(hashKey(key), 'bundles');
 
   for (const [logicalId, resource] of Object.entries(functions)) {
-    const name = ['PublisherApi', 'PublisherAuthorize', 'RegenerationRegenerate', 'RegenerationRenderPages', 'RegenerationRedrive']
+    const name = ['PublisherApi', 'PublisherAuthorize', 'RegenerationRegenerate', 'RegenerationRenderPages', 'RegenerationRedrive', 'Hub']
       .find((n) => logicalId.startsWith(`${n}Function`))!
       .replace(/^Publisher|^Regeneration/, '');
     const s3Key = (resource as any).Properties.Code.S3Key as string;
     const dir = join(outdir, `asset.${s3Key.replace(/\.zip$/, '')}`);
+    // The hub function needs its queues (it refuses to start without them); the others run here without a hub,
+    // as there is no SQS locally. Callbacks on loopback are allowed for this test's subscriber only.
+    const hubEnv = { [HUB_QUEUE_ENV.control]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/control.fifo', [HUB_QUEUE_ENV.delivery]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/delivery.fifo', FEEDPUB_HUB_ALLOW_PRIVATE_CALLBACKS: 'true' };
+    if (name === 'Hub') Object.assign(process.env, hubEnv);
     const module = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as { handler: Handler };
+    for (const variable of Object.keys(hubEnv)) delete process.env[variable];
     bundles[name] = { dir, handler: module.handler };
   }
+  expect(Object.keys(bundles).sort()).toEqual(['Api', 'Authorize', 'Hub', 'Redrive', 'Regenerate', 'RenderPages']);
 }, 120_000);
 
 afterAll(() => {
@@ -153,5 +164,55 @@ describe('the bundles CDK deploys', () => {
     expect(report.failed).toEqual([]);
     const object = await createS3Client().send(new GetObjectCommand({ Bucket: bucketName, Key: 'feeds/categories/orphans/atom.xml' }));
     expect(readFeed('atom', await object.Body!.transformToString()).items.map((i) => i.title)).toEqual(['无人触发']);
+  });
+
+  it('hub: delivers a version to a subscriber from an SQS delivery batch, signed, and reports no failure', async () => {
+    const received: { headers: IncomingHttpHeaders; body: Buffer }[] = [];
+    const subscriber = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body: Buffer.concat(chunks) });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => subscriber.listen(0, '127.0.0.1', resolve));
+    try {
+      const callback = `http://127.0.0.1:${(subscriber.address() as AddressInfo).port}/cb`;
+      const topicKey = 'feeds/rss.xml';
+      const topic = 'https://bundles.example.com/feeds/rss.xml';
+      const secret = 'bundled secret';
+      const id = subscriptionId(topicKey, callback);
+      await new DynamoSubscriptionStore(createDocumentClient(), tableName).save({
+        id, topicKey, topic, callback, host: '127.0.0.1', secret, leaseSeconds: 3600, expiresAt: Date.now() + 3_600_000, verifiedAt: new Date().toISOString(),
+      });
+      const body = Buffer.from('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>打包</title></channel></rss>');
+      const job = { kind: 'deliver', id: `n-1.${id}`, subscriptionId: id, topicKey, callback, contentType: 'application/rss+xml; charset=utf-8', body: { inline: body.toString('base64') }, announcedAt: Date.now() };
+      // An SQS event as Lambda's FIFO event source delivers it (written out here, not built by feedpub's code).
+      const event = {
+        Records: [
+          {
+            messageId: 'm-1',
+            receiptHandle: 'r-1',
+            body: JSON.stringify(job),
+            attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), MessageGroupId: id, MessageDeduplicationId: job.id, SequenceNumber: '1', SenderId: 'AIDA', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+            messageAttributes: {},
+            md5OfBody: '',
+            eventSource: 'aws:sqs',
+            eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:delivery.fifo',
+            awsRegion: 'eu-west-1',
+          },
+        ],
+      };
+      expect(await bundles.Hub!.handler(event)).toEqual({ batchItemFailures: [] });
+      expect(received).toHaveLength(1);
+      const [delivery] = received;
+      expect(delivery!.body.equals(body)).toBe(true);
+      expect(delivery!.headers['content-type']).toBe('application/rss+xml; charset=utf-8');
+      expect(delivery!.headers.link).toBe(`<https://bundles.example.com/hub>; rel="hub", <${topic}>; rel="self"`);
+      expect(delivery!.headers['x-hub-signature']).toBe(`sha256=${createHmac('sha256', secret).update(body).digest('hex')}`);
+    } finally {
+      await new Promise((resolve) => subscriber.close(resolve));
+    }
   });
 });
