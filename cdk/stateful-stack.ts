@@ -5,6 +5,7 @@ import {
   AllowedMethods,
   CachePolicy,
   Distribution,
+  FunctionEventType,
   HeadersFrameOption,
   HeadersReferrerPolicy,
   HttpVersion,
@@ -21,6 +22,7 @@ import { TTL_ATTRIBUTE } from '../lib/hub/keys.js';
 import { DIRECTORY_INDEX } from '../lib/store/table.js';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { discoveryHeadersFunction } from './constructs/discovery-headers.js';
 import type { FeedpubSettings } from './settings.js';
 
 export interface StatefulStackProps extends StackProps {
@@ -142,6 +144,7 @@ export class StatefulStack extends Stack {
         compress: true,
         cachePolicy,
         responseHeadersPolicy: responseHeaders,
+        functionAssociations: [{ eventType: FunctionEventType.VIEWER_RESPONSE, function: discoveryHeadersFunction(this, 'DiscoveryHeaders', settings.domainName && `https://${settings.domainName}`) }],
       },
       additionalBehaviors: { '/hub': hub },
       defaultRootObject: 'feeds/index.html',

@@ -1,11 +1,15 @@
+import { runInNewContext } from 'node:vm';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CachePolicy, OriginRequestPolicy } from 'aws-cdk-lib/aws-cloudfront';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../cdk/app.js';
+import { loadConfig } from '../../lib/config.js';
+import { documentHeaders } from '../../lib/feeds/document-headers.js';
 import { DEFAULT_RETRY, retrySchedule } from '../../lib/hub/backoff.js';
 import { HUB_QUEUE_ENV } from '../../lib/hub/build-hub.js';
+import { FEED_CACHE_CONTROL } from '../../lib/store/s3-feed-store.js';
 
 // Bundling is skipped here (test/integration/bundles.test.ts builds and runs the real bundles).
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
@@ -33,6 +37,37 @@ function resourceOf(template: Template, type: string, prefix: string): { Propert
   const found = Object.entries(template.findResources(type)).filter(([id]) => id.startsWith(prefix));
   expect(found.map(([id]) => id)).toHaveLength(1);
   return found[0]![1] as { Properties: any };
+}
+
+/** A viewer-response event as CloudFront Functions receive it (lower-case header names, the URI as requested). */
+function viewerResponse(uri: string, status = 200) {
+  return {
+    version: '1.0',
+    context: { distributionDomainName: 'd111111abcdef8.cloudfront.net', distributionId: 'EDFDVBD6EXAMPLE', eventType: 'viewer-response', requestId: 'req-1' },
+    viewer: { ip: '198.51.100.11' },
+    request: { method: 'GET', uri, querystring: {}, headers: { host: { value: 'd111111abcdef8.cloudfront.net' } }, cookies: {} },
+    response: {
+      statusCode: status,
+      statusDescription: status === 200 ? 'OK' : 'Not Modified',
+      headers: { etag: { value: '"5d41402abc4b2a76b9719d911017c592"' }, 'cache-control': { value: FEED_CACHE_CONTROL }, 'last-modified': { value: 'Tue, 01 Dec 2026 10:00:00 GMT' } },
+      cookies: {},
+    },
+  };
+}
+
+/** Runs the synthesized CloudFront function's code as the edge would, on one event. */
+function runEdgeFunction(template: Template, event: ReturnType<typeof viewerResponse>) {
+  const code = resourceOf(template, 'AWS::CloudFront::Function', 'DiscoveryHeaders').Properties.FunctionCode as string;
+  return runInNewContext(`${code}\nhandler(event);`, { event: structuredClone(event) }) as ReturnType<typeof viewerResponse>['response'] & { headers: Record<string, { value: string }> };
+}
+
+/** The site settings the functions of a service stack read (lib/config.ts), the distribution's domain filled in. */
+function siteOf(template: Template, distributionDomain: string) {
+  const env = resourceOf(template, 'AWS::Lambda::Function', 'PublisherApiFunction').Properties.Environment.Variables as Record<string, unknown>;
+  // A literal, or 'https://' joined with the distribution's domain (an import from the stateful stack).
+  const text = (value: unknown) =>
+    typeof value === 'string' ? value : (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : distributionDomain)).join('');
+  return loadConfig({ FEEDPUB_TABLE: 'table', FEEDPUB_BUCKET: 'bucket', FEEDPUB_SITE_URL: text(env.FEEDPUB_SITE_URL), FEEDPUB_FEEDS_URL: text(env.FEEDPUB_FEEDS_URL) }).site;
 }
 
 let t: ReturnType<typeof synth>;
@@ -130,6 +165,58 @@ describe('stateful stack', () => {
     }
     expect(t.service.dependencies).toEqual([t.stateful]);
     expect(t.stateful.dependencies).toEqual([]);
+  });
+
+  it('gives feed documents, and only them, the Link headers documentHeaders() gives locally (the edge function run in node:vm)', () => {
+    const feeds = [
+      '/feeds/rss.xml',
+      '/feeds/atom.xml',
+      '/feeds/feed.json',
+      '/feeds/categories/markets/rss.xml',
+      '/feeds/tags/%E4%B8%9C%E8%B4%A2%E6%BB%9A%E5%8A%A8%E6%96%B0%E9%97%BB/feed.json',
+      '/feeds/tags/%e4%b8%9c%e8%b4%a2/atom.xml',
+      '/feeds/tags/东财/atom.xml',
+      '/feeds/categories/techweb_1a2b3c4d/archive/3/rss.xml',
+      '/feeds/archive/12/feed.json',
+    ];
+    const others = ['/', '/feeds/index.html', '/feeds/opml.xml', '/posts/abc.html', '/feeds/rss.xml.gz', '/feeds/rss.xml/', '/feedsx/rss.xml', '/x/feeds/rss.xml', '/hub'];
+    const site = siteOf(t.svc, 'd111111abcdef8.cloudfront.net');
+    expect(site.hubUrl).toBe('https://d111111abcdef8.cloudfront.net/hub');
+    for (const uri of [...feeds, ...others]) {
+      const key = decodeURIComponent(uri.slice(1));
+      const expected = documentHeaders(key, site).link;
+      expect(expected === undefined, uri).toBe(others.includes(uri));
+      const response = runEdgeFunction(t.data, viewerResponse(uri));
+      expect(response.headers.link?.value, uri).toBe(expected);
+      // S3's headers pass through untouched (conditional GET keeps working).
+      expect(response.headers.etag).toEqual(viewerResponse(uri).response.headers.etag);
+      expect(response.headers['last-modified']).toEqual(viewerResponse(uri).response.headers['last-modified']);
+    }
+    expect(runEdgeFunction(t.data, viewerResponse('/feeds/tags/东财/atom.xml')).headers.link!.value).toBe(
+      '<https://d111111abcdef8.cloudfront.net/hub>; rel="hub", <https://d111111abcdef8.cloudfront.net/feeds/tags/%E4%B8%9C%E8%B4%A2/atom.xml>; rel="self"',
+    );
+    // A 304 carries them too, with its ETag; a path that is not valid percent-encoding gets nothing (S3 refuses it).
+    const notModified = runEdgeFunction(t.data, viewerResponse('/feeds/rss.xml', 304));
+    expect(notModified.statusCode).toBe(304);
+    expect(notModified.headers.link?.value).toBe(documentHeaders('feeds/rss.xml', site).link);
+    expect(runEdgeFunction(t.data, viewerResponse('/feeds/tags/%E4%B8/rss.xml')).headers.link).toBeUndefined();
+    t.data.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultCacheBehavior: Match.objectLike({ FunctionAssociations: [{ EventType: 'viewer-response', FunctionARN: Match.anyValue() }] }),
+      }),
+    });
+    t.data.hasResourceProperties('AWS::CloudFront::Function', { FunctionConfig: Match.objectLike({ Runtime: 'cloudfront-js-2.0' }) });
+  });
+
+  it('names the custom domain in the Link headers when there is one, whatever host the reader used', () => {
+    const custom = synth({ domainName: 'feeds.example.com', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc' });
+    const site = siteOf(custom.svc, 'unused.cloudfront.net');
+    expect(site.feedsUrl).toBe('https://feeds.example.com');
+    for (const uri of ['/feeds/rss.xml', '/feeds/categories/markets/archive/2/atom.xml']) {
+      const response = runEdgeFunction(custom.data, viewerResponse(uri));
+      expect(response.headers.link?.value).toBe(documentHeaders(uri.slice(1), site).link);
+      expect(response.headers.link?.value).toContain('<https://feeds.example.com/hub>; rel="hub"');
+    }
   });
 
   it('takes a custom domain and certificate from context, with TLS 1.2 at least', () => {
