@@ -97,13 +97,15 @@ export class StatefulStack extends Stack {
     });
   
 
-    // Feeds change on every write: readers see a new post within a minute; after that, conditional GETs with
-    // the ETag are answered 304 at the edge. No cookie, header or query string is part of the key.
+    // The origin decides (lib/store/s3-feed-store.ts): current documents say s-maxage=0, so the edge keeps each one
+    // but asks S3 by ETag on every request (a new post is at the edge as soon as it is written, an unchanged one
+    // costs a 304 from S3); archive pages say max-age=86400 and are kept the day. Readers' conditional GETs are
+    // answered 304 at the edge. No cookie, header or query string is part of the key.
     const cachePolicy = new CachePolicy(this, 'FeedCache', {
-      comment: 'feedpub feeds: short TTL, nothing forwarded',
-      defaultTtl: Duration.seconds(60),
+      comment: 'feedpub feeds: TTL from the origin, revalidated when it says 0; nothing forwarded',
+      defaultTtl: Duration.seconds(0),
       minTtl: Duration.seconds(0),
-      maxTtl: Duration.minutes(5),
+      maxTtl: Duration.days(1),
       enableAcceptEncodingGzip: true,
       enableAcceptEncodingBrotli: true,
     });

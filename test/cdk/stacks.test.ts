@@ -9,7 +9,7 @@ import { loadConfig } from '../../lib/config.js';
 import { documentHeaders } from '../../lib/feeds/document-headers.js';
 import { DEFAULT_RETRY, retrySchedule } from '../../lib/hub/backoff.js';
 import { HUB_QUEUE_ENV } from '../../lib/hub/build-hub.js';
-import { FEED_CACHE_CONTROL } from '../../lib/store/s3-feed-store.js';
+import { ARCHIVE_CACHE_CONTROL, FEED_CACHE_CONTROL } from '../../lib/store/s3-feed-store.js';
 
 // Bundling is skipped here (test/integration/bundles.test.ts builds and runs the real bundles).
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
@@ -37,6 +37,18 @@ function resourceOf(template: Template, type: string, prefix: string): { Propert
   const found = Object.entries(template.findResources(type)).filter(([id]) => id.startsWith(prefix));
   expect(found.map(([id]) => id)).toHaveLength(1);
   return found[0]![1] as { Properties: any };
+}
+
+/**
+ * The TTL CloudFront gives an object (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html):
+ * the origin's s-maxage, else its max-age, else the policy's default, kept within the policy's minimum and maximum.
+ */
+function edgeTtl(policy: { MinTTL: number; DefaultTTL: number; MaxTTL: number }, cacheControl: string | undefined) {
+  const directive = (name: string) => {
+    const value = new RegExp(`(?:^|,)\\s*${name}=(\\d+)`).exec(cacheControl ?? '')?.[1];
+    return value === undefined ? undefined : Number(value);
+  };
+  return Math.min(policy.MaxTTL, Math.max(policy.MinTTL, directive('s-maxage') ?? directive('max-age') ?? policy.DefaultTTL));
 }
 
 /** A viewer-response event as CloudFront Functions receive it (lower-case header names, the URI as requested). */
@@ -113,7 +125,7 @@ describe('stateful stack', () => {
     t.data.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
   });
 
-  it('serves feeds over HTTPS only, compressed, with a short cache that forwards no cookies', () => {
+  it('serves feeds over HTTPS only, compressed, with a cache that forwards no cookies', () => {
     t.data.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
         DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'https-only', Compress: true, AllowedMethods: ['GET', 'HEAD'] }),
@@ -123,8 +135,6 @@ describe('stateful stack', () => {
     });
     t.data.hasResourceProperties('AWS::CloudFront::CachePolicy', {
       CachePolicyConfig: Match.objectLike({
-        DefaultTTL: 60,
-        MaxTTL: 300,
         ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({
           CookiesConfig: { CookieBehavior: 'none' },
           HeadersConfig: { HeaderBehavior: 'none' },
@@ -136,6 +146,21 @@ describe('stateful stack', () => {
     t.data.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
       ResponseHeadersPolicyConfig: Match.objectLike({ SecurityHeadersConfig: Match.objectLike({ StrictTransportSecurity: Match.anyValue() }) }),
     });
+  });
+
+  it('keeps current documents at the edge only until the next request (revalidated with S3), archive pages a day', () => {
+    const policy = resourceOf(t.data, 'AWS::CloudFront::CachePolicy', 'FeedCache').Properties.CachePolicyConfig;
+    // A new post is at the edge as soon as it is in S3: every request for a current document asks S3 (by ETag).
+    expect(edgeTtl(policy, FEED_CACHE_CONTROL)).toBe(0);
+    expect(edgeTtl(policy, ARCHIVE_CACHE_CONTROL)).toBe(86_400);
+    expect(edgeTtl(policy, undefined)).toBe(0);
+    // Caching stays on (a maximum above 0): the edge keeps the object and its ETag, compresses it, answers 304s.
+    expect(policy.MaxTTL).toBeGreaterThan(0);
+    // Nothing of the request is in the key: conditional headers are the edge's to answer, not S3's.
+    expect(policy.ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig).toEqual({ HeaderBehavior: 'none' });
+    for (const headers of Object.values(t.data.findResources('AWS::CloudFront::ResponseHeadersPolicy'))) {
+      expect(JSON.stringify(headers).toLowerCase()).not.toMatch(/removeheaders.*(etag|last-modified)/);
+    }
   });
 
   it('routes /hub on the distribution to the HTTP API, uncached, every method, the viewer headers but Host', () => {
