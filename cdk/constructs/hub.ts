@@ -19,13 +19,14 @@ export interface HubProps {
 
 /**
  * A batch is at most 10 messages (the most a FIFO event source takes). Its worst case is 10 deliveries of one
- * subscription, one after another, each taking the whole request timeout (FEEDPUB_HUB_TIMEOUT, 10 s): 100 s.
+ * subscription, one after another, each taking the whole request timeout (FEEDPUB_HUB_TIMEOUT, 10 s by default; a
+ * longer one wants a longer function timeout): 100 s.
  */
 const FUNCTION_TIMEOUT = Duration.minutes(2);
 /**
  * Lambda needs at least the function timeout and advises six times it (a batch returned by a throttled invocation
  * is not received again too soon); the handler hides a failed job for up to `maxDelayMs` (15 min) by
- * ChangeMessageVisibility, and where that call fails the job comes back after this instead: about as late as its
+ * ChangeMessageVisibility, and where that call fails the job comes back after this instead, never sooner than its
  * backoff would have made it, so 12 receives still span hours, not minutes. The jobs of the failed job's group that
  * the handler left unhandled come back after this too (the group is held until then).
  */
