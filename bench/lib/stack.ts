@@ -67,8 +67,16 @@ export function summarize(samples: number[]) {
   };
 }
 
+/** Names the store of the tables printed from now on (the benchmark runs its stack sections once per store). */
+let storeLabel = '';
+export const STORE_NAMES: Record<BenchStore, string> = { 'dynamodb-local': 'DynamoDB Local', memory: 'memory-dynamo' };
+export function printingFor(store: BenchStore): void {
+  storeLabel = ` [${STORE_NAMES[store]}]`;
+}
+
 export function printTable(title: string, rows: Record<string, string | number>[]): void {
   if (rows.length === 0) return;
+  title = `${title}${storeLabel}`;
   const columns = Object.keys(rows[0]!);
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
