@@ -2,24 +2,23 @@ import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { SiteConfig } from '../config.js';
-import { HoldNotFound, PayloadTooLarge, PostNotFound, PublicError, RouteNotFound, Unauthorized, UnsupportedMediaType, ValidationError } from '../errors.js';
+import { HoldNotFound, OutOfScope, PayloadTooLarge, PostNotFound, PublicError, RouteNotFound, Unauthorized, UnscopedKeyRequired, UnsupportedMediaType, ValidationError } from '../errors.js';
+import { isScoped, listOutsideScope, outsideScope, type KeyScope } from '../keys/scope.js';
 import { logger } from '../log.js';
 import { postIdSchema, toFieldIssues } from '../posts/post-input.js';
-import { postEtag, type PostService, type Preconditions } from '../posts/post-service.js';
+import { postEtag, type PostService, type Preconditions, type WriteRequest } from '../posts/post-service.js';
 import { isHolding, type DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { holdLane } from '../store/table.js';
-import type { WriteOptions } from '../store/ports.js';
 import { LIMITS, type Post } from '../posts/post.js';
 import * as z from 'zod/mini';
 import '../zod-locale.js';
-import type { ApiKeyVerifier } from './auth.js';
+import { callerOf, type Caller } from './auth.js';
 import { postJson } from './post-json.js';
 import { errorJson, readBatch } from './read-batch.js';
 import { parseJson, readDraft } from './read-draft.js';
 
 export interface ApiDeps {
   posts: PostService;
-  keys: ApiKeyVerifier;
   site: SiteConfig;
   holds: Pick<DynamoHoldRepository, 'create' | 'get' | 'renew' | 'release' | 'marked'>;
 }
@@ -29,7 +28,11 @@ const holdIdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 
 
 const HOLD_HEADER = 'feedpub-hold';
 
-type Env = { Variables: { requestId: string }; Bindings: { requestContext?: { requestId?: string } } };
+// In AWS, API Gateway puts the Authorize function's context in the event; locally the front does (lib/local).
+type Env = {
+  Variables: { requestId: string; caller: Caller };
+  Bindings: { requestContext?: { requestId?: string; authorizer?: { lambda?: Record<string, unknown> | null } } };
+};
 
 const listQuerySchema = z.strictObject({
   category: z.optional(z.string().check(z.minLength(1))),
@@ -51,8 +54,16 @@ function pathId(c: Context<Env>): string {
   return id;
 }
 
+/** A scoped key lists one feed of its scope, and in it only the posts it may write (lib/keys/scope.ts). */
+function listScope(scope: KeyScope, query: { category?: string; tag?: string }): ((post: Post) => boolean) | undefined {
+  if (!isScoped(scope)) return undefined;
+  const issue = listOutsideScope(scope, query);
+  if (issue) throw new OutOfScope('list these posts', issue);
+  return (post) => outsideScope(scope, post) === undefined;
+}
+
 /** The publisher API: one web-standard app, served by API Gateway + Lambda in AWS and by the local runner. */
-export function createApp({ posts, keys, site, holds }: ApiDeps): Hono<Env> {
+export function createApp({ posts, site, holds }: ApiDeps): Hono<Env> {
   const app = new Hono<Env>();
   const respond = (c: Context<Env>, post: Post, status: 200 | 201) => {
     c.header('ETag', postEtag(post));
@@ -62,14 +73,19 @@ export function createApp({ posts, keys, site, holds }: ApiDeps): Hono<Env> {
     const [ifMatch, ifNoneMatch] = [c.req.header('if-match'), c.req.header('if-none-match')];
     return { ...(ifMatch !== undefined ? { ifMatch } : {}), ...(ifNoneMatch !== undefined ? { ifNoneMatch } : {}) };
   };
-  /** A write sent under an import's hold waits in the hold's lane; a hold that no longer holds defers nothing. */
-  const writeOptions = async (c: Context<Env>): Promise<WriteOptions> => {
+  /**
+   * A write is checked against the caller's scope. One sent under an import's hold waits in the hold's lane; a hold
+   * that no longer holds defers nothing.
+   */
+  const writeOptions = async (c: Context<Env>): Promise<WriteRequest> => {
+    const { scope } = c.get('caller');
     const id = c.req.header(HOLD_HEADER);
-    if (id === undefined) return {};
+    if (id === undefined) return { scope };
+    if (isScoped(scope)) throw new UnscopedKeyRequired('Writing under a regeneration hold (Feedpub-Hold)');
     if (!holdIdSchema.safeParse(id).success) throw ValidationError.of('Feedpub-Hold', 'hold_id', 'must be a hold id this API returned');
     const hold = await holds.get(id);
     if (!hold) throw new HoldNotFound(id);
-    return isHolding(hold) ? { lane: holdLane(id) } : {};
+    return isHolding(hold) ? { scope, lane: holdLane(id) } : { scope };
   };
   const holdJson = async (id: string) => {
     const hold = await holds.get(id);
@@ -86,19 +102,28 @@ export function createApp({ posts, keys, site, holds }: ApiDeps): Hono<Env> {
       await next();
     } finally {
       c.header('X-Request-Id', requestId);
-      logger.removeKeys(['requestId', 'postId']);
+      logger.removeKeys(['requestId', 'postId', 'keyId']);
     }
   });
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
 
+  // The key was checked before the request got here (the Authorize function in AWS, the local front locally): the
+  // caller comes with the event. No caller, no entry; the key's short id goes into every log line, the key never.
   const requireKey = async (c: Context<Env>, next: () => Promise<void>) => {
-    if (!(await keys.verify(c.req.header('authorization')))) throw new Unauthorized();
+    const caller = callerOf(c.env?.requestContext?.authorizer?.lambda);
+    if (!caller) throw new Unauthorized();
+    c.set('caller', caller);
+    logger.appendKeys({ keyId: caller.keyId });
     await next();
   };
   // '/posts/*' also matches '/posts'.
   app.use('/posts/*', requireKey);
   app.use('/regeneration/*', requireKey);
+  app.use('/regeneration/*', async (c, next) => {
+    if (isScoped(c.get('caller').scope)) throw new UnscopedKeyRequired('Regeneration holds');
+    await next();
+  });
   const limit = (maxSize: number) =>
     bodyLimit({
       maxSize,
@@ -154,18 +179,22 @@ export function createApp({ posts, keys, site, holds }: ApiDeps): Hono<Env> {
     const id = pathId(c);
     const post = await posts.get(id);
     if (!post) throw new PostNotFound(id);
+    // A scoped key reads what it may write: another desk's post (an embargoed one too) is not its to see.
+    const issue = outsideScope(c.get('caller').scope, post);
+    if (issue) throw new OutOfScope(`read post '${id}'`, issue);
     return respond(c, post, 200);
   });
 
   app.delete('/posts/:id', async (c) => {
     const id = pathId(c);
-    await posts.remove(id, preconditions(c));
+    await posts.remove(id, preconditions(c), { scope: c.get('caller').scope });
     logger.info('post deleted', { postId: id });
     return c.body(null, 204);
   });
 
   app.get('/posts', async (c) => {
-    const page = await posts.list(parseQuery(c));
+    const query = parseQuery(c);
+    const page = await posts.list(query, listScope(c.get('caller').scope, query));
     return c.json({ posts: page.posts.map((p) => postJson(p, site.feedsUrl)), ...(page.cursor ? { cursor: page.cursor } : {}) });
   });
 
