@@ -78,8 +78,8 @@ export class DynamoKeyAdmin {
     const named = await this.names();
     const records = new Map<string, StoredKey>();
     for (let i = 0; i < named.length; i += 100) {
-      let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
-        [this.tableName]: { Keys: named.slice(i, i + 100).map((n) => keys.apiKey(n.hash)) },
+      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead?: boolean }> | undefined = {
+        [this.tableName]: { Keys: named.slice(i, i + 100).map((n) => keys.apiKey(n.hash)), ConsistentRead: true },
       };
       while (request && Object.keys(request).length > 0) {
         const out = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
