@@ -9,7 +9,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DIRECTORY_INDEX, HOLD_PK, INBOX_PREFIX, POST_SK } from '../../lib/store/table.js';
 import { FeedpubFunction } from '../feedpub-function.js';
-import { tableActions } from './grants.js';
+import { denyKeyItems, tableActions } from './grants.js';
 
 export interface RegenerationProps {
   table: ITable;
@@ -52,6 +52,7 @@ export class Regeneration extends Construct {
     this.regenerate = new FeedpubFunction(this, 'Regenerate', { entry: 'regenerate', description: 'feedpub feeds lane (table stream) and minute tick', environment, timeout: Duration.seconds(90) });
     // Lease, render state, inbox reads and deletes, hold marks; the directory through its index.
     this.regenerate.fn.addToRolePolicy(tableActions(table, 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchGetItem'));
+    this.regenerate.fn.addToRolePolicy(denyKeyItems(table));
     this.regenerate.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [directoryIndex] }));
     // PutObject conditioned on the last ETag (fencing); GetObject for the HEAD that reads an ETag after a 412.
     this.regenerate.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [feedObjects] }));
@@ -83,6 +84,7 @@ export class Regeneration extends Construct {
     });
     // Scan only here: the sweep reads the keys of inbox items (an operator's command, not a hot path).
     this.redrive.fn.addToRolePolicy(tableActions(table, 'GetItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchGetItem', 'Scan'));
+    this.redrive.fn.addToRolePolicy(denyKeyItems(table));
     this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [directoryIndex] }));
     this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [feedObjects, postPages] }));
     this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:DeleteObject'], resources: [postPages] }));

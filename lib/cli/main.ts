@@ -1,12 +1,11 @@
 import { Command } from 'commander';
-import { generateKey, hashKey } from '../api/auth.js';
 import { collectFiles, importPosts } from '../import/importer.js';
 import { dataDirectory, localApiKey } from '../local/data-dir.js';
 import { attachToRunningStack, runningStack, startLocalStack } from '../local/start.js';
 import { createProgress, formatReport } from './import-output.js';
+import { addKeyCommands } from './keys.js';
 import { buildRegeneration } from '../regen/build-regeneration.js';
 import { createDocumentClient, createS3Client } from '../store/clients.js';
-import { DynamoApiKeyRepository } from '../store/dynamo-api-keys.js';
 
 const program = new Command('feedpub').description('Serverless publisher of RSS, Atom and JSON feeds');
 
@@ -48,18 +47,7 @@ program
     process.exitCode = report.failed.length > 0 ? 1 : 0;
   });
 
-const keys = program.command('keys').description('publisher keys (stored hashed)');
-keys
-  .command('create')
-  .description('create a publisher key and print it once; --table for a deployed stack (AWS credentials from the environment)')
-  .requiredOption('--name <name>', 'who the key is for')
-  .option('--table <table>', 'DynamoDB table of a deployed stack (TableName output); default: the running local stack')
-  .action(async (options: { name: string; table?: string }) => {
-    const tableName = options.table ?? attachToRunningStack().tableName;
-    const key = generateKey();
-    await new DynamoApiKeyRepository(createDocumentClient(), tableName).put(hashKey(key), options.name);
-    process.stdout.write(`${key}\n`);
-  });
+addKeyCommands(program);
 
 program
   .command('import')

@@ -12,15 +12,18 @@ function synth(context: Record<string, unknown> = {}) {
   return { ...built, data: Template.fromStack(built.stateful), svc: Template.fromStack(built.service) };
 }
 
-type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+type Statement = { Effect: 'Allow' | 'Deny'; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
 /** The statements of the policy attached to the role of the function whose logical id starts with `prefix`. */
-function statementsOf(template: Template, prefix: string): Statement[] {
+function allStatementsOf(template: Template, prefix: string): Statement[] {
   const policies = template.findResources('AWS::IAM::Policy');
   const entry = Object.entries(policies).find(([id]) => id.startsWith(`${prefix}FunctionServiceRoleDefaultPolicy`));
   if (!entry) throw new Error(`no policy for ${prefix}`);
   return (entry[1] as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement;
 }
+
+/** What the role may do (its Allow statements). */
+const statementsOf = (template: Template, prefix: string) => allStatementsOf(template, prefix).filter((s) => s.Effect === 'Allow');
 
 const actionsOf = (statements: Statement[]) => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
 
@@ -182,9 +185,7 @@ describe('service stack', () => {
     expect(actionsOf(statementsOf(t.svc, 'PublisherApi'))).toEqual(
       ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     );
-    const authorize = statementsOf(t.svc, 'PublisherAuthorize');
-    expect(actionsOf(authorize)).toEqual(['dynamodb:GetItem']);
-    expect(authorize[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['KEY#*'] } });
+    expect(actionsOf(statementsOf(t.svc, 'PublisherAuthorize'))).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     const regenerate = statementsOf(t.svc, 'RegenerationRegenerate');
     expect(actionsOf(regenerate)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 's3:PutObject', 's3:GetObject', 'sqs:SendMessage']));
     // The feeds lane writes feeds only, and never deletes an object.
@@ -208,6 +209,30 @@ describe('service stack', () => {
     const redrive = actionsOf(statementsOf(t.svc, 'RegenerationRedrive'));
     expect(redrive).toEqual(expect.arrayContaining(['dynamodb:Scan', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 's3:PutObject']));
     for (const action of redrive) expect(action).not.toMatch(/\*|DeleteTable|DeleteBucket|sqs:Purge/);
+  });
+
+  it('lets only the authorizer touch key items: it reads them and notes their last use, and nothing else', () => {
+    const keyItems = { 'dynamodb:LeadingKeys': ['KEY#*'] };
+    const authorize = statementsOf(t.svc, 'PublisherAuthorize');
+    expect(authorize.find((s) => s.Action === 'dynamodb:GetItem')!.Condition).toEqual({ 'ForAllValues:StringLike': keyItems });
+    expect(authorize.find((s) => s.Action === 'dynamodb:UpdateItem')!.Condition).toEqual({
+      'ForAllValues:StringLike': keyItems,
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['PK', 'SK', 'lastUsedAt'] },
+    });
+    // The roles with item actions on the whole table are denied every item action on key partitions.
+    for (const prefix of ['PublisherApi', 'RegenerationRegenerate', 'RegenerationRedrive']) {
+      const granted = actionsOf(statementsOf(t.svc, prefix)).filter((a) => /^dynamodb:(\w+Item|Query)$/.test(a));
+      const denied = allStatementsOf(t.svc, prefix).filter((s) => s.Effect === 'Deny');
+      expect(denied, prefix).toHaveLength(1);
+      expect(denied[0]!.Condition, prefix).toEqual({ 'ForAnyValue:StringLike': keyItems });
+      expect(actionsOf(denied), prefix).toEqual(expect.arrayContaining([...granted, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
+    }
+    // The pages lane has no table access to deny.
+    expect(actionsOf(statementsOf(t.svc, 'RegenerationRenderPages')).join()).not.toMatch(/dynamodb:(Get|Put|Update|Delete)Item/);
+  });
+
+  it('caches the authorizer\'s answers for 30 s, so that a revoked key is refused within 60 s', () => {
+    t.svc.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerResultTtlInSeconds: 30 });
   });
 
   it('raises alarms to one encrypted topic: regeneration errors, dead letters, lag, API 5xx, throttles', () => {
