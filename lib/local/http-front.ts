@@ -145,7 +145,8 @@ async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Or
   const status = upstream.statusCode ?? 502;
   if (status === 404) {
     upstream.resume();
-    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
+    // The home page is the site feed's page: it appears with the first post.
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(key === 'index.html' ? 'Nothing is published yet: the home page appears with the first post.\n' : 'Not found\n');
     return;
   }
   if (status !== 200 && status !== 304) {
@@ -181,9 +182,11 @@ async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Or
 }
 
 function objectKey(pathname: string): string | undefined {
-  if (!/^\/(feeds|posts)\//.test(pathname) && pathname !== '/feeds') return undefined;
+  // The home page (the site feed's page), as CloudFront's default root object answers the root.
+  if (pathname === '/' || pathname === '/index.html') return 'index.html';
+  if (!/^\/(feeds|posts)\//.test(pathname)) return undefined;
   if (pathname.startsWith('/posts/') && !pathname.endsWith('.html')) return undefined;
-  const path = pathname === '/feeds' || pathname === '/feeds/' ? '/feeds/index.html' : pathname;
+  const path = pathname === '/feeds/' ? '/feeds/index.html' : pathname;
   try {
     return path.slice(1).split('/').map(decodeURIComponent).join('/');
   } catch {
@@ -199,7 +202,10 @@ export function createHttpFront(api: ApiHandler, origin: Origin): Server {
   return createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://local');
-      const key = (req.method === 'GET' || req.method === 'HEAD') && objectKey(url.pathname);
+      const read = req.method === 'GET' || req.method === 'HEAD';
+      // The directory's pages link relative to feeds/: its address ends with a slash.
+      if (read && url.pathname === '/feeds') return void res.writeHead(301, { location: '/feeds/' }).end();
+      const key = read && objectKey(url.pathname);
       if (key) return serveObject(req, res, origin, key);
       const body = await readBody(req);
       if (body === 'too-large') {

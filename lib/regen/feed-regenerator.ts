@@ -130,7 +130,7 @@ export class FeedRegenerator {
         const beforeCommit = () => this.deps.hooks?.beforeRecord?.(id) ?? Promise.resolve();
         result.renders = (await renderFeedAndArchive(ref, token, read, current, write, { ...this.deps, pageSize: this.deps.pageSize ?? 50, beforeCommit })).renders;
       } else {
-        const document = await renderDirectoryDocument(state, this.deps.site);
+        const document = await renderDirectoryDocument(state, this.deps.site, Object.keys(current.objects));
         const objects = await write(document.files, current.objects);
         await this.deps.hooks?.beforeRecord?.(id);
         await state.record(id, token, { objects, count: current.count }, []);
