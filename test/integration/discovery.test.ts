@@ -2,6 +2,7 @@ import { parseOpml } from 'feedsmith';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertWellFormedXml } from '../support/feeds.js';
 import { startTestFeedpub, type TestFeedpub } from '../support/feedpub.js';
+import { until } from '../support/until.js';
 
 let fp: TestFeedpub;
 beforeAll(async () => {
@@ -13,15 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fp?.stop();
 });
-
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 6000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const indexPage = async () => (await fetch(`${fp.url}/feeds/`)).text();
 /** The directory as a person walks it: its first page, then the page of every initial it links to. */

@@ -3,6 +3,7 @@ import type { FeedRef } from '../../lib/feeds/feed-ref.js';
 import { feedPageKey } from '../../lib/pages/feed-links.js';
 import { countingWrites } from '../support/faults.js';
 import { startTestFeedpub, type TestFeedpub } from '../support/feedpub.js';
+import { until } from '../support/until.js';
 
 const SITE = 'https://news.example.com';
 const EMNEWS: FeedRef = { kind: 'category', name: 'emnews' };
@@ -17,15 +18,6 @@ const local = (url: string) => url.replace(SITE, fp.url);
 const get = (path: string, init?: RequestInit) => fetch(`${fp.url}${path}`, init);
 const etagOf = async (path: string) => (await get(path, { method: 'HEAD' })).headers.get('etag');
 const jsonFeed = async (dir: string) => (await (await get(`${dir}/feed.json`)).json()) as { items: { id: string; url: string; title: string; date_published: string; content_html: string }[] };
-
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 6000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** What a person sees of a page's post list, and what a reader finds in its head. */
 function readPage(html: string) {
