@@ -14,7 +14,7 @@ const STYLE = `
 body{margin:0 auto;max-width:46rem;padding:1rem;font:1rem/1.7 system-ui,-apple-system,"PingFang SC","Hiragino Sans GB","Noto Sans CJK SC","WenQuanYi Micro Hei","Microsoft YaHei",sans-serif;overflow-wrap:anywhere}
 h1{font-size:1.5rem;line-height:1.3}h2{font-size:1.15rem;margin-top:2rem}
 a{color:#0b62c4}img,video{max-width:100%;height:auto}
-.meta,.about,time,.crumbs{color:var(--muted);font-size:.9rem}
+.meta,.about,time,.crumbs{color:var(--muted);font-size:.9rem}time{white-space:nowrap}
 ul.feeds,ol.posts{list-style:none;padding:0}ul.feeds li,ol.posts li{padding:.4rem 0;border-bottom:1px solid #8883}
 ul.feeds a,ol.posts a{margin-right:.5rem}
 nav.groups{display:flex;flex-wrap:wrap;gap:.3rem}nav.groups a,nav.groups b{display:inline-block;min-width:2.6rem;padding:.3rem .5rem;border:1px solid #8885;border-radius:.3rem;text-align:center;text-decoration:none}
