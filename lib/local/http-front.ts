@@ -119,9 +119,9 @@ function entityTags(header: string | undefined): string[] {
 }
 
 /**
- * Serves `feeds/...` and `posts/...` objects from the bucket with the headers S3 gives CloudFront, and answers
- * conditional GETs as RFC 9110 asks (section 13.1): If-None-Match compared weakly, If-Modified-Since when there is
- * no If-None-Match, a 304 carrying the object's ETag, Last-Modified and Cache-Control. A plain GET to the local S3
+ * Serves `feeds/...` and `posts/...` objects (and the home page) from the bucket with the headers S3 gives
+ * CloudFront, and answers conditional GETs as RFC 9110 asks (section 13.1): If-None-Match compared weakly,
+ * If-Modified-Since when there is no If-None-Match, a 304 carrying the object's ETag, Last-Modified and Cache-Control. A plain GET to the local S3
  * server (path style), not an SDK call: this path carries every reader's poll and must cost the publisher's process
  * little. The common case, one tag, is asked of the S3 server itself, which then sends no body.
  */
@@ -196,7 +196,8 @@ function objectKey(pathname: string): string | undefined {
 
 /**
  * One local base URL, as AWS has two: the API (API Gateway -> the API Lambda handler, called with a real
- * payload 2.0 event) at the root, and the bucket's objects (CloudFront -> S3) under /feeds/.
+ * payload 2.0 event) at the root, and the bucket's objects (CloudFront -> S3): the home page at /, the rest under
+ * /feeds/ and /posts/.
  */
 export function createHttpFront(api: ApiHandler, origin: Origin): Server {
   return createServer((req, res) => {
