@@ -2,6 +2,10 @@ import { handle } from 'hono/aws-lambda';
 import { loadConfig } from '../lib/config.js';
 import { createDocumentClient } from '../lib/store/clients.js';
 import { buildApi } from '../lib/api/build-api.js';
+import { buildHub, hubConfigOf, sqsHubQueue } from '../lib/hub/build-hub.js';
 
 // Built once per Lambda instance, reused across invocations.
-export const handler = handle(buildApi(loadConfig(), createDocumentClient()));
+const config = loadConfig();
+const doc = createDocumentClient();
+const queue = sqsHubQueue();
+export const handler = handle(buildApi(config, doc, queue ? { hub: buildHub(config, hubConfigOf(config), doc, queue) } : {}));

@@ -94,7 +94,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       description: e.FEEDPUB_SITE_DESCRIPTION,
       url: e.FEEDPUB_SITE_URL,
       feedsUrl: e.FEEDPUB_FEEDS_URL ?? e.FEEDPUB_SITE_URL,
-      hubUrl: e.FEEDPUB_HUB_URL ?? `${e.FEEDPUB_SITE_URL}/hub`,
+      // The hub is served next to the feeds (CloudFront routes /hub to the API; locally the one front does).
+      hubUrl: e.FEEDPUB_HUB_URL ?? `${e.FEEDPUB_FEEDS_URL ?? e.FEEDPUB_SITE_URL}/hub`,
       language: e.FEEDPUB_SITE_LANGUAGE,
       feedItems: e.FEEDPUB_FEED_ITEMS,
       timeZone: e.FEEDPUB_TIMEZONE,

@@ -120,3 +120,17 @@ export class HoldNotFound extends PublicError {
     super(`No regeneration hold '${id}'`);
   }
 }
+
+/**
+ * A WebSub subscription the hub will not take on: the topic has as many subscribers as it serves, or the callback's
+ * host as many subscriptions. 409: the request is well formed, the hub's current state refuses it.
+ */
+export class SubscriptionLimitReached extends PublicError {
+  override name = 'SubscriptionLimitReached';
+  readonly status = 409;
+  readonly code = 'subscription_limit';
+  constructor(field: 'hub.topic' | 'hub.callback', rule: string, message: string) {
+    super(`${field}: ${message}`);
+    this.issues.push({ field, rule, message });
+  }
+}

@@ -5,18 +5,31 @@ import { generateKey } from '../../lib/api/auth.js';
 import { loadConfig, type FeedpubConfig } from '../../lib/config.js';
 import { startLocalFeedpub, type LocalFeedpub, type LocalFeedpubOptions } from '../../lib/local/local-feedpub.js';
 import { LOCAL_AWS_ENV, startDynamoLocal, startS3Local } from '../../lib/local/servers.js';
+import { startMemoryDynamo } from './memory-dynamo/index.js';
+
+/**
+ * The DynamoDB a stack runs against: DynamoDB Local (as `npm start` runs it), or memory-dynamo, an in-memory
+ * stand-in at a small fraction of its CPU per request: the same workload on both shows how much of a result is
+ * DynamoDB Local's.
+ */
+export type BenchStore = 'dynamodb-local' | 'memory';
 
 export interface BenchStack {
   feedpub: LocalFeedpub;
   config: FeedpubConfig;
   key: string;
+  store: BenchStore;
   stop(): Promise<void>;
 }
 
 /** A throw-away local stack (DynamoDB Local in memory, s3rver in a temp directory), as `npm start` runs it. */
-export async function startBenchStack(env: Record<string, string> = {}, wrapClients?: LocalFeedpubOptions['wrapClients']): Promise<BenchStack> {
+export async function startBenchStack(
+  env: Record<string, string> = {},
+  wrapClients?: LocalFeedpubOptions['wrapClients'],
+  { store = 'dynamodb-local' }: { store?: BenchStore } = {},
+): Promise<BenchStack> {
   const dir = mkdtempSync(join(tmpdir(), 'feedpub-bench-'));
-  const dynamo = await startDynamoLocal();
+  const dynamo = store === 'memory' ? await startMemoryDynamo() : await startDynamoLocal();
   const s3 = await startS3Local({ directory: join(dir, 's3') });
   Object.assign(process.env, LOCAL_AWS_ENV, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_ENDPOINT_URL_S3: s3.endpoint });
   const config = loadConfig({ FEEDPUB_TABLE: 'bench', FEEDPUB_BUCKET: 'bench-feeds', FEEDPUB_SITE_URL: 'https://bench.example.com', ...env });
@@ -26,6 +39,7 @@ export async function startBenchStack(env: Record<string, string> = {}, wrapClie
     feedpub,
     config,
     key,
+    store,
     stop: async () => {
       await feedpub.stop();
       await Promise.all([dynamo.stop(), s3.stop()]);

@@ -51,7 +51,7 @@ export class Regeneration extends Construct {
     Validations.of(this.deadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is the dead-letter destination itself.' });
     const stream = { startingPosition: StartingPosition.TRIM_HORIZON, batchSize: 100, parallelizationFactor: 10, retryAttempts: 10, maxRecordAge: Duration.hours(6), reportBatchItemFailures: true, onFailure: new SqsDlq(this.deadLetters) };
 
-    this.regenerate = new FeedpubFunction(this, 'Regenerate', { entry: 'regenerate', description: 'feedpub feeds lane (table stream) and minute tick', environment, timeout: Duration.seconds(60) });
+    this.regenerate = new FeedpubFunction(this, 'Regenerate', { entry: 'regenerate', description: 'feedpub feeds lane (table stream) and minute tick', environment, timeout: Duration.seconds(90) });
     // Lease, render state, inbox reads and deletes, hold marks; the directory through its index.
     this.regenerate.fn.addToRolePolicy(tableActions(table, 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchGetItem'));
     this.regenerate.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [directoryIndex] }));

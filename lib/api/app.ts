@@ -8,7 +8,9 @@ import { postIdSchema, toFieldIssues } from '../posts/post-input.js';
 import { postEtag, type PostService, type Preconditions } from '../posts/post-service.js';
 import { isHolding, type DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { holdLane } from '../store/table.js';
-import type { WriteOptions } from '../store/ports.js';
+import type { CommittedWrite, WriteOptions } from '../store/ports.js';
+import type { FeedVisibility } from '../store/dynamo-visibility.js';
+import type { Hub } from '../hub/build-hub.js';
 import { LIMITS, type Post } from '../posts/post.js';
 import * as z from 'zod/mini';
 import '../zod-locale.js';
@@ -22,6 +24,10 @@ export interface ApiDeps {
   keys: ApiKeyVerifier;
   site: SiteConfig;
   holds: Pick<DynamoHoldRepository, 'create' | 'get' | 'renew' | 'release' | 'marked'>;
+  /** When committed writes show in their feeds (Prefer: wait). */
+  visibility: Pick<FeedVisibility, 'waitFor'>;
+  /** The WebSub hub's subscription endpoint (POST /hub), where the deployment has one. */
+  hub?: Pick<Hub, 'accept'>;
 }
 
 const holdSchema = z.strictObject({ seconds: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(900)), 120) });
@@ -29,13 +35,34 @@ const holdIdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 
 
 const HOLD_HEADER = 'feedpub-hold';
 
-type Env = { Variables: { requestId: string }; Bindings: { requestContext?: { requestId?: string } } };
+type Env = { Variables: { requestId: string; committed?: CommittedWrite[] }; Bindings: { requestContext?: { requestId?: string } } };
+
+/** The longest a write waits for its feeds when asked to (Prefer: wait), well within the API's 30 s timeout. */
+const MAX_WAIT_SECONDS = 10;
+
+/**
+ * RFC 7240's `wait` preference (`Prefer: wait=5`): how long the client will wait for the answer. A write then
+ * answers once its feeds show it, or when that time is up. `wait` alone, or a larger value, means 10 s; a value
+ * that is not a number is ignored, as the RFC asks of preferences a server does not understand.
+ */
+export function preferredWait(header: string | undefined): number | undefined {
+  for (const preference of (header ?? '').split(',')) {
+    const [name, value] = preference.split(';')[0]!.split('=').map((part) => part.trim());
+    if (name?.toLowerCase() !== 'wait') continue;
+    const seconds = value === undefined ? MAX_WAIT_SECONDS : Number(value.replace(/^"(.*)"$/, '$1'));
+    if (value !== undefined && (value === '' || !Number.isFinite(seconds) || seconds < 0)) continue;
+    return Math.min(seconds, MAX_WAIT_SECONDS);
+  }
+  return undefined;
+}
 
 const listQuerySchema = z.strictObject({
   category: z.optional(z.string().check(z.minLength(1))),
   tag: z.optional(z.string().check(z.minLength(1))),
   limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
   cursor: z.optional(z.string().check(z.minLength(1))),
+  // Published posts (newest first), or the schedule (soonest first): what readers will see, and when.
+  status: z._default(z.enum(['published', 'scheduled']), 'published'),
 });
 
 function parseQuery(c: Context<Env>) {
@@ -52,7 +79,7 @@ function pathId(c: Context<Env>): string {
 }
 
 /** The publisher API: one web-standard app, served by API Gateway + Lambda in AWS and by the local runner. */
-export function createApp({ posts, keys, site, holds }: ApiDeps): Hono<Env> {
+export function createApp({ posts, keys, site, holds, visibility, hub }: ApiDeps): Hono<Env> {
   const app = new Hono<Env>();
   const respond = (c: Context<Env>, post: Post, status: 200 | 201) => {
     c.header('ETag', postEtag(post));
@@ -65,11 +92,13 @@ export function createApp({ posts, keys, site, holds }: ApiDeps): Hono<Env> {
   /** A write sent under an import's hold waits in the hold's lane; a hold that no longer holds defers nothing. */
   const writeOptions = async (c: Context<Env>): Promise<WriteOptions> => {
     const id = c.req.header(HOLD_HEADER);
-    if (id === undefined) return {};
+    const committed = c.get('committed');
+    const notify: WriteOptions = committed ? { onCommitted: (write) => committed.push(write) } : {};
+    if (id === undefined) return notify;
     if (!holdIdSchema.safeParse(id).success) throw ValidationError.of('Feedpub-Hold', 'hold_id', 'must be a hold id this API returned');
     const hold = await holds.get(id);
     if (!hold) throw new HoldNotFound(id);
-    return isHolding(hold) ? { lane: holdLane(id) } : {};
+    return isHolding(hold) ? { ...notify, lane: holdLane(id) } : notify;
   };
   const holdJson = async (id: string) => {
     const hold = await holds.get(id);
@@ -92,6 +121,15 @@ export function createApp({ posts, keys, site, holds }: ApiDeps): Hono<Env> {
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
 
+  // WebSub subscriptions (https://www.w3.org/TR/websub/#subscriber-sends-subscription-request): anyone may ask;
+  // the hub verifies intent with the callback before anything is delivered, so 202 promises nothing yet.
+  if (hub) {
+    app.post('/hub', async (c) => {
+      await hub.accept(await c.req.text(), c.req.header('content-type'));
+      return c.body(null, 202);
+    });
+  }
+
   const requireKey = async (c: Context<Env>, next: () => Promise<void>) => {
     if (!(await keys.verify(c.req.header('authorization')))) throw new Unauthorized();
     await next();
@@ -99,6 +137,20 @@ export function createApp({ posts, keys, site, holds }: ApiDeps): Hono<Env> {
   // '/posts/*' also matches '/posts'.
   app.use('/posts/*', requireKey);
   app.use('/regeneration/*', requireKey);
+  // Prefer: wait: a write answers once every feed it touched shows it (Feedpub-Feeds: current), or when the wait
+  // is over (pending); a scheduled post or a held write has nothing to show yet.
+  app.use('/posts/*', async (c, next) => {
+    const wait = c.req.method === 'GET' ? undefined : preferredWait(c.req.header('prefer'));
+    if (wait === undefined) return next();
+    const deadline = Date.now() + wait * 1000;
+    const committed: CommittedWrite[] = [];
+    c.set('committed', committed);
+    await next();
+    if (c.res.status >= 300) return;
+    const shown = await visibility.waitFor(committed, deadline);
+    c.res.headers.set('Preference-Applied', `wait=${wait}`);
+    c.res.headers.set('Feedpub-Feeds', shown ? 'current' : 'pending');
+  });
   const limit = (maxSize: number) =>
     bodyLimit({
       maxSize,
@@ -159,7 +211,7 @@ export function createApp({ posts, keys, site, holds }: ApiDeps): Hono<Env> {
 
   app.delete('/posts/:id', async (c) => {
     const id = pathId(c);
-    await posts.remove(id, preconditions(c));
+    await posts.remove(id, preconditions(c), await writeOptions(c));
     logger.info('post deleted', { postId: id });
     return c.body(null, 204);
   });

@@ -106,16 +106,21 @@ export function feedsOf(post: Pick<Post, 'categories' | 'tags'>): FeedRef[] {
   ];
 }
 
+/** The feeds that show a post now: those of feedsOf once it is published, none while it is scheduled. */
+export function feedsShowing(post: Pick<Post, 'categories' | 'tags' | 'status'>): FeedRef[] {
+  return post.status === 'scheduled' ? [] : feedsOf(post);
+}
+
 /** How a write changes a feed's membership: the post joins it, stays in it (edited), or leaves it. */
 export type FeedChange = 'join' | 'stay' | 'leave';
 
 /**
  * The feeds a write touches (the site, categories and tags the post leaves, joins or stays in), each with how its
- * membership changes. A post's page and the directory follow from the post and the feeds, not from this list.
+ * membership changes; a scheduled post is in none, so its publication joins them all. A post's page and the directory follow from the post and the feeds, not from this list.
  */
 export function feedChanges(before: Post | undefined, after: Post | undefined): Map<string, { ref: FeedRef; change: FeedChange }> {
-  const was = new Map((before ? feedsOf(before) : []).map((ref) => [feedId(ref), ref]));
-  const is = new Map((after ? feedsOf(after) : []).map((ref) => [feedId(ref), ref]));
+  const was = new Map((before ? feedsShowing(before) : []).map((ref) => [feedId(ref), ref]));
+  const is = new Map((after ? feedsShowing(after) : []).map((ref) => [feedId(ref), ref]));
   const changes = new Map<string, { ref: FeedRef; change: FeedChange }>();
   for (const [id, ref] of was) changes.set(id, { ref, change: is.has(id) ? 'stay' : 'leave' });
   for (const [id, ref] of is) if (!was.has(id)) changes.set(id, { ref, change: 'join' });

@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -17,6 +20,8 @@ import { createDocumentClient, createS3Client } from '../store/clients.js';
 import { DynamoApiKeyRepository } from '../store/dynamo-api-keys.js';
 import { HOLD_PK } from '../store/table.js';
 import { documentHeaders } from '../feeds/document-headers.js';
+import { buildHub, hubConfigOf } from '../hub/build-hub.js';
+import { LocalHubQueue } from '../hub/local-queue.js';
 import { LocalEventSource, type EventSourceOptions } from './event-source.js';
 import { createHttpFront, type ApiHandler } from './http-front.js';
 import { ensureBucket, ensureTable } from './provision.js';
@@ -39,10 +44,14 @@ export interface LocalFeedpubOptions {
   regeneration?: RegenerationOptions;
   /** How often the tick runs (ms); the schedule runs it once a minute in AWS. */
   tickMs?: number;
+  /** Where the hub's queue keeps its journals (a temporary directory, removed on stop, when not given). */
+  hubDirectory?: string;
 }
 
 export interface LocalFeedpub {
   url: string;
+  /** The hub's local queue (tests wait on it: `drained()`). */
+  hubQueue: LocalHubQueue;
   stop(): Promise<void>;
   /** The two lanes: feeds (inbox items, hold releases) and post pages, each its own consumer of the stream. */
   lanes: { feeds: LocalEventSource; pages: LocalEventSource };
@@ -63,8 +72,14 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   await new DynamoApiKeyRepository(base.doc, config.tableName).put(hashKey(options.apiKey), 'local');
 
   const { doc, s3 } = options.wrapClients?.(base) ?? base;
-  const api = handle(buildApi(config, doc)) as unknown as ApiHandler;
-  const regeneration = buildRegeneration(config, doc, s3, { renderSlots: Number(process.env.FEEDPUB_LOCAL_RENDER_SLOTS ?? 4), ...options.regeneration });
+  // The hub: its queue journaled on disk (SQS in AWS), its workers in this process, every body inline.
+  const hubConfig = { ...hubConfigOf(config, { FEEDPUB_HUB_ALLOW_PRIVATE_CALLBACKS: 'true', ...process.env }), inlineBodyMaxBytes: Infinity };
+  const hubDirectory = options.hubDirectory ?? mkdtempSync(join(tmpdir(), 'feedpub-hub-'));
+  const hubQueue = await LocalHubQueue.open({ directory: hubDirectory, deliveryConcurrency: hubConfig.deliveryConcurrency, retry: hubConfig.retry });
+  const hub = buildHub(config, hubConfig, doc, hubQueue);
+  hubQueue.start(hub.handler());
+  const api = handle(buildApi(config, doc, { hub })) as unknown as ApiHandler;
+  const regeneration = buildRegeneration(config, doc, s3, { renderSlots: Number(process.env.FEEDPUB_LOCAL_RENDER_SLOTS ?? 4), tickSchedules: false, onWritten: hub.announce, ...options.regeneration });
   const streams = new DynamoDBStreamsClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
   const common = { streams, streamArn, checkpointFile: options.checkpointFile, ...options.lanes };
   const feeds = new LocalEventSource({
@@ -100,6 +115,7 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   const tickMs = options.tickMs ?? config.directoryIntervalMs;
   const tick = setInterval(() => void regeneration.tick().catch((error: unknown) => logger.warn('tick failed', { error: error as Error })), tickMs);
   tick.unref();
+  const schedule = loop(SCHEDULE_INTERVAL_MS, () => regeneration.scheduler.run({ lookaheadMs: SCHEDULE_INTERVAL_MS }));
 
   const server: Server = createHttpFront(api, { endpoint: s3Endpoint(), bucket: config.bucketName, headersOf: (key) => documentHeaders(key, config.site) });
   await new Promise<void>((resolve, reject) => {
@@ -110,6 +126,7 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
 
   return {
     url: `http://127.0.0.1:${port}`,
+    hubQueue,
     lanes,
     regeneration,
     stop: async () => {
@@ -117,8 +134,35 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
       server.closeAllConnections();
       await closed;
       clearInterval(tick);
+      await schedule.stop();
       await Promise.all([lanes.feeds.stop(), lanes.pages.stop()]);
+      await hubQueue.stop();
+      if (!options.hubDirectory) rmSync(hubDirectory, { recursive: true, force: true });
       dynamo.destroy();
+    },
+  };
+}
+
+/** Scheduled posts are looked for this often locally, and published at their dates (a few ms late). */
+const SCHEDULE_INTERVAL_MS = 1_000;
+
+/** Runs `work` again `everyMs` after each run ends, until stopped (stop waits for a run in progress). */
+function loop(everyMs: number, work: () => Promise<unknown>): { stop(): Promise<void> } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  const next = () => {
+    timer = setTimeout(() => {
+      running = work().catch((error: unknown) => logger.warn('scheduled posts: run failed', { error: error as Error })).finally(() => stopped || next());
+    }, everyMs);
+    timer.unref();
+  };
+  next();
+  return {
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
     },
   };
 }

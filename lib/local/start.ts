@@ -42,7 +42,7 @@ export async function startLocalStack(env = process.env): Promise<LocalStack> {
     Object.assign(process.env, LOCAL_AWS_ENV, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_ENDPOINT_URL_S3: s3.endpoint });
 
     const apiKey = localApiKey(dataDir, env);
-    const feedpub = await startLocalFeedpub({ config, port, apiKey: apiKey.key, checkpointFile: join(dataDir, 'stream-checkpoint.json') });
+    const feedpub = await startLocalFeedpub({ config, port, apiKey: apiKey.key, checkpointFile: join(dataDir, 'stream-checkpoint.json'), hubDirectory: join(dataDir, 'hub') });
     // Lets `feedpub redrive` and `feedpub keys create` find this running stack.
     writeFileSync(endpointsFile(dataDir), JSON.stringify({ dynamodb: dynamo.endpoint, s3: s3.endpoint, url: feedpub.url, pid: process.pid }));
     void feedpub.regeneration

@@ -34,5 +34,7 @@ export function buildPost(draft: PostDraft, { id, now, siteUrl, existing }: Buil
   if (existing?.contentHash === contentHash) return existing;
 
   const updated = existing ? new Date(Math.max(now.getTime(), Date.parse(fields.date))).toISOString() : fields.date;
-  return { id, ...fields, updated, contentHash, version: (existing?.version ?? 0) + 1 };
+  // A date in the future schedules the post (as Jekyll, with future: false, leaves it out until then).
+  const scheduled = Date.parse(fields.date) > now.getTime() ? { status: 'scheduled' as const } : {};
+  return { id, ...fields, updated, contentHash, version: (existing?.version ?? 0) + 1, ...scheduled };
 }

@@ -4,7 +4,7 @@ import { KeyedQueue, sleep } from '../concurrency.js';
 import { PostExists, PostNotFound, PreconditionFailed, PublicError, ValidationError, WriteConflict } from '../errors.js';
 import { SITE_FEED, feedId, type FeedRef } from '../feeds/feed-ref.js';
 import { StaleWrite, TransactionBusy } from '../store/dynamo-posts.js';
-import { entryCursor } from '../store/table.js';
+import { entryCursor, scheduleCursor } from '../store/table.js';
 import type { PostPage, PostRepository, WriteOptions } from '../store/ports.js';
 import { buildPost } from './build-post.js';
 import type { Post, PostDraft } from './post.js';
@@ -12,6 +12,8 @@ import type { Post, PostDraft } from './post.js';
 export interface ListQuery {
   category?: string;
   tag?: string;
+  /** Published posts (the default), or scheduled ones. */
+  status?: 'published' | 'scheduled';
   limit: number;
   cursor?: string;
 }
@@ -123,6 +125,7 @@ export class PostService {
       if (conditional(preconditions)) throw new PreconditionFailed(id, preconditions.ifMatch !== undefined ? 'If-Match' : 'If-None-Match', 'another write of this post committed first');
       // Two creations: the other one is the post this one replaces. Read it, and write over it.
       if (!existing) throw new TransactionBusy('created concurrently', { cause: error });
+      await this.unlessPublishedMeanwhile(existing, error);
       return { post, outcome: 'superseded', ...previous };
     }
     return { post, outcome: existing ? 'updated' : 'created', ...previous };
@@ -156,28 +159,30 @@ export class PostService {
       }
       const error = lost.get(b);
       if (!error) results.push({ post: b.post, outcome: b.post === b.existing ? 'unchanged' : b.existing ? 'updated' : 'created' });
-      else if (error instanceof StaleWrite && b.existing) results.push({ post: b.post, outcome: 'superseded' });
+      else if (error instanceof StaleWrite && b.existing && b.existing.status !== 'scheduled') results.push({ post: b.post, outcome: 'superseded' });
       else results.push(await this.put(b.id, b.draft, {}, options).catch((e: unknown) => (e instanceof PublicError ? e : Promise.reject(e))));
     }
     return results;
   }
 
   /** DELETE /posts/{id}. A delete that meets a concurrent write of the post is ordered before it. */
-  async remove(id: string, preconditions: Preconditions = {}): Promise<void> {
+  async remove(id: string, preconditions: Preconditions = {}, options: WriteOptions = {}): Promise<void> {
     await this.retrying(id, async () => {
       const existing = await this.repo.get(id);
       if (!existing) throw new PostNotFound(id);
       check(id, existing, preconditions);
       try {
-        await this.repo.write(existing, undefined);
+        await this.repo.write(existing, undefined, options);
       } catch (error) {
         if (!(error instanceof StaleWrite)) throw error;
         if (conditional(preconditions)) throw new PreconditionFailed(id, 'If-Match', 'another write of this post committed first');
+        await this.unlessPublishedMeanwhile(existing, error);
       }
     });
   }
 
   async list(query: ListQuery): Promise<PostPage> {
+    if (query.status === 'scheduled') return this.listScheduled(query);
     const ref: FeedRef = query.category !== undefined
       ? { kind: 'category', name: query.category }
       : query.tag !== undefined ? { kind: 'tag', name: query.tag } : SITE_FEED;
@@ -197,6 +202,34 @@ export class PostService {
       cursor = page.cursor;
     } while (cursor);
     return { posts };
+  }
+
+  /** The schedule, soonest first, filtered by category and tag; the cursor is the position after the last post. */
+  private async listScheduled(query: ListQuery): Promise<PostPage> {
+    const wanted = (p: Post) => (query.category === undefined || p.categories.includes(query.category)) && (query.tag === undefined || p.tags.includes(query.tag));
+    const posts: Post[] = [];
+    let cursor = query.cursor;
+    do {
+      const page = await this.repo.listScheduled(query.limit, cursor);
+      for (const post of page.posts) {
+        if (!wanted(post)) continue;
+        posts.push(post);
+        if (posts.length === query.limit) return { posts, cursor: scheduleCursor(post) };
+      }
+      cursor = page.cursor;
+    } while (cursor);
+    return { posts };
+  }
+
+  /**
+   * A write that lost to the scheduler's publication of the post it read was not replaced by a publisher's write:
+   * it is tried again against the published post (TransactionBusy), so that an edit or a delete made at the
+   * moment of publication is neither lost nor settled as superseded.
+   */
+  private async unlessPublishedMeanwhile(existing: Post, error: StaleWrite): Promise<void> {
+    if (existing.status !== 'scheduled') return;
+    const now = await this.repo.get(existing.id);
+    if (now && now.status !== 'scheduled' && now.contentHash === existing.contentHash) throw new TransactionBusy('published meanwhile', { cause: error });
   }
 
   /** A draft may repeat the id it is stored under, never name another. */

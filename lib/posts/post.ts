@@ -18,6 +18,11 @@ export interface Post {
   contentHash: string;
   /** Optimistic-concurrency counter, bumped on every stored change. */
   version: number;
+  /**
+   * `scheduled` while the post's date lies in the future: stored, readable by publishers, in no feed, page or list
+   * for readers until the scheduler publishes it at its date (lib/regen/schedule.ts). Absent once published.
+   */
+  status?: 'scheduled';
 }
 
 export interface Author {

@@ -6,19 +6,30 @@ import { DynamoFeedStateRepository } from '../store/dynamo-feed-state.js';
 import { DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { DynamoPostRepository } from '../store/dynamo-posts.js';
 import { S3FeedStore } from '../store/s3-feed-store.js';
-import { FeedRegenerator, type RegeneratorHooks } from './feed-regenerator.js';
+import { FeedRegenerator, type RegeneratorHooks, type WrittenFile } from './feed-regenerator.js';
 import type { FeedsHandlerOptions } from './stream-handler.js';
 import { Semaphore } from '../concurrency.js';
 import { HoldRelease } from './hold-release.js';
 import { createPagesHandler, PageRenderer } from './pages.js';
 import { redrive } from './redrive.js';
 import { createFeedsHandler } from './stream-handler.js';
+import { Scheduler } from './schedule.js';
 import { createTick } from './tick.js';
+
+/**
+ * How far ahead the minute tick publishes scheduled posts, each at its date: less than the minute between ticks, so
+ * that a tick ends before the next one begins, and with the Lambda timeout (90 s) well above it.
+ */
+export const TICK_LOOKAHEAD_MS = 45_000;
 
 export interface RegenerationOptions {
   leaseMs?: number;
   /** Renders in flight at once across batches (locally: DynamoDB Local works one request at a time). */
   renderSlots?: number;
+  /** Told of each render's new bytes, before it is recorded (the WebSub hub's notifications). */
+  onWritten?: (files: WrittenFile[]) => Promise<void>;
+  /** False where the scheduler runs on its own loop (locally, every second) rather than in the tick. */
+  tickSchedules?: boolean;
   /** Test hooks: fault injection between the steps of a render and of a held write's marking. */
   hooks?: RegeneratorHooks & Pick<FeedsHandlerOptions, 'beforeMark'>;
 }
@@ -32,10 +43,11 @@ export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentCl
   const posts = new DynamoPostRepository(doc, config.tableName);
   const store = new S3FeedStore(s3, config.bucketName);
   const archive = new DynamoFeedArchive(doc, config.tableName);
-  const regenerator = new FeedRegenerator({ posts, state, archive, feeds: store, site: config.site, pageSize: config.archivePageSize, leaseMs: options.leaseMs, hooks: options.hooks });
+  const regenerator = new FeedRegenerator({ posts, state, archive, feeds: store, site: config.site, pageSize: config.archivePageSize, leaseMs: options.leaseMs, hooks: options.hooks, onWritten: options.onWritten });
   const holds = new DynamoHoldRepository(doc, config.tableName);
   const release = new HoldRelease(regenerator, holds);
   const pages = new PageRenderer(store, config.site);
+  const scheduler = new Scheduler(posts);
   return {
     regenerator,
     state,
@@ -48,7 +60,8 @@ export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentCl
       ...(options.renderSlots ? { renderSlots: new Semaphore(options.renderSlots) } : {}),
     }),
     pagesHandler: createPagesHandler(pages),
-    tick: createTick(regenerator, holds),
+    scheduler,
+    tick: createTick(regenerator, holds, options.tickSchedules === false ? {} : { scheduler, lookaheadMs: TICK_LOOKAHEAD_MS }),
     redrive: () => redrive({ state, regenerator, pages, posts, holds }),
   };
 }

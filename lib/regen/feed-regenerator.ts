@@ -24,7 +24,11 @@ export interface RegeneratorDeps {
   leaseMs?: number;
   /** Longest an S3 write may take; a write is started only while the lease has at least this long left. */
   putTimeoutMs?: number;
-  /** Told of every object written with new bytes (WebSub distribution). */
+  /**
+   * Told of the objects a render wrote with new bytes, after they are in S3 and before the render is recorded, under
+   * the lease (WebSub notifications): renders of a feed are told one after another, in the order they were
+   * published, and a render that fails after writing is rendered again and tells again (at least once, in order).
+   */
   onWritten?: (files: WrittenFile[]) => Promise<void>;
   /** Test hooks: fault injection between the steps of a render. */
   hooks?: RegeneratorHooks;
@@ -33,12 +37,13 @@ export interface RegeneratorDeps {
 export interface RegeneratorHooks {
   /** Before each lease renewal of the named document. */
   beforeRenew?: (documentId: string, owner: string) => Promise<void>;
-  /** After a render's S3 writes, before it is recorded. */
+  /** After a render's S3 writes (and their announcement), before it is recorded. */
   beforeRecord?: (documentId: string) => Promise<void>;
 }
 
 export interface WrittenFile extends RenderedFile {
   etag: string;
+  versionId?: string;
 }
 
 export interface RegenerationResult {
@@ -126,20 +131,26 @@ export class FeedRegenerator {
     };
     try {
       if (read.inbox.length === 0 && !force) return NONE;
+      // What was written is announced before the commit that records it, while the lease is held.
+      let told = 0;
+      const beforeCommit = async () => {
+        const fresh = written.slice(told);
+        told = written.length;
+        if (fresh.length > 0) await this.deps.onWritten?.(fresh);
+        await this.deps.hooks?.beforeRecord?.(id);
+      };
       if (feed) {
-        const beforeCommit = () => this.deps.hooks?.beforeRecord?.(id) ?? Promise.resolve();
         result.renders = (await renderFeedAndArchive(ref, token, read, current, write, { ...this.deps, pageSize: this.deps.pageSize ?? 50, beforeCommit })).renders;
       } else {
         const document = await renderDirectoryDocument(state, this.deps.site, Object.keys(current.objects));
         const objects = await write(document.files, current.objects);
-        await this.deps.hooks?.beforeRecord?.(id);
+        await beforeCommit();
         await state.record(id, token, { objects, count: current.count }, []);
         result.renders = 1;
       }
       recorded = true;
       result.puts = written.length;
       result.bytesWritten = written.reduce((n, f) => n + Buffer.byteLength(f.body), 0);
-      if (written.length > 0) await this.deps.onWritten?.(written);
       return result;
     } catch (error) {
       if (error instanceof LeaseLost) throw new FeedBusy(`Lost the lease of ${id} while rendering`, { cause: error });
@@ -166,9 +177,9 @@ export class FeedRegenerator {
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) throw failed.reason;
     const written = changed.map(({ sha, ...file }, i) => {
-      const etag = (outcomes[i] as PromiseFulfilledResult<string>).value;
+      const { etag, versionId } = (outcomes[i] as PromiseFulfilledResult<{ etag: string; versionId?: string }>).value;
       objects[file.key] = { sha, etag };
-      return { ...file, etag };
+      return { ...file, etag, ...(versionId ? { versionId } : {}) };
     });
     return { objects, written };
   }
@@ -178,18 +189,18 @@ export class FeedRegenerator {
    * 412 means someone wrote it since: a holder whose lease ran out, or a render whose record was lost. This holder
    * has the lease (renewed just now) and read after them, so its bytes are the newest: it writes over theirs.
    */
-  private async putFenced(file: RenderedFile, expected: string | undefined, lease: HeldLease): Promise<string> {
+  private async putFenced(file: RenderedFile, expected: string | undefined, lease: HeldLease): Promise<{ etag: string; versionId?: string }> {
     const put = (etag: string | undefined) => {
       lease.valid(this.putTimeoutMs);
       const signal = AbortSignal.any([lease.signal, AbortSignal.timeout(this.putTimeoutMs)]);
       return this.deps.feeds.put(file.key, file.body, file.contentType, etag ? { ifMatch: etag } : { ifNoneMatch: '*' }, signal);
     };
     try {
-      return (await put(expected)).etag;
+      return await put(expected);
     } catch (error) {
       if (!(error instanceof PreconditionFailed)) throw error;
       await lease.renew();
-      return (await put(await this.deps.feeds.etag(file.key))).etag;
+      return await put(await this.deps.feeds.etag(file.key));
     }
   }
 }

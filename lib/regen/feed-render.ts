@@ -1,6 +1,6 @@
 import type { SiteConfig } from '../config.js';
 import { applyWrites, DELTA, newestFirst, type Member, type Place } from '../feeds/archive.js';
-import { archiveKey, FEED_FORMATS, feedId, feedKey, feedsOf, FORMAT_NAMES, type FeedRef } from '../feeds/feed-ref.js';
+import { archiveKey, FEED_FORMATS, feedId, feedKey, feedsShowing, FORMAT_NAMES, type FeedRef } from '../feeds/feed-ref.js';
 import { renderFeed } from '../feeds/render.js';
 import type { Post } from '../posts/post.js';
 import type { DynamoFeedArchive } from '../store/dynamo-feed-archive.js';
@@ -23,7 +23,7 @@ export interface FeedRenderDeps {
 /** Distinct posts per slice of a render: one slice's commit always fits DynamoDB's transactions. */
 const SLICE_POSTS = 40;
 
-const inFeed = (post: Post | undefined, ref: FeedRef) => post !== undefined && feedsOf(post).some((r) => feedId(r) === feedId(ref));
+const inFeed = (post: Post | undefined, ref: FeedRef) => post !== undefined && feedsShowing(post).some((r) => feedId(r) === feedId(ref));
 
 function files(ref: FeedRef, rendered: Record<string, string>, key: (format: (typeof FORMAT_NAMES)[number]) => string): RenderedFile[] {
   return FORMAT_NAMES.map((format) => ({ key: key(format), contentType: FEED_FORMATS[format].contentType, body: rendered[format]! }));

@@ -25,9 +25,9 @@ export class PageRenderer {
     private readonly site: SiteConfig,
   ) {}
 
-  /** Writes the page of a post as stored, or deletes it when the post is gone. */
+  /** Writes the page of a post as stored, or deletes it when the post is gone or not published yet (scheduled). */
   async publish(id: string, post: Post | undefined): Promise<void> {
-    if (post) await this.store.put(postPageKey(id), renderPostPage(post, this.site), HTML);
+    if (post && post.status !== 'scheduled') await this.store.put(postPageKey(id), renderPostPage(post, this.site), HTML);
     else await this.store.delete(postPageKey(id));
   }
 

@@ -2,21 +2,36 @@ import { DIRECTORY } from '../feeds/feed-ref.js';
 import { logger } from '../log.js';
 import type { DynamoHoldRepository } from '../store/dynamo-hold.js';
 import type { FeedRegenerator } from './feed-regenerator.js';
+import type { Scheduler } from './schedule.js';
 
 /** A release that has not moved for this long was interrupted: touching the hold resumes it. */
 const STALLED_RELEASE_MS = 2 * 60_000;
 /** Published holds are kept this long for importers that ask how their release went. */
 const KEEP_PUBLISHED_MS = 60 * 60_000;
 
+export interface TickOptions {
+  /** Publishes scheduled posts that are due (AWS: in the tick; locally a loop of its own runs it every second). */
+  scheduler?: Scheduler;
+  /** How far ahead the tick publishes scheduled posts, each at its date (it waits for them). */
+  lookaheadMs?: number;
+  now?: () => number;
+}
+
 /**
  * The periodic catch-up (an EventBridge schedule once a minute in AWS, a timer locally): releases holds whose
  * importer went away (their until passed), resumes releases that stalled, forgets old holds, and renders the
  * directory (feeds/index.html, a page per initial of categories and of tags, feeds/opml.xml) if the feeds' listing
- * changed. Cheap when nothing changed: the holds, one Query of the index of feeds, a render whose bytes equal the
- * stored ones, no S3 write. (The home page is the site feed's page: it is rendered with the site feed.)
+ * changed, and publishes scheduled posts. Cheap when nothing changed: the holds, one Query of the index of feeds, a
+ * render whose bytes equal the stored ones, no S3 write. (The home page is the site feed's page: it is rendered with
+ * the site feed.)
  */
-export function createTick(regenerator: FeedRegenerator, holds: DynamoHoldRepository, now: () => number = Date.now) {
+export function createTick(regenerator: FeedRegenerator, holds: DynamoHoldRepository, { scheduler, lookaheadMs = 0, now = Date.now }: TickOptions = {}) {
   return async (): Promise<void> => {
+    // Scheduled posts beside the catch-up: the scheduler may wait for posts due before the next tick.
+    await Promise.all([scheduler?.run({ lookaheadMs }), catchUp()]);
+  };
+
+  async function catchUp(): Promise<void> {
     for (const hold of await holds.list()) {
       if (hold.phase === 'holding' && hold.until < now()) {
         logger.warn('releasing an abandoned hold', { holdId: hold.id });
@@ -29,5 +44,5 @@ export function createTick(regenerator: FeedRegenerator, holds: DynamoHoldReposi
     }
     const outcome = await regenerator.ensureRendered(DIRECTORY, { lanes: [], force: true, waitMs: 30_000 });
     if (outcome.puts > 0) logger.debug('directory caught up', { ...outcome });
-  };
+  }
 }

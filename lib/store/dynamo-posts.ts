@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../errors.js';
 import { logger } from '../log.js';
-import { feedChanges, feedId, feedsOf, type FeedChange } from '../feeds/feed-ref.js';
+import { feedChanges, feedId, feedsShowing } from '../feeds/feed-ref.js';
 import type { Post } from '../posts/post.js';
-import { ENTRY_PREFIX, holdLane, INBOX_PREFIX, keys, OPEN_LANE } from './table.js';
+import { ENTRY_PREFIX, holdLane, INBOX_PREFIX, keys, OPEN_LANE, SCHEDULED_PK } from './table.js';
 import type { InboxItem, PostPage, PostRepository, WriteOptions } from './ports.js';
 
 /** The stored post changed between our read and our write: another write committed in between. */
@@ -18,6 +18,14 @@ export class TransactionBusy extends Error {
   override name = 'TransactionBusy';
 }
 
+/** A scheduled post's place in the schedule. */
+export interface ScheduleSlot {
+  postId: string;
+  date: string;
+  /** The write that put the slot. */
+  w: string;
+}
+
 /** Counts per transaction; DynamoDB allows 100 actions. */
 const MAX_TRANSACTION_ACTIONS = 100;
 
@@ -26,7 +34,7 @@ export const WRITE_ATTRIBUTE = 'w';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 
-const POST_FIELDS = ['id', 'title', 'content', 'summary', 'date', 'updated', 'categories', 'tags', 'link', 'authors', 'contentHash', 'version'] as const;
+const POST_FIELDS = ['id', 'title', 'content', 'summary', 'date', 'updated', 'categories', 'tags', 'link', 'authors', 'contentHash', 'version', 'status'] as const;
 
 /** The post of a stored item (or a stream image, unmarshalled): only the post's own fields. */
 export function toPost(item: Record<string, unknown>): Post {
@@ -35,7 +43,7 @@ export function toPost(item: Record<string, unknown>): Post {
 
 function decodeCursor(cursor: string, pk: string): Record<string, string> {
   const sk = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!sk.startsWith(ENTRY_PREFIX)) throw ValidationError.of('cursor', 'cursor', 'is not a cursor this API returned');
+  if (pk === SCHEDULED_PK ? !/^\d{4}-\d\d-\d\dT[^#]+#./.test(sk) : !sk.startsWith(ENTRY_PREFIX)) throw ValidationError.of('cursor', 'cursor', 'is not a cursor this API returned');
   return { PK: pk, SK: sk };
 }
 
@@ -85,10 +93,12 @@ export class DynamoPostRepository implements PostRepository {
 
   async write(previous: Post | undefined, next: Post | undefined, options: WriteOptions = {}): Promise<void> {
     const lane = options.lane ?? OPEN_LANE;
-    const items = this.changeItems(previous, next, lane);
+    const { items, write } = this.changeItems(previous, next, lane);
     if (items.length === 0) return;
     await this.transact(items, (next ?? previous)!.id);
-    await this.markHeld(lane, [...feedChanges(previous, next).keys()]);
+    const feedIds = [...feedChanges(previous, next).keys()];
+    options.onCommitted?.({ w: write, lane, feedIds });
+    await this.markHeld(lane, feedIds);
   }
 
   /**
@@ -100,21 +110,25 @@ export class DynamoPostRepository implements PostRepository {
     const lane = options.lane ?? OPEN_LANE;
     const notWritten = new Map<number, Error>();
     const touched = new Set<string>();
-    let group: { index: number; items: TransactItems; feeds: string[] }[] = [];
+    const committed = (m: { feeds: string[]; write: string }) => {
+      for (const id of m.feeds) touched.add(id);
+      options.onCommitted?.({ w: m.write, lane, feedIds: m.feeds });
+    };
+    let group: { index: number; items: TransactItems; feeds: string[]; write: string }[] = [];
     const flush = async () => {
       if (group.length === 0) return;
       const members = group;
       group = [];
       try {
         await this.transact(members.flatMap((m) => m.items), `${members.length} posts`);
-        for (const m of members) for (const id of m.feeds) touched.add(id);
+        for (const m of members) committed(m);
       } catch (error) {
         if (!lostRace(error)) throw error;
         if (members.length === 1) return void notWritten.set(members[0]!.index, error as Error);
         // Which post lost is not said by the group's failure: each is tried again alone.
         for (const m of members) {
           await this.transact(m.items, String(m.index)).then(
-            () => m.feeds.forEach((id) => touched.add(id)),
+            () => committed(m),
             (e: unknown) => {
               if (!lostRace(e)) throw e;
               notWritten.set(m.index, e as Error);
@@ -124,10 +138,10 @@ export class DynamoPostRepository implements PostRepository {
       }
     };
     for (const [index, { previous, next }] of changes.entries()) {
-      const items = this.changeItems(previous, next, lane);
+      const { items, write } = this.changeItems(previous, next, lane);
       if (items.length === 0) continue;
       if (group.reduce((n, m) => n + m.items.length, 0) + items.length > MAX_TRANSACTION_ACTIONS) await flush();
-      group.push({ index, items, feeds: [...feedChanges(previous, next).keys()] });
+      group.push({ index, items, write, feeds: [...feedChanges(previous, next).keys()] });
     }
     await flush();
     await this.markHeld(lane, [...touched]);
@@ -151,9 +165,9 @@ export class DynamoPostRepository implements PostRepository {
    * stream records trigger it, and a re-drive finds any the trigger missed. Each write puts its own items, so
    * concurrent writes of different posts never share an item.
    */
-  private changeItems(previous: Post | undefined, next: Post | undefined, lane: string): TransactItems {
+  private changeItems(previous: Post | undefined, next: Post | undefined, lane: string): { items: TransactItems; write: string } {
     const post = next ?? previous;
-    if (!post) return [];
+    if (!post) return { items: [], write: '' };
     const TableName = this.tableName;
     const items: TransactItems = [];
     // Names this write; the post's index entries carry it, which is how a feed render knows its cached copy is current.
@@ -167,7 +181,7 @@ export class DynamoPostRepository implements PostRepository {
 
     // Index entries: delete those the post leaves, put the others (new or not, they name this write).
     const entryKeys = (p: Post | undefined) =>
-      new Map((p ? feedsOf(p) : []).map((ref) => {
+      new Map((p ? feedsShowing(p) : []).map((ref) => {
         const key = keys.entry(feedId(ref), p!.date, p!.id);
         return [`${key.PK}\n${key.SK}`, key] as const;
       }));
@@ -179,7 +193,13 @@ export class DynamoPostRepository implements PostRepository {
     for (const [id, { change }] of feedChanges(previous, next)) {
       items.push({ Put: { TableName, Item: { ...keys.inbox(id, lane, write), postId: post.id, [WRITE_ATTRIBUTE]: write, change } } });
     }
-    return items;
+
+    // A scheduled post's place in the schedule moves with its date, and leaves it when published or deleted.
+    const slot = (p: Post | undefined) => (p?.status === 'scheduled' ? keys.scheduled(p.date, p.id) : undefined);
+    const [was, is] = [slot(previous), slot(next)];
+    if (was && was.SK !== is?.SK) items.push({ Delete: { TableName, Key: was } });
+    if (is) items.push({ Put: { TableName, Item: { ...is, postId: post.id, [WRITE_ATTRIBUTE]: write } } });
+    return { items, write };
   }
 
   private async transact(items: TransactItems, what: string): Promise<void> {
@@ -198,17 +218,16 @@ export class DynamoPostRepository implements PostRepository {
 
   async listFeed(id: string, limit: number, cursor?: string): Promise<PostPage> {
     const pk = keys.feedPartition(id);
-    const page = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :entry)',
-        ExpressionAttributeValues: { ':pk': pk, ':entry': ENTRY_PREFIX },
-        ScanIndexForward: false,
-        Limit: limit,
-        ConsistentRead: true,
-        ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, pk) } : {}),
-      }),
-    );
+    return this.listPartition({ KeyConditionExpression: 'PK = :pk AND begins_with(SK, :entry)', ExpressionAttributeValues: { ':pk': pk, ':entry': ENTRY_PREFIX }, ScanIndexForward: false }, limit, cursor ? decodeCursor(cursor, pk) : undefined);
+  }
+
+  async listScheduled(limit: number, cursor?: string): Promise<PostPage> {
+    return this.listPartition({ KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': SCHEDULED_PK } }, limit, cursor ? decodeCursor(cursor, SCHEDULED_PK) : undefined);
+  }
+
+  /** A page of posts named by the items of one partition (index entries, schedule slots), in their order. */
+  private async listPartition(query: Pick<QueryCommandInput, 'KeyConditionExpression' | 'ExpressionAttributeValues' | 'ScanIndexForward'>, limit: number, start?: Record<string, string>): Promise<PostPage> {
+    const page = await this.doc.send(new QueryCommand({ TableName: this.tableName, ...query, Limit: limit, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }));
     const posts = await this.postsOf((page.Items ?? []).map((item) => ({ id: String(item.postId), write: item[WRITE_ATTRIBUTE] })));
     const last = page.LastEvaluatedKey?.SK as string | undefined;
     return { posts, ...(last ? { cursor: Buffer.from(last, 'utf8').toString('base64url') } : {}) };
@@ -226,23 +245,7 @@ export class DynamoPostRepository implements PostRepository {
 
   /** Stored posts by id, read consistently (absent ids are left out), and remembered in the cache. */
   async getAll(ids: string[]): Promise<Map<string, Post>> {
-    const found = new Map<string, Post>();
-    for (let i = 0; i < ids.length; i += 100) {
-      let request: Record<string, { Keys: Record<string, string>[]; ConsistentRead: boolean }> | undefined = {
-        [this.tableName]: { Keys: ids.slice(i, i + 100).map((id) => keys.post(id)), ConsistentRead: true },
-      };
-      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
-        const out = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
-        for (const item of out.Responses?.[this.tableName] ?? []) {
-          const post = toPost(item);
-          found.set(post.id, post);
-          this.cache.set(post.id, item[WRITE_ATTRIBUTE], post);
-        }
-        request = out.UnprocessedKeys as typeof request;
-      }
-    }
-    return found;
+    return new Map([...(await this.current(ids))].map(([id, { post }]) => [id, post]));
   }
 
   /** Stored posts by id with the write that stored each, read consistently (a render's inbox posts as they are now). */
@@ -272,6 +275,44 @@ export class DynamoPostRepository implements PostRepository {
    */
   async versions(members: { id: string; w: string }[]): Promise<Post[]> {
     return this.postsOf(members.map(({ id, w }) => ({ id, write: w })));
+  }
+
+  /** The schedule up to `until` (an ISO date), earliest first: each scheduled post's id and date. */
+  async scheduledUntil(until: string): Promise<ScheduleSlot[]> {
+    const slots: ScheduleSlot[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND SK <= :until',
+          ExpressionAttributeValues: { ':pk': SCHEDULED_PK, ':until': `${until}#\uffff` },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const sk = String(item.SK);
+        slots.push({ postId: String(item.postId), date: sk.slice(0, sk.lastIndexOf('#')), w: String(item[WRITE_ATTRIBUTE]) });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return slots;
+  }
+
+  /** Removes a slot whose post is no longer scheduled there (left by a write outside this repository). */
+  async dropSlot(slot: ScheduleSlot): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: keys.scheduled(slot.date, slot.postId),
+        ConditionExpression: '#w = :w',
+        ExpressionAttributeNames: { '#w': WRITE_ATTRIBUTE },
+        ExpressionAttributeValues: { ':w': slot.w },
+      }),
+    ).catch((error: unknown) => {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    });
   }
 
   /** Remembers a post seen elsewhere (a stream image) under the write that stored it. */

@@ -11,6 +11,15 @@ export interface PostPage {
 export interface WriteOptions {
   /** Inbox lane of the write: the open lane, or a hold's (its feeds render when the hold is released). */
   lane?: string;
+  /** Told of each write once committed (a request that answers when the feeds show it waits for these). */
+  onCommitted?: (write: CommittedWrite) => void;
+}
+
+/** A committed write: its id, its inbox lane, and the feeds whose inboxes got an item named by it. */
+export interface CommittedWrite {
+  w: string;
+  lane: string;
+  feedIds: string[];
 }
 
 export interface PostRepository {
@@ -31,6 +40,8 @@ export interface PostRepository {
   versions(members: { id: string; w: string }[]): Promise<Post[]>;
   /** Newest first, from a feed's index: never a scan. */
   listFeed(feedId: string, limit: number, cursor?: string): Promise<PostPage>;
+  /** Scheduled posts, soonest first, from the schedule partition. */
+  listScheduled(limit: number, cursor?: string): Promise<PostPage>;
 }
 
 /** One write's mark in a feed's inbox. */
@@ -119,7 +130,8 @@ export interface PutCondition {
 /** Where rendered documents go (S3 in AWS and locally). */
 export interface FeedStore {
   /** Writes an object; throws PreconditionFailed when the condition does not hold. Returns the new ETag. */
-  put(key: string, body: string, contentType: string, condition?: PutCondition, signal?: AbortSignal): Promise<{ etag: string }>;
+  /** Returns the object's ETag, and its version where the bucket keeps versions (how WebSub deliveries name bytes). */
+  put(key: string, body: string, contentType: string, condition?: PutCondition, signal?: AbortSignal): Promise<{ etag: string; versionId?: string }>;
   /** The ETag of the object now stored, or undefined. */
   etag(key: string): Promise<string | undefined>;
   delete(key: string): Promise<void>;

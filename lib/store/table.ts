@@ -21,6 +21,8 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *   PARKED          <documentId>    a regeneration that kept failing, for an operator to re-drive
  *   HOLD            <holdId>        an import's regeneration hold: until when, and whether it was released
  *   HOLD#<holdId>   <feedId>        a feed the hold deferred, until its release has rendered it
+ *   SCHED           <date>#<postId> a scheduled post (dated in the future), until the scheduler publishes it:
+ *                                   one Query finds every post due by a time
  *   META            SCHEMA          the layout version of this table
  */
 export const keys = {
@@ -36,12 +38,14 @@ export const keys = {
   parked: (documentId: string) => ({ PK: 'PARKED', SK: documentId }),
   hold: (holdId: string) => ({ PK: HOLD_PK, SK: holdId }),
   holdMarker: (holdId: string, feedId: string) => ({ PK: `${HOLD_PK}#${holdId}`, SK: feedId }),
+  scheduled: (date: string, postId: string) => ({ PK: SCHEDULED_PK, SK: `${date}#${postId}` }),
   schema: { PK: 'META', SK: 'SCHEMA' },
 };
 
 export const POST_SK = 'POST';
 export const RENDER_SK = 'RENDER';
 export const HOLD_PK = 'HOLD';
+export const SCHEDULED_PK = 'SCHED';
 export const ENTRY_PREFIX = 'E#';
 // In one feed partition these sort A# < B# < E# < M# < N#0# < N#h.… < RENDER: the open members and the open inbox
 // lane are one contiguous range, read by one Query, with no index entry and no held write inside it.
@@ -71,6 +75,11 @@ export const DIRECTORY_INDEX = {
 /** A list cursor: the position just after this post in any feed's index (base64url of its entry sort key). */
 export function entryCursor(post: { date: string; id: string }): string {
   return Buffer.from(`${ENTRY_PREFIX}${post.date}#${post.id}`, 'utf8').toString('base64url');
+}
+
+/** A schedule cursor: the position just after this scheduled post (base64url of its schedule sort key). */
+export function scheduleCursor(post: { date: string; id: string }): string {
+  return Buffer.from(keys.scheduled(post.date, post.id).SK, 'utf8').toString('base64url');
 }
 
 export function feedIdOfPartition(pk: string): string {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { startMemoryDynamo } from '../../bench/lib/memory-dynamo/index.js';
 import { startDynamoLocal, startS3Local } from '../../lib/local/servers.js';
 
 declare module 'vitest' {
@@ -11,10 +12,14 @@ declare module 'vitest' {
   }
 }
 
-/** One DynamoDB Local (in memory) and one s3rver for the whole run; each test file uses its own table and bucket. */
+/**
+ * One DynamoDB Local (in memory) and one s3rver for the whole run; each test file uses its own table and bucket.
+ * FEEDPUB_TEST_DYNAMO=memory runs the benchmarks' in-memory DynamoDB instead: feedpub's tests passing against it
+ * are what shows it faithful enough to stand in for DynamoDB Local in a measurement.
+ */
 export default async function setup(project: TestProject) {
   const s3Dir = mkdtempSync(join(tmpdir(), 'feedpub-s3-'));
-  const dynamo = await startDynamoLocal({ shortLived: true });
+  const dynamo = process.env.FEEDPUB_TEST_DYNAMO === 'memory' ? await startMemoryDynamo() : await startDynamoLocal({ shortLived: true });
   const s3 = await startS3Local({ directory: s3Dir });
   project.provide('dynamoEndpoint', dynamo.endpoint);
   project.provide('s3Endpoint', s3.endpoint);

@@ -1,7 +1,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { FeedpubConfig } from '../../lib/config.js';
 import { newestFirst } from '../../lib/feeds/archive.js';
-import { archiveUrls, FORMAT_NAMES, feedId, feedsOf, feedUrls, type FeedRef } from '../../lib/feeds/feed-ref.js';
+import { archiveUrls, FORMAT_NAMES, feedId, feedsShowing, feedUrls, type FeedRef } from '../../lib/feeds/feed-ref.js';
 import { renderFeed } from '../../lib/feeds/render.js';
 import type { Post } from '../../lib/posts/post.js';
 import { createDocumentClient } from '../../lib/store/clients.js';
@@ -21,7 +21,7 @@ export async function scanPosts(tableName: string): Promise<Post[]> {
 
 /** The stored posts a feed must hold, across its current document and its archive pages. */
 export function postsOfFeed(ref: FeedRef, posts: Post[]): Post[] {
-  return posts.filter((p) => feedsOf(p).some((r) => feedId(r) === feedId(ref)));
+  return posts.filter((p) => feedsShowing(p).some((r) => feedId(r) === feedId(ref)));
 }
 
 /** The documents of a feed as a reader walks them: the current one, then each archive page back through prev-archive. */

@@ -1,0 +1,74 @@
+import { subscriptionId, topicGroup } from './keys.js';
+
+/** A version's bytes: inside the job (base64, exactly the bytes), or where a BodySource finds them. */
+export type JobBody = { inline: string } | { ref: BodyRef };
+
+/** A version of an object in the bucket (versioned in AWS: the VersionId names exactly those bytes). */
+export interface BodyRef {
+  key: string;
+  versionId: string;
+}
+
+/** Verify the intent of one hub request: at most one request to the callback (or none, if refused by then). */
+export interface VerifyJob {
+  kind: 'verify';
+  id: string;
+  mode: 'subscribe' | 'unsubscribe';
+  /** The topic URL as the subscriber gave it (the hub.topic of the verification, the Link rel="self"). */
+  topic: string;
+  topicKey: string;
+  callback: string;
+  leaseSeconds: number;
+  secret?: string;
+  requestedAt: number;
+  /**
+   * Set on a job re-sent after its verification succeeded but storing the outcome failed: it only stores,
+   * so that a hub request never causes a second request to the callback.
+   */
+  confirmedAt?: number;
+}
+
+/** A new version of a topic: fans out one DeliverJob per active subscriber. */
+export interface NotifyJob {
+  kind: 'notify';
+  id: string;
+  topicKey: string;
+  contentType: string;
+  body: JobBody;
+  announcedAt: number;
+}
+
+/** One version to one subscriber. The subscription (secret, topic URL) is read when delivering, not copied here. */
+export interface DeliverJob {
+  kind: 'deliver';
+  id: string;
+  subscriptionId: string;
+  topicKey: string;
+  callback: string;
+  contentType: string;
+  body: JobBody;
+  announcedAt: number;
+}
+
+export type HubJob = VerifyJob | NotifyJob | DeliverJob;
+
+/**
+ * Control: verifications and notifications, few and quick. Delivery: the fan-out, where slow subscribers wait; in
+ * a lane of its own so that they never hold up a verification or another topic's fan-out.
+ */
+export type HubLane = 'control' | 'delivery';
+
+export const laneOf = (job: HubJob): HubLane => (job.kind === 'deliver' ? 'delivery' : 'control');
+
+/**
+ * The FIFO group a job is ordered in: a topic's notifications in announcement order (so its deliveries are queued in
+ * that order), a subscription's deliveries one at a time in that order, a (topic, callback)'s verifications in the
+ * order they were requested (subscribe then unsubscribe stays so).
+ */
+export function groupOf(job: HubJob): string {
+  if (job.kind === 'notify') return topicGroup(job.topicKey);
+  if (job.kind === 'deliver') return job.subscriptionId;
+  return subscriptionId(job.topicKey, job.callback);
+}
+
+export const inlineBody = (bytes: Uint8Array): JobBody => ({ inline: Buffer.from(bytes).toString('base64') });
