@@ -44,6 +44,8 @@ export class Regeneration extends Construct {
     const bucketArn = Fn.importValue(props.bucketArnExport);
     const feedObjects = `${bucketArn}/feeds/*`;
     const postPages = `${bucketArn}/posts/*`;
+    // The home page is the site feed's page, written with the site feed at the root (the distribution's default root object).
+    const homePage = `${bucketArn}/index.html`;
 
     this.deadLetters = new Queue(this, 'DeadLetters', { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
     Validations.of(this.deadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is the dead-letter destination itself.' });
@@ -55,7 +57,7 @@ export class Regeneration extends Construct {
     this.regenerate.fn.addToRolePolicy(denyKeyItems(table));
     this.regenerate.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [directoryIndex] }));
     // PutObject conditioned on the last ETag (fencing); GetObject for the HEAD that reads an ETag after a 412.
-    this.regenerate.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [feedObjects] }));
+    this.regenerate.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [feedObjects, homePage] }));
     this.regenerate.fn.addEventSource(
       new DynamoEventSource(table, {
         ...stream,
@@ -66,7 +68,7 @@ export class Regeneration extends Construct {
       }),
     );
     new Rule(this, 'Tick', {
-      description: 'feedpub: abandoned holds, and feeds/index.html and feeds/opml.xml brought up to date',
+      description: 'feedpub: abandoned holds, and the directory of feeds (feeds/index.html, its pages, feeds/opml.xml) brought up to date',
       schedule: Schedule.rate(Duration.minutes(1)),
       targets: [new LambdaFunction(this.regenerate.fn, { retryAttempts: 0 })],
     });
@@ -86,7 +88,7 @@ export class Regeneration extends Construct {
     this.redrive.fn.addToRolePolicy(tableActions(table, 'GetItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchGetItem', 'Scan'));
     this.redrive.fn.addToRolePolicy(denyKeyItems(table));
     this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [directoryIndex] }));
-    this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [feedObjects, postPages] }));
+    this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [feedObjects, homePage, postPages] }));
     this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:DeleteObject'], resources: [postPages] }));
     this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], resources: [this.deadLetters.queueArn] }));
 

@@ -93,6 +93,12 @@ describe('stateful stack', () => {
     });
   });
 
+  it('answers the root with the home page, which the feeds lane writes beside the feeds', () => {
+    t.data.hasResourceProperties('AWS::CloudFront::Distribution', { DistributionConfig: Match.objectLike({ DefaultRootObject: 'index.html' }) });
+    const puts = statementsOf(t.svc, 'RegenerationRegenerate').filter((s) => JSON.stringify(s.Action).includes('s3:PutObject'));
+    expect(JSON.stringify(puts.map((s) => s.Resource))).toMatch(/\/index\.html"/);
+  });
+
   it('takes a custom domain and certificate from context, with TLS 1.2 at least', () => {
     const custom = synth({ domainName: 'feeds.example.com', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc' });
     custom.data.hasResourceProperties('AWS::CloudFront::Distribution', {
