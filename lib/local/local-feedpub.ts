@@ -58,8 +58,7 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   const { config } = options;
   const dynamo = new DynamoDBClient({});
   const base = { doc: createDocumentClient(dynamo), s3: createS3Client() };
-  const streamArn = await ensureTable(dynamo, config.tableName);
-  await ensureBucket(base.s3, config.bucketName);
+  const [streamArn] = await Promise.all([ensureTable(dynamo, config.tableName), ensureBucket(base.s3, config.bucketName)]);
   await new DynamoApiKeyRepository(base.doc, config.tableName).put(hashKey(options.apiKey), 'local');
 
   const { doc, s3 } = options.wrapClients?.(base) ?? base;
