@@ -69,8 +69,7 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   const { config } = options;
   const dynamo = new DynamoDBClient({});
   const base = { doc: createDocumentClient(dynamo), s3: createS3Client() };
-  const streamArn = await ensureTable(dynamo, config.tableName);
-  await ensureBucket(base.s3, config.bucketName);
+  const [streamArn] = await Promise.all([ensureTable(dynamo, config.tableName), ensureBucket(base.s3, config.bucketName)]);
   await new DynamoKeyAdmin(base.doc, config.tableName).registerOwner(hashKey(options.apiKey));
 
   const { doc, s3 } = options.wrapClients?.(base) ?? base;
