@@ -6,10 +6,11 @@ import { benchPost, type BenchContext } from './lib/context.js';
 import { corpusSamples, generatePosts } from './lib/generate.js';
 import { delta, meters, quiet } from './lib/meters.js';
 import { publishAndWatch, send } from './lib/publish.js';
-import { printTable, startBenchStack } from './lib/stack.js';
+import { printingFor, printTable, startBenchStack, STORE_NAMES, type BenchStore } from './lib/stack.js';
 import { baseline } from './sections/baseline.js';
 import { bursts } from './sections/bursts.js';
 import { flatness } from './sections/flatness.js';
+import { hubDeliveries } from './sections/hub.js';
 import { imports } from './sections/import.js';
 import { quietLatency } from './sections/latency.js';
 import { publishers } from './sections/publishers.js';
@@ -19,13 +20,17 @@ import { publishers } from './sections/publishers.js';
  * figure side by side in one run on one machine. Readers poll documents over HTTP from a thread of their own
  * until they hold the expected state: what is measured is what a reader sees.
  *
- * Usage: npm run bench [-- --quick] [-- --only latency,bursts,publishers,imports,flatness,baseline,bundles]
+ * Usage: npm run bench [-- --quick] [-- --only latency,bursts,publishers,hub,imports,flatness,baseline,bundles]
+ *                      [-- --stores dynamodb-local,memory]
  * Prints tables; writes bench/results.json (and bench/results/*.json, bench/results/latency-vs-stored.svg).
  */
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only'));
 const only = onlyArg ? new Set((onlyArg.includes('=') ? onlyArg.split('=')[1]! : process.argv[process.argv.indexOf(onlyArg) + 1]!).split(',')) : undefined;
 const runs = (section: string) => !only || only.has(section);
+const storesArg = process.argv.find((a) => a.startsWith('--stores'));
+const stores = (storesArg ? (storesArg.includes('=') ? storesArg.split('=')[1]! : process.argv[process.argv.indexOf(storesArg) + 1]!) : 'dynamodb-local,memory').split(',') as BenchStore[];
+for (const store of stores) if (!(store in STORE_NAMES)) throw new Error(`--stores: ${store} is not dynamodb-local or memory`);
 const corpus = resolve(process.env.FEEDPUB_CORPUS_DIR ?? join(import.meta.dirname, '../../shared/corpus/finews/_posts'));
 const samples = corpusSamples(corpus);
 const results: Record<string, unknown> = {
@@ -36,9 +41,10 @@ const results: Record<string, unknown> = {
 };
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
 
-if (['latency', 'bursts', 'publishers', 'flatness', 'baseline'].some(runs)) {
+async function stackSections(store: BenchStore, results: Record<string, unknown>): Promise<void> {
+  if (!['latency', 'bursts', 'publishers', 'hub', 'flatness', 'baseline'].some(runs)) return;
   const m = meters();
-  const stack = await startBenchStack({ FEEDPUB_FEED_ITEMS: '50' }, m.wrap);
+  const stack = await startBenchStack({ FEEDPUB_FEED_ITEMS: '50' }, m.wrap, { store });
   const ctx: BenchContext = { stack, m, quick, generated: generatePosts(2_000, { samples, categories: 2_000, seed: 7 }) };
   try {
     // A site in service: full feeds, and DynamoDB Local's JIT has compiled its hot paths by then.
@@ -63,6 +69,7 @@ if (['latency', 'bursts', 'publishers', 'flatness', 'baseline'].some(runs)) {
     }
     if (runs('bursts')) results.bursts = await bursts(ctx);
     if (runs('publishers')) results.publishers = await publishers(ctx);
+    if (runs('hub')) results.hub = await hubDeliveries(ctx);
     let oneFeedMs: number | undefined;
     if (runs('flatness')) {
       await quiet(m);
@@ -76,7 +83,17 @@ if (['latency', 'bursts', 'publishers', 'flatness', 'baseline'].some(runs)) {
   }
 }
 
-if (runs('imports')) results.imports = await imports({ quick, corpus });
+
+
+// Every stack section runs once per store: DynamoDB Local (as `npm start` runs it: the targets are about it), then
+// memory-dynamo, a stand-in at a tenth of its CPU per request, so that what DynamoDB Local costs shows side by side.
+for (const store of stores) {
+  printingFor(store);
+  const byStore: Record<string, unknown> = {};
+  results[store] = byStore;
+  await stackSections(store, byStore);
+  if (runs('imports')) byStore.imports = await imports({ quick, corpus, store });
+}
 
 if (runs('bundles')) {
   spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'bundles.ts'), quick ? '5' : '10'], { stdio: 'inherit' });

@@ -149,7 +149,8 @@ export class StatefulStack extends Stack {
         functionAssociations: [{ eventType: FunctionEventType.VIEWER_RESPONSE, function: discoveryHeadersFunction(this, 'DiscoveryHeaders', settings.domainName && `https://${settings.domainName}`) }],
       },
       additionalBehaviors: { '/hub': hub },
-      defaultRootObject: 'feeds/index.html',
+      // The home page: the site feed's page, rendered with the site feed (lib/pages/feed-page.ts).
+      defaultRootObject: 'index.html',
       httpVersion: HttpVersion.HTTP2_AND_3,
       // Includes Asia's edges (Hong Kong, Singapore, Tokyo), where the reference site's readers are.
       priceClass: PriceClass.PRICE_CLASS_200,

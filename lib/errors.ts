@@ -63,6 +63,27 @@ export class Unauthorized extends PublicError {
   }
 }
 
+/** A scoped key asked for a post outside its scope (README, "Keys and scopes"); nothing was written. */
+export class OutOfScope extends PublicError {
+  override name = 'OutOfScope';
+  readonly status = 403;
+  readonly code = 'out_of_scope';
+  constructor(what: string, issue: FieldIssue) {
+    super(`This key may not ${what}: ${issue.message}`);
+    this.issues.push(issue);
+  }
+}
+
+/** Regeneration holds are the owner's tool (imports); a scoped key gets this. */
+export class UnscopedKeyRequired extends PublicError {
+  override name = 'UnscopedKeyRequired';
+  readonly status = 403;
+  readonly code = 'unscoped_key_required';
+  constructor(what: string) {
+    super(`${what} needs an unscoped key; this key is scoped`);
+  }
+}
+
 export class PostNotFound extends PublicError {
   override name = 'PostNotFound';
   readonly status = 404;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKey } from '../../lib/api/auth.js';
+import { generateKey } from '../../lib/keys/key-format.js';
 import { loadConfig, type FeedpubConfig } from '../../lib/config.js';
 import { startLocalFeedpub, type LocalFeedpub, type LocalFeedpubOptions } from '../../lib/local/local-feedpub.js';
 import { LOCAL_AWS_ENV, startDynamoLocal, startS3Local } from '../../lib/local/servers.js';
@@ -29,7 +29,7 @@ export async function startBenchStack(
   { store = 'dynamodb-local' }: { store?: BenchStore } = {},
 ): Promise<BenchStack> {
   const dir = mkdtempSync(join(tmpdir(), 'feedpub-bench-'));
-  const dynamo = store === 'memory' ? await startMemoryDynamo() : await startDynamoLocal();
+  const dynamo = store === 'memory' ? await startMemoryDynamo() : await startDynamoLocal({ sustained: true });
   const s3 = await startS3Local({ directory: join(dir, 's3') });
   Object.assign(process.env, LOCAL_AWS_ENV, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_ENDPOINT_URL_S3: s3.endpoint });
   const config = loadConfig({ FEEDPUB_TABLE: 'bench', FEEDPUB_BUCKET: 'bench-feeds', FEEDPUB_SITE_URL: 'https://bench.example.com', ...env });
@@ -67,8 +67,16 @@ export function summarize(samples: number[]) {
   };
 }
 
+/** Names the store of the tables printed from now on (the benchmark runs its stack sections once per store). */
+let storeLabel = '';
+export const STORE_NAMES: Record<BenchStore, string> = { 'dynamodb-local': 'DynamoDB Local', memory: 'memory-dynamo' };
+export function printingFor(store: BenchStore): void {
+  storeLabel = ` [${STORE_NAMES[store]}]`;
+}
+
 export function printTable(title: string, rows: Record<string, string | number>[]): void {
   if (rows.length === 0) return;
+  title = `${title}${storeLabel}`;
   const columns = Object.keys(rows[0]!);
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;

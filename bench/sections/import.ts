@@ -6,7 +6,7 @@ import { corpusSamples, generatePosts, writeJekyllFiles, type CorpusSample } fro
 import { delta, meters } from '../lib/meters.js';
 import { now, publishAndWatch } from '../lib/publish.js';
 import { benchPost } from '../lib/context.js';
-import { printTable, startBenchStack, summarize, type BenchStack } from '../lib/stack.js';
+import { printTable, startBenchStack, summarize, type BenchStack, type BenchStore } from '../lib/stack.js';
 
 /**
  * Imports, on a stack of their own: (1) 2,000 Jekyll posts through `importPosts` (what `npx feedpub import` runs),
@@ -15,10 +15,10 @@ import { printTable, startBenchStack, summarize, type BenchStack } from '../lib/
  * publisher posts every half second, each post timed to visible; then posts right after the import. (3) Publish to
  * visible with 22,000 posts stored, small posts against 1-8 KB ones.
  */
-export async function imports({ quick, corpus }: { quick: boolean; corpus: string }) {
+export async function imports({ quick, corpus, store }: { quick: boolean; corpus: string; store: BenchStore }) {
   const samples: CorpusSample[] = corpusSamples(corpus);
   const m = meters();
-  const stack = await startBenchStack({ FEEDPUB_TIMEZONE: 'Asia/Shanghai' }, m.wrap);
+  const stack = await startBenchStack({ FEEDPUB_TIMEZONE: 'Asia/Shanghai' }, m.wrap, { store });
   const dir = mkdtempSync(join(tmpdir(), 'feedpub-import-bench-'));
   try {
     const options = { api: stack.feedpub.url, key: stack.key };

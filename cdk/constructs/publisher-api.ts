@@ -7,7 +7,8 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FeedpubFunction } from '../feedpub-function.js';
-import { tableActions } from './grants.js';
+import { KEY_CACHE } from '../../lib/api/auth.js';
+import { denyKeyItems, KEY_PARTITIONS, tableActions } from './grants.js';
 
 export interface PublisherApiProps {
   table: ITable;
@@ -31,6 +32,8 @@ export class PublisherApi extends Construct {
     this.api = new FeedpubFunction(this, 'Api', { entry: 'api', description: 'feedpub publisher API', environment });
     // A write is one TransactWriteItems, authorized action by action; a hold's marks are one BatchWriteItem.
     this.api.fn.addToRolePolicy(tableActions(table, 'GetItem', 'PutItem', 'DeleteItem', 'UpdateItem', 'Query', 'BatchGetItem', 'BatchWriteItem'));
+    // The caller comes checked from the authorizer: the API reads no key, and a stolen API role writes none.
+    this.api.fn.addToRolePolicy(denyKeyItems(table));
 
     this.authorize = new FeedpubFunction(this, 'Authorize', { entry: 'authorize', description: 'feedpub publisher key authorizer', environment, memorySize: 256, timeout: Duration.seconds(5) });
     this.authorize.fn.addToRolePolicy(
@@ -38,7 +41,19 @@ export class PublisherApi extends Construct {
         actions: ['dynamodb:GetItem'],
         resources: [table.tableArn],
         // Only the hashed-key items, nothing else in the table.
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['KEY#*'] } },
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [KEY_PARTITIONS] } },
+      }),
+    );
+    this.authorize.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [table.tableArn],
+        // A key's last use (at most hourly), and nothing else: not its name, not its scope, no other item. The key
+        // attributes must be listed for DynamoDB to address the item.
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [KEY_PARTITIONS] },
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['PK', 'SK', 'lastUsedAt'] },
+        },
       }),
     );
 
@@ -54,7 +69,8 @@ export class PublisherApi extends Construct {
     const authorizer = new HttpLambdaAuthorizer('PublisherKey', this.authorize.fn, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       identitySource: ['$request.header.Authorization'],
-      resultsCacheTtl: Duration.minutes(5),
+      // With the authorizer's own cache, a revoked key is refused within 60 s (README, "Keys and scopes").
+      resultsCacheTtl: Duration.seconds(KEY_CACHE.gatewayTtlSeconds),
     });
     const addRoute = (path: string, method: HttpMethod, routeAuthorizer?: IHttpRouteAuthorizer) =>
       new HttpRoute(this, `${method}${path}`, { httpApi: api, routeKey: HttpRouteKey.with(path, method), integration, ...(routeAuthorizer ? { authorizer: routeAuthorizer } : {}) });

@@ -9,7 +9,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DIRECTORY_INDEX, HOLD_PK, INBOX_PREFIX, POST_SK } from '../../lib/store/table.js';
 import { FeedpubFunction } from '../feedpub-function.js';
-import { tableActions } from './grants.js';
+import { denyKeyItems, tableActions } from './grants.js';
 
 export interface RegenerationProps {
   table: ITable;
@@ -44,6 +44,8 @@ export class Regeneration extends Construct {
     const bucketArn = Fn.importValue(props.bucketArnExport);
     const feedObjects = `${bucketArn}/feeds/*`;
     const postPages = `${bucketArn}/posts/*`;
+    // The home page is the site feed's page, written with the site feed at the root (the distribution's default root object).
+    const homePage = `${bucketArn}/index.html`;
 
     this.deadLetters = new Queue(this, 'DeadLetters', { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
     Validations.of(this.deadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is the dead-letter destination itself.' });
@@ -52,9 +54,10 @@ export class Regeneration extends Construct {
     this.regenerate = new FeedpubFunction(this, 'Regenerate', { entry: 'regenerate', description: 'feedpub feeds lane (table stream) and minute tick', environment, timeout: Duration.seconds(90) });
     // Lease, render state, inbox reads and deletes, hold marks; the directory through its index.
     this.regenerate.fn.addToRolePolicy(tableActions(table, 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchGetItem'));
+    this.regenerate.fn.addToRolePolicy(denyKeyItems(table));
     this.regenerate.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [directoryIndex] }));
     // PutObject conditioned on the last ETag (fencing); GetObject for the HEAD that reads an ETag after a 412.
-    this.regenerate.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [feedObjects] }));
+    this.regenerate.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [feedObjects, homePage] }));
     this.regenerate.fn.addEventSource(
       new DynamoEventSource(table, {
         ...stream,
@@ -65,7 +68,7 @@ export class Regeneration extends Construct {
       }),
     );
     new Rule(this, 'Tick', {
-      description: 'feedpub: abandoned holds, and feeds/index.html and feeds/opml.xml brought up to date',
+      description: 'feedpub: abandoned holds, and the directory of feeds (feeds/index.html, its pages, feeds/opml.xml) brought up to date',
       schedule: Schedule.rate(Duration.minutes(1)),
       targets: [new LambdaFunction(this.regenerate.fn, { retryAttempts: 0 })],
     });
@@ -83,8 +86,9 @@ export class Regeneration extends Construct {
     });
     // Scan only here: the sweep reads the keys of inbox items (an operator's command, not a hot path).
     this.redrive.fn.addToRolePolicy(tableActions(table, 'GetItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchGetItem', 'Scan'));
+    this.redrive.fn.addToRolePolicy(denyKeyItems(table));
     this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [directoryIndex] }));
-    this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [feedObjects, postPages] }));
+    this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [feedObjects, homePage, postPages] }));
     this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:DeleteObject'], resources: [postPages] }));
     this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], resources: [this.deadLetters.queueArn] }));
 

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { SiteConfig } from '../config.js';
-import { HoldNotFound, PayloadTooLarge, PostNotFound, PublicError, RouteNotFound, Unauthorized, UnsupportedMediaType, ValidationError } from '../errors.js';
+import { HoldNotFound, OutOfScope, PayloadTooLarge, PostNotFound, PublicError, RouteNotFound, Unauthorized, UnscopedKeyRequired, UnsupportedMediaType, ValidationError } from '../errors.js';
+import { isScoped, listOutsideScope, outsideScope, type KeyScope } from '../keys/scope.js';
 import { logger } from '../log.js';
 import { postIdSchema, toFieldIssues } from '../posts/post-input.js';
-import { postEtag, type PostService, type Preconditions } from '../posts/post-service.js';
+import { postEtag, type PostService, type Preconditions, type WriteRequest } from '../posts/post-service.js';
 import { isHolding, type DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { holdLane } from '../store/table.js';
 import type { CommittedWrite, WriteOptions } from '../store/ports.js';
@@ -14,14 +15,13 @@ import type { Hub } from '../hub/build-hub.js';
 import { LIMITS, type Post } from '../posts/post.js';
 import * as z from 'zod/mini';
 import '../zod-locale.js';
-import type { ApiKeyVerifier } from './auth.js';
+import { callerOf, type Caller } from './auth.js';
 import { postJson } from './post-json.js';
 import { errorJson, readBatch } from './read-batch.js';
 import { parseJson, readDraft } from './read-draft.js';
 
 export interface ApiDeps {
   posts: PostService;
-  keys: ApiKeyVerifier;
   site: SiteConfig;
   holds: Pick<DynamoHoldRepository, 'create' | 'get' | 'renew' | 'release' | 'marked'>;
   /** When committed writes show in their feeds (Prefer: wait). */
@@ -35,7 +35,11 @@ const holdIdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 
 
 const HOLD_HEADER = 'feedpub-hold';
 
-type Env = { Variables: { requestId: string; committed?: CommittedWrite[] }; Bindings: { requestContext?: { requestId?: string } } };
+// In AWS, API Gateway puts the Authorize function's context in the event; locally the front does (lib/local).
+type Env = {
+  Variables: { requestId: string; caller: Caller; committed?: CommittedWrite[] };
+  Bindings: { requestContext?: { requestId?: string; authorizer?: { lambda?: Record<string, unknown> | null } } };
+};
 
 /** The longest a write waits for its feeds when asked to (Prefer: wait), well within the API's 30 s timeout. */
 const MAX_WAIT_SECONDS = 10;
@@ -78,8 +82,16 @@ function pathId(c: Context<Env>): string {
   return id;
 }
 
+/** A scoped key lists one feed of its scope, and in it only the posts it may write (lib/keys/scope.ts). */
+function listScope(scope: KeyScope, query: { category?: string; tag?: string }): ((post: Post) => boolean) | undefined {
+  if (!isScoped(scope)) return undefined;
+  const issue = listOutsideScope(scope, query);
+  if (issue) throw new OutOfScope('list these posts', issue);
+  return (post) => outsideScope(scope, post) === undefined;
+}
+
 /** The publisher API: one web-standard app, served by API Gateway + Lambda in AWS and by the local runner. */
-export function createApp({ posts, keys, site, holds, visibility, hub }: ApiDeps): Hono<Env> {
+export function createApp({ posts, site, holds, visibility, hub }: ApiDeps): Hono<Env> {
   const app = new Hono<Env>();
   const respond = (c: Context<Env>, post: Post, status: 200 | 201) => {
     c.header('ETag', postEtag(post));
@@ -89,16 +101,21 @@ export function createApp({ posts, keys, site, holds, visibility, hub }: ApiDeps
     const [ifMatch, ifNoneMatch] = [c.req.header('if-match'), c.req.header('if-none-match')];
     return { ...(ifMatch !== undefined ? { ifMatch } : {}), ...(ifNoneMatch !== undefined ? { ifNoneMatch } : {}) };
   };
-  /** A write sent under an import's hold waits in the hold's lane; a hold that no longer holds defers nothing. */
-  const writeOptions = async (c: Context<Env>): Promise<WriteOptions> => {
+  /**
+   * A write is checked against the caller's scope. One sent under an import's hold waits in the hold's lane; a hold
+   * that no longer holds defers nothing.
+   */
+  const writeOptions = async (c: Context<Env>): Promise<WriteRequest> => {
+    const { scope } = c.get('caller');
     const id = c.req.header(HOLD_HEADER);
     const committed = c.get('committed');
     const notify: WriteOptions = committed ? { onCommitted: (write) => committed.push(write) } : {};
-    if (id === undefined) return notify;
+    if (id === undefined) return { scope, ...notify };
+    if (isScoped(scope)) throw new UnscopedKeyRequired('Writing under a regeneration hold (Feedpub-Hold)');
     if (!holdIdSchema.safeParse(id).success) throw ValidationError.of('Feedpub-Hold', 'hold_id', 'must be a hold id this API returned');
     const hold = await holds.get(id);
     if (!hold) throw new HoldNotFound(id);
-    return isHolding(hold) ? { ...notify, lane: holdLane(id) } : notify;
+    return isHolding(hold) ? { scope, ...notify, lane: holdLane(id) } : { scope, ...notify };
   };
   const holdJson = async (id: string) => {
     const hold = await holds.get(id);
@@ -115,7 +132,7 @@ export function createApp({ posts, keys, site, holds, visibility, hub }: ApiDeps
       await next();
     } finally {
       c.header('X-Request-Id', requestId);
-      logger.removeKeys(['requestId', 'postId']);
+      logger.removeKeys(['requestId', 'postId', 'keyId']);
     }
   });
 
@@ -130,13 +147,22 @@ export function createApp({ posts, keys, site, holds, visibility, hub }: ApiDeps
     });
   }
 
+  // The key was checked before the request got here (the Authorize function in AWS, the local front locally): the
+  // caller comes with the event. No caller, no entry; the key's short id goes into every log line, the key never.
   const requireKey = async (c: Context<Env>, next: () => Promise<void>) => {
-    if (!(await keys.verify(c.req.header('authorization')))) throw new Unauthorized();
+    const caller = callerOf(c.env?.requestContext?.authorizer?.lambda);
+    if (!caller) throw new Unauthorized();
+    c.set('caller', caller);
+    logger.appendKeys({ keyId: caller.keyId });
     await next();
   };
   // '/posts/*' also matches '/posts'.
   app.use('/posts/*', requireKey);
   app.use('/regeneration/*', requireKey);
+  app.use('/regeneration/*', async (c, next) => {
+    if (isScoped(c.get('caller').scope)) throw new UnscopedKeyRequired('Regeneration holds');
+    await next();
+  });
   // Prefer: wait: a write answers once every feed it touched shows it (Feedpub-Feeds: current), or when the wait
   // is over (pending); a scheduled post or a held write has nothing to show yet.
   app.use('/posts/*', async (c, next) => {
@@ -206,6 +232,9 @@ export function createApp({ posts, keys, site, holds, visibility, hub }: ApiDeps
     const id = pathId(c);
     const post = await posts.get(id);
     if (!post) throw new PostNotFound(id);
+    // A scoped key reads what it may write: another desk's post (an embargoed one too) is not its to see.
+    const issue = outsideScope(c.get('caller').scope, post);
+    if (issue) throw new OutOfScope(`read post '${id}'`, issue);
     return respond(c, post, 200);
   });
 
@@ -217,7 +246,8 @@ export function createApp({ posts, keys, site, holds, visibility, hub }: ApiDeps
   });
 
   app.get('/posts', async (c) => {
-    const page = await posts.list(parseQuery(c));
+    const query = parseQuery(c);
+    const page = await posts.list(query, listScope(c.get('caller').scope, query));
     return c.json({ posts: page.posts.map((p) => postJson(p, site.feedsUrl)), ...(page.cursor ? { cursor: page.cursor } : {}) });
   });
 

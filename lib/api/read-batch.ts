@@ -14,10 +14,12 @@ const batchSchema = z.strictObject({
 /** A Jekyll file in a batch: its name (which gives the id, as the Slug header does) and its text. */
 const jekyllItemSchema = z.strictObject({ file: z.string().check(z.minLength(1)), jekyll: z.string() });
 
-/** Prefixes the fields of an item's issues with its place in the batch: `posts.3.title`. */
+/** Prefixes the field of an item's issue with its place in the batch: `posts.3.title`. */
+const placed = (prefix: string, issue: FieldIssue): FieldIssue => ({ ...issue, field: `${prefix}${issue.field === 'body' ? '' : issue.field}`.replace(/\.$/, '') });
+
 function within(prefix: string, error: PublicError): PublicError {
   if (!(error instanceof ValidationError)) return error;
-  return new ValidationError(error.issues.map((issue): FieldIssue => ({ ...issue, field: `${prefix}${issue.field === 'body' ? '' : issue.field}`.replace(/\.$/, '') })));
+  return new ValidationError(error.issues.map((issue) => placed(prefix, issue)));
 }
 
 function readItem(item: unknown, prefix: string, site: SiteConfig): { id: string; draft: PostDraft } | PublicError {
@@ -64,8 +66,10 @@ export function readBatch(text: string, site: SiteConfig): ({ id: string; draft:
 /** A refused post in the results: its status, and the error as the API gives any error. */
 export function errorJson(error: PublicError, prefix = '') {
   const prefixed = prefix ? within(prefix, error) : error;
+  // A validation error's message names its fields, so it is rebuilt; others (out of scope) keep their sentence.
+  const issues = prefixed === error && prefix ? error.issues.map((issue) => placed(prefix, issue)) : prefixed.issues;
   return {
     status: prefixed.status,
-    error: { code: prefixed.code, message: prefixed.message, ...(prefixed.issues.length > 0 ? { issues: prefixed.issues } : {}) },
+    error: { code: prefixed.code, message: prefixed.message, ...(issues.length > 0 ? { issues } : {}) },
   };
 }

@@ -2,7 +2,8 @@ import { FEED_FORMATS, FORMAT_NAMES, type FeedFormat } from '../feeds/feed-ref.j
 import type { TopicOf } from './hub-request.js';
 
 const FILES = new Map(FORMAT_NAMES.map((format): [string, FeedFormat] => [FEED_FORMATS[format].file, format]));
-const FEED_KEY = /^feeds\/(?:(?:categories|tags)\/[^/]+\/)?([^/]+)$/;
+/** A feed document's key, its file name captured; the file name says the format (FEED_FORMATS). */
+export const FEED_KEY = /^feeds\/(?:(?:categories|tags)\/[^/]+\/)?([^/]+)$/;
 
 /** The format of a feed document key (`feeds/rss.xml`, `feeds/tags/<segment>/feed.json` ...), or undefined. */
 export function feedFormatOfKey(key: string): FeedFormat | undefined {

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { generateKey } from '../api/auth.js';
+import { generateKey } from '../keys/key-format.js';
 
 /** The local data directory: DynamoDB Local's files, s3rver's files, the stream position and the local key. */
 export function dataDirectory(env = process.env): string {

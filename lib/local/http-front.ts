@@ -119,9 +119,9 @@ function entityTags(header: string | undefined): string[] {
 }
 
 /**
- * Serves `feeds/...` and `posts/...` objects from the bucket with the headers S3 gives CloudFront, and answers
- * conditional GETs as RFC 9110 asks (section 13.1): If-None-Match compared weakly, If-Modified-Since when there is
- * no If-None-Match, a 304 carrying the object's ETag, Last-Modified and Cache-Control. A plain GET to the local S3
+ * Serves `feeds/...` and `posts/...` objects (and the home page) from the bucket with the headers S3 gives
+ * CloudFront, and answers conditional GETs as RFC 9110 asks (section 13.1): If-None-Match compared weakly,
+ * If-Modified-Since when there is no If-None-Match, a 304 carrying the object's ETag, Last-Modified and Cache-Control. A plain GET to the local S3
  * server (path style), not an SDK call: this path carries every reader's poll and must cost the publisher's process
  * little. The common case, one tag, is asked of the S3 server itself, which then sends no body.
  */
@@ -145,7 +145,8 @@ async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Or
   const status = upstream.statusCode ?? 502;
   if (status === 404) {
     upstream.resume();
-    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
+    // The home page is the site feed's page: it appears with the first post.
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(key === 'index.html' ? 'Nothing is published yet: the home page appears with the first post.\n' : 'Not found\n');
     return;
   }
   if (status !== 200 && status !== 304) {
@@ -181,9 +182,11 @@ async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Or
 }
 
 function objectKey(pathname: string): string | undefined {
-  if (!/^\/(feeds|posts)\//.test(pathname) && pathname !== '/feeds') return undefined;
+  // The home page (the site feed's page), as CloudFront's default root object answers the root.
+  if (pathname === '/' || pathname === '/index.html') return 'index.html';
+  if (!/^\/(feeds|posts)\//.test(pathname)) return undefined;
   if (pathname.startsWith('/posts/') && !pathname.endsWith('.html')) return undefined;
-  const path = pathname === '/feeds' || pathname === '/feeds/' ? '/feeds/index.html' : pathname;
+  const path = pathname === '/feeds/' ? '/feeds/index.html' : pathname;
   try {
     return path.slice(1).split('/').map(decodeURIComponent).join('/');
   } catch {
@@ -193,13 +196,17 @@ function objectKey(pathname: string): string | undefined {
 
 /**
  * One local base URL, as AWS has two: the API (API Gateway -> the API Lambda handler, called with a real
- * payload 2.0 event) at the root, and the bucket's objects (CloudFront -> S3) under /feeds/.
+ * payload 2.0 event) at the root, and the bucket's objects (CloudFront -> S3): the home page at /, the rest under
+ * /feeds/ and /posts/.
  */
 export function createHttpFront(api: ApiHandler, origin: Origin): Server {
   return createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://local');
-      const key = (req.method === 'GET' || req.method === 'HEAD') && objectKey(url.pathname);
+      const read = req.method === 'GET' || req.method === 'HEAD';
+      // The directory's pages link relative to feeds/: its address ends with a slash.
+      if (read && url.pathname === '/feeds') return void res.writeHead(301, { location: '/feeds/' }).end();
+      const key = read && objectKey(url.pathname);
       if (key) return serveObject(req, res, origin, key);
       const body = await readBody(req);
       if (body === 'too-large') {

@@ -6,18 +6,20 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBRecord } from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithLambdaAuthorizer, DynamoDBRecord } from 'aws-lambda';
 import { handle } from 'hono/aws-lambda';
-import { hashKey } from '../api/auth.js';
+import { ApiKeyVerifier, authorize, KEY_CACHE, type CallerContext } from '../api/auth.js';
 import { buildApi } from '../api/build-api.js';
 import type { FeedpubConfig } from '../config.js';
 import { feedId } from '../feeds/feed-ref.js';
 import { logger } from '../log.js';
 import { buildRegeneration, type Regeneration, type RegenerationOptions } from '../regen/build-regeneration.js';
 import { isPostRecord } from '../regen/pages.js';
-import { feedRequests, isHoldRecord, isInboxRecord } from '../regen/stream-handler.js';
+import { feedRequests, isHeldInboxRecord, isHoldRecord, isOpenInboxRecord } from '../regen/stream-handler.js';
 import { createDocumentClient, createS3Client } from '../store/clients.js';
 import { DynamoApiKeyRepository } from '../store/dynamo-api-keys.js';
+import { DynamoKeyAdmin } from '../store/dynamo-key-admin.js';
+import { hashKey } from '../keys/key-format.js';
 import { HOLD_PK } from '../store/table.js';
 import { documentHeaders } from '../feeds/document-headers.js';
 import { buildHub, hubConfigOf } from '../hub/build-hub.js';
@@ -33,7 +35,7 @@ export interface LocalFeedpubOptions {
   config: FeedpubConfig;
   /** 0 picks a free port. */
   port: number;
-  /** Publisher key to accept (its hash is stored, as in AWS). */
+  /** The owner's publisher key, unscoped, registered as `local` (its hash is stored, as in AWS). */
   apiKey: string;
   /** Where the stream positions survive restarts. */
   checkpointFile?: string;
@@ -67,9 +69,8 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   const { config } = options;
   const dynamo = new DynamoDBClient({});
   const base = { doc: createDocumentClient(dynamo), s3: createS3Client() };
-  const streamArn = await ensureTable(dynamo, config.tableName);
-  await ensureBucket(base.s3, config.bucketName);
-  await new DynamoApiKeyRepository(base.doc, config.tableName).put(hashKey(options.apiKey), 'local');
+  const [streamArn] = await Promise.all([ensureTable(dynamo, config.tableName), ensureBucket(base.s3, config.bucketName)]);
+  await new DynamoKeyAdmin(base.doc, config.tableName).registerOwner(hashKey(options.apiKey));
 
   const { doc, s3 } = options.wrapClients?.(base) ?? base;
   // The hub: its queue journaled on disk (SQS in AWS), its workers in this process, every body inline.
@@ -78,18 +79,22 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   const hubQueue = await LocalHubQueue.open({ directory: hubDirectory, deliveryConcurrency: hubConfig.deliveryConcurrency, retry: hubConfig.retry });
   const hub = buildHub(config, hubConfig, doc, hubQueue);
   hubQueue.start(hub.handler());
-  const api = handle(buildApi(config, doc, { hub })) as unknown as ApiHandler;
+  const verifier = new ApiKeyVerifier(new DynamoApiKeyRepository(base.doc, config.tableName), KEY_CACHE.localMs);
+  const api = withAuthorizer(verifier, handle(buildApi(config, doc, { hub })) as unknown as ApiHandler);
   const regeneration = buildRegeneration(config, doc, s3, { renderSlots: Number(process.env.FEEDPUB_LOCAL_RENDER_SLOTS ?? 4), tickSchedules: false, onWritten: hub.announce, ...options.regeneration });
   const streams = new DynamoDBStreamsClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
   const common = { streams, streamArn, checkpointFile: options.checkpointFile, ...options.lanes };
+  const parkFeeds = async (records: DynamoDBRecord[]) => {
+    for (const request of feedRequests({ Records: records })) await regeneration.state.park(request.feedId, 'regeneration kept failing');
+  };
   const feeds = new LocalEventSource({
     ...common,
     name: 'feeds',
-    filter: (record) => isInboxRecord(record) || isHoldRecord(record),
+    filter: (record) => isOpenInboxRecord(record) || isHoldRecord(record),
     handler: regeneration.feedsHandler,
     parallelization: options.lanes?.parallelization ?? 10,
     park: async (records) => {
-      for (const request of feedRequests({ Records: records })) await regeneration.state.park(request.feedId, 'regeneration kept failing');
+      await parkFeeds(records);
       for (const record of records.filter(isHoldRecord)) logger.error('hold release parked; the tick resumes it', { holdId: record.dynamodb?.Keys?.SK?.S });
     },
   });
@@ -98,13 +103,14 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
     pages: new LocalEventSource({
       ...common,
       name: 'pages',
-      filter: isPostRecord,
-      handler: regeneration.pagesHandler,
+      filter: (record) => isPostRecord(record) || isHeldInboxRecord(record),
+      handler: regeneration.backgroundHandler,
       parallelization: options.lanes?.parallelization ?? 2,
       // Feeds first: readers wait for them, and locally both lanes share the machine.
       yieldTo: feeds,
       park: async (records) => {
-        for (const id of new Set(records.map(postIdOf))) await regeneration.state.park(feedId({ kind: 'post', name: id }), 'post page kept failing');
+        await parkFeeds(records);
+        for (const id of new Set(records.filter(isPostRecord).map(postIdOf))) await regeneration.state.park(feedId({ kind: 'post', name: id }), 'post page kept failing');
       },
     }),
   };
@@ -164,6 +170,20 @@ function loop(everyMs: number, work: () => Promise<unknown>): { stop(): Promise<
       clearTimeout(timer);
       await running;
     },
+  };
+}
+
+/**
+ * API Gateway's part, locally: the key is checked (the same code as the Authorize function) and the caller goes
+ * into the event as the authorizer's context. A request without a valid key goes on without one, and the API
+ * answers 401 (API Gateway answers such requests itself, see README).
+ */
+function withAuthorizer(verifier: ApiKeyVerifier, api: ApiHandler): ApiHandler {
+  return async (event, context) => {
+    const answer = await authorize(verifier, event.headers.authorization);
+    if (!('context' in answer)) return api(event, context);
+    const authorized: APIGatewayProxyEventV2WithLambdaAuthorizer<CallerContext> = { ...event, requestContext: { ...event.requestContext, authorizer: { lambda: answer.context } } };
+    return api(authorized, context);
   };
 }
 

@@ -14,6 +14,9 @@ const name = z.string().check(
   z.refine((s: string) => !hasXmlForbidden(s), 'must not contain control characters'),
 );
 
+/** A category or tag name, as posts give them (and as key scopes name them). */
+export const feedNameSchema = name;
+
 const nameList = (max: number) =>
   z._default(
     z.pipe(z.array(name).check(atMost(max, 'entries')), z.transform((names: string[]) => [...new Set(names)])),

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { SiteConfig } from '../config.js';
 import { KeyedQueue, sleep } from '../concurrency.js';
-import { PostExists, PostNotFound, PreconditionFailed, PublicError, ValidationError, WriteConflict } from '../errors.js';
+import { OutOfScope, PostExists, PostNotFound, PreconditionFailed, PublicError, ValidationError, WriteConflict } from '../errors.js';
 import { SITE_FEED, feedId, type FeedRef } from '../feeds/feed-ref.js';
+import { writeOutsideScope, type KeyScope } from '../keys/scope.js';
 import { StaleWrite, TransactionBusy } from '../store/dynamo-posts.js';
 import { entryCursor, scheduleCursor } from '../store/table.js';
 import type { PostPage, PostRepository, WriteOptions } from '../store/ports.js';
@@ -34,6 +35,19 @@ export interface Preconditions {
   ifMatch?: string;
   /** "*": only if no post is stored. */
   ifNoneMatch?: string;
+}
+
+/** How a write is stored (its inbox lane), and on whose behalf: a scoped key writes only inside its scope. */
+export interface WriteRequest extends WriteOptions {
+  scope?: KeyScope;
+}
+
+const storeOptions = ({ scope: _scope, ...options }: WriteRequest): WriteOptions => options;
+
+/** Refuses a write whose stored or new post lies outside the caller's scope (lib/keys/scope.ts). */
+function checkScope({ scope }: WriteRequest, id: string, stored: Post | PostDraft | undefined, next: Post | PostDraft | undefined): void {
+  const issue = scope && writeOutsideScope(scope, stored, next);
+  if (issue) throw new OutOfScope(`${next ? 'write' : 'delete'} post '${id}'`, issue);
 }
 
 /** A post's entity tag: its version and a prefix of its content hash. */
@@ -87,13 +101,14 @@ export class PostService {
   }
 
   /** POST /posts: a new post; 409 if its id is taken. */
-  async create(draft: PostDraft, options: WriteOptions = {}): Promise<Post> {
+  async create(draft: PostDraft, options: WriteRequest = {}): Promise<Post> {
     const id = draft.id ?? randomUUID();
+    checkScope(options, id, undefined, draft);
     return this.retrying(id, async () => {
       // No read first: the transaction stores it only where no post is (one round trip, the usual case).
       const post = this.build(id, draft, undefined);
       try {
-        await this.repo.write(undefined, post, options);
+        await this.repo.write(undefined, post, storeOptions(options));
       } catch (error) {
         if (error instanceof StaleWrite) throw new PostExists(id);
         throw error;
@@ -103,8 +118,10 @@ export class PostService {
   }
 
   /** PUT /posts/{id}: creates or replaces; the same PUT twice writes nothing the second time. */
-  async put(id: string, draft: PostDraft, preconditions: Preconditions = {}, options: WriteOptions = {}): Promise<WriteOutcome> {
+  async put(id: string, draft: PostDraft, preconditions: Preconditions = {}, options: WriteRequest = {}): Promise<WriteOutcome> {
     this.checkId(id, draft);
+    // The new post now, the stored one once read: a write refused for its new post never waits in the queue.
+    checkScope(options, id, undefined, draft);
     const write = () => this.retryingNow(id, () => this.putOnce(id, draft, preconditions, options));
     // A conditional PUT is answered for itself; an unconditional one may be settled by a newer one of the same post.
     if (conditional(preconditions)) return this.writes.run(id, write);
@@ -112,14 +129,15 @@ export class PostService {
     return this.writes.runReplaceable(id, write, superseded) as Promise<WriteOutcome>;
   }
 
-  private async putOnce(id: string, draft: PostDraft, preconditions: Preconditions, options: WriteOptions): Promise<WriteOutcome> {
+  private async putOnce(id: string, draft: PostDraft, preconditions: Preconditions, options: WriteRequest): Promise<WriteOutcome> {
     const existing = await this.repo.get(id);
     check(id, existing, preconditions);
+    checkScope(options, id, existing, draft);
     const post = this.build(id, draft, existing);
     const previous = existing ? { previous: existing } : {};
     if (post === existing) return { post, outcome: 'unchanged', ...previous };
     try {
-      await this.repo.write(existing, post, options);
+      await this.repo.write(existing, post, storeOptions(options));
     } catch (error) {
       if (!(error instanceof StaleWrite)) throw error;
       if (conditional(preconditions)) throw new PreconditionFailed(id, preconditions.ifMatch !== undefined ? 'If-Match' : 'If-None-Match', 'another write of this post committed first');
@@ -136,12 +154,13 @@ export class PostService {
    * as fit. A post that met a concurrent write of itself is settled as PUT settles it. Each result is the outcome,
    * or the PublicError that refused that post; others are unaffected.
    */
-  async putMany(items: { id: string; draft: PostDraft }[], options: WriteOptions = {}): Promise<(WriteOutcome | PublicError)[]> {
+  async putMany(items: { id: string; draft: PostDraft }[], options: WriteRequest = {}): Promise<(WriteOutcome | PublicError)[]> {
     const stored = await this.repo.getAll(items.map((i) => i.id));
     const built = items.map(({ id, draft }) => {
       const existing = stored.get(id);
       try {
         this.checkId(id, draft);
+        checkScope(options, id, existing, draft);
         return { id, draft, existing, post: this.build(id, draft, existing) };
       } catch (error) {
         if (error instanceof PublicError) return error;
@@ -149,7 +168,7 @@ export class PostService {
       }
     });
     const changes = built.flatMap((b) => (b instanceof PublicError || b.post === b.existing ? [] : [b]));
-    const { notWritten } = await this.repo.writeMany(changes.map((b) => ({ previous: b.existing, next: b.post })), options);
+    const { notWritten } = await this.repo.writeMany(changes.map((b) => ({ previous: b.existing, next: b.post })), storeOptions(options));
     const lost = new Map([...notWritten].map(([i, error]) => [changes[i]!, error]));
     const results: (WriteOutcome | PublicError)[] = [];
     for (const b of built) {
@@ -166,13 +185,14 @@ export class PostService {
   }
 
   /** DELETE /posts/{id}. A delete that meets a concurrent write of the post is ordered before it. */
-  async remove(id: string, preconditions: Preconditions = {}, options: WriteOptions = {}): Promise<void> {
+  async remove(id: string, preconditions: Preconditions = {}, options: WriteRequest = {}): Promise<void> {
     await this.retrying(id, async () => {
       const existing = await this.repo.get(id);
       if (!existing) throw new PostNotFound(id);
       check(id, existing, preconditions);
+      checkScope(options, id, existing, undefined);
       try {
-        await this.repo.write(existing, undefined, options);
+        await this.repo.write(existing, undefined, storeOptions(options));
       } catch (error) {
         if (!(error instanceof StaleWrite)) throw error;
         if (conditional(preconditions)) throw new PreconditionFailed(id, 'If-Match', 'another write of this post committed first');
@@ -181,40 +201,31 @@ export class PostService {
     });
   }
 
-  async list(query: ListQuery): Promise<PostPage> {
-    if (query.status === 'scheduled') return this.listScheduled(query);
+  /**
+   * Published posts newest first from one feed's index, or the schedule soonest first; `keep`, when given, leaves
+   * out the posts it refuses (a scoped key's view).
+   */
+  async list(query: ListQuery, keep?: (post: Post) => boolean): Promise<PostPage> {
+    const scheduled = query.status === 'scheduled';
     const ref: FeedRef = query.category !== undefined
       ? { kind: 'category', name: query.category }
       : query.tag !== undefined ? { kind: 'tag', name: query.tag } : SITE_FEED;
-    if (query.category === undefined || query.tag === undefined) return this.repo.listFeed(feedId(ref), query.limit, query.cursor);
+    const both = query.category !== undefined && query.tag !== undefined;
+    if (!scheduled && !both && !keep) return this.repo.listFeed(feedId(ref), query.limit, query.cursor);
 
-    // Both filters: walk the category's index and keep the posts with the tag; the cursor points just
-    // after the last post returned, so a page cut in the middle of an index page loses nothing.
+    // Filtered: walk the index (or the schedule) and keep the posts wanted; the cursor points just after the last
+    // post returned, so a page cut in the middle of an index page loses nothing.
+    const wanted = (post: Post) =>
+      (query.category === undefined || post.categories.includes(query.category)) && (query.tag === undefined || post.tags.includes(query.tag)) && (!keep || keep(post));
+    const pageOf = (cursor: string | undefined) => (scheduled ? this.repo.listScheduled(query.limit, cursor) : this.repo.listFeed(feedId(ref), query.limit, cursor));
     const posts: Post[] = [];
     let cursor = query.cursor;
     do {
-      const page = await this.repo.listFeed(feedId(ref), query.limit, cursor);
-      for (const post of page.posts) {
-        if (!post.tags.includes(query.tag!)) continue;
-        posts.push(post);
-        if (posts.length === query.limit) return { posts, cursor: entryCursor(post) };
-      }
-      cursor = page.cursor;
-    } while (cursor);
-    return { posts };
-  }
-
-  /** The schedule, soonest first, filtered by category and tag; the cursor is the position after the last post. */
-  private async listScheduled(query: ListQuery): Promise<PostPage> {
-    const wanted = (p: Post) => (query.category === undefined || p.categories.includes(query.category)) && (query.tag === undefined || p.tags.includes(query.tag));
-    const posts: Post[] = [];
-    let cursor = query.cursor;
-    do {
-      const page = await this.repo.listScheduled(query.limit, cursor);
+      const page = await pageOf(cursor);
       for (const post of page.posts) {
         if (!wanted(post)) continue;
         posts.push(post);
-        if (posts.length === query.limit) return { posts, cursor: scheduleCursor(post) };
+        if (posts.length === query.limit) return { posts, cursor: scheduled ? scheduleCursor(post) : entryCursor(post) };
       }
       cursor = page.cursor;
     } while (cursor);

@@ -142,7 +142,7 @@ export class FeedRegenerator {
       if (feed) {
         result.renders = (await renderFeedAndArchive(ref, token, read, current, write, { ...this.deps, pageSize: this.deps.pageSize ?? 50, beforeCommit })).renders;
       } else {
-        const document = await renderDirectoryDocument(state, this.deps.site);
+        const document = await renderDirectoryDocument(state, this.deps.site, Object.keys(current.objects));
         const objects = await write(document.files, current.objects);
         await beforeCommit();
         await state.record(id, token, { objects, count: current.count }, []);

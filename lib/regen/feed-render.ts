@@ -5,7 +5,7 @@ import { renderFeed } from '../feeds/render.js';
 import type { Post } from '../posts/post.js';
 import type { DynamoFeedArchive } from '../store/dynamo-feed-archive.js';
 import type { ArchivePage, InboxItem, PostRepository, RenderState, StoredObject } from '../store/ports.js';
-import type { RenderedFile } from './documents.js';
+import { feedPageFile, type RenderedFile } from './documents.js';
 
 /** Writes a document's files (those whose bytes changed), fenced; returns the objects now in S3 by key. */
 export type WriteFiles = (files: RenderedFile[], before: Record<string, StoredObject>) => Promise<Record<string, StoredObject>>;
@@ -93,7 +93,8 @@ export async function renderFeedAndArchive(
     if (last) {
       const shown = await posts.versions([...change.open].sort(newestFirst));
       const rendered = renderFeed({ ref, posts: shown, emptySince: newest ?? '1970-01-01T00:00:00.000Z', archive: { pages: pagesNow } }, site);
-      const currentFiles = files(ref, rendered, (format) => feedKey(ref, format));
+      // The feed's page for people goes with its current document, from the same posts, under the same fence.
+      const currentFiles = [...files(ref, rendered, (format) => feedKey(ref, format)), feedPageFile(ref, shown, site)];
       objects = await write(currentFiles, state.objects);
       renders++;
     }

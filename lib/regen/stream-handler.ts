@@ -19,6 +19,10 @@ export interface FeedRequest {
 
 export const isInboxRecord = (record: Pick<DynamoDBRecord, 'eventName' | 'dynamodb'>) =>
   record.eventName === 'INSERT' && record.dynamodb?.Keys?.SK?.S?.startsWith(INBOX_PREFIX) === true;
+/** An open-lane inbox item's record: the feeds lane's work (nobody's write waits behind another's backlog). */
+export const isOpenInboxRecord = (record: Pick<DynamoDBRecord, 'eventName' | 'dynamodb'>) => isInboxRecord(record) && laneOfInboxKey(record.dynamodb!.Keys!.SK!.S!) === OPEN_LANE;
+/** A held write's inbox record: background work (marking its feed for the hold), in the pages lane. */
+export const isHeldInboxRecord = (record: Pick<DynamoDBRecord, 'eventName' | 'dynamodb'>) => isInboxRecord(record) && laneOfInboxKey(record.dynamodb!.Keys!.SK!.S!) !== OPEN_LANE;
 export const isHoldRecord = (record: Pick<DynamoDBRecord, 'eventName' | 'dynamodb'>) => record.eventName !== 'REMOVE' && record.dynamodb?.Keys?.PK?.S === HOLD_PK;
 
 /** The feeds a batch asks for: one request per feed, whatever the number of its records (a burst coalesces). */

@@ -20,8 +20,10 @@ export interface TickOptions {
 /**
  * The periodic catch-up (an EventBridge schedule once a minute in AWS, a timer locally): releases holds whose
  * importer went away (their until passed), resumes releases that stalled, forgets old holds, and renders the
- * directory (feeds/index.html, feeds/opml.xml) if the feeds' listing changed, and publishes scheduled posts. Cheap when nothing changed: a few
- * reads, a render whose bytes equal the stored ones, no S3 write.
+ * directory (feeds/index.html, a page per initial of categories and of tags, feeds/opml.xml) if the feeds' listing
+ * changed, and publishes scheduled posts. Cheap when nothing changed: the holds, one Query of the index of feeds, a
+ * render whose bytes equal the stored ones, no S3 write. (The home page is the site feed's page: it is rendered with
+ * the site feed.)
  */
 export function createTick(regenerator: FeedRegenerator, holds: DynamoHoldRepository, { scheduler, lookaheadMs = 0, now = Date.now }: TickOptions = {}) {
   return async (): Promise<void> => {

@@ -1,5 +1,6 @@
 import type { Member } from '../feeds/archive.js';
 import type { FeedChange } from '../feeds/feed-ref.js';
+import type { KeyScope } from '../keys/scope.js';
 import type { Post } from '../posts/post.js';
 
 export interface PostPage {
@@ -137,7 +138,17 @@ export interface FeedStore {
   delete(key: string): Promise<void>;
 }
 
+/** A publisher key as stored (never the key itself: items are keyed by its hash). */
+export interface StoredKey {
+  name: string;
+  scope: KeyScope;
+  createdAt?: string;
+  lastUsedAt?: string;
+}
+
+/** What checking a key needs: its record by hash, and a note of its use. */
 export interface ApiKeyRepository {
-  exists(hash: string): Promise<boolean>;
-  put(hash: string, name: string): Promise<void>;
+  find(hash: string): Promise<StoredKey | undefined>;
+  /** Records a use at `at`, unless one at `since` or later is recorded already (or the key is gone). */
+  recordUse(hash: string, at: string, since: string): Promise<void>;
 }

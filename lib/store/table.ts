@@ -17,7 +17,8 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *                                   and the write that stored the version rendered
  *   FEED#<feedId>   A#<postId>      an archived post: the number of its archive page (checked against the page)
  *   FEED#<feedId>   B#<page>        an archive page: its posts and what is in S3 of it
- *   KEY#<sha256>    KEY             a publisher key, stored hashed
+ *   KEY#<sha256>    KEY             a publisher key, stored hashed: its name, scope, creation and last use
+ *   KEY#NAMES       <name>          the hash of the key of that name: names are unique, and `keys list` is one Query
  *   PARKED          <documentId>    a regeneration that kept failing, for an operator to re-drive
  *   HOLD            <holdId>        an import's regeneration hold: until when, and whether it was released
  *   HOLD#<holdId>   <feedId>        a feed the hold deferred, until its release has rendered it
@@ -34,7 +35,10 @@ export const keys = {
   openMember: (feedId: string, postId: string) => ({ PK: `FEED#${feedId}`, SK: `${OPEN_PREFIX}${postId}` }),
   archived: (feedId: string, postId: string) => ({ PK: `FEED#${feedId}`, SK: `${ARCHIVED_PREFIX}${postId}` }),
   archivePage: (feedId: string, page: number) => ({ PK: `FEED#${feedId}`, SK: `${PAGE_PREFIX}${String(page).padStart(7, '0')}` }),
-  apiKey: (hash: string) => ({ PK: `KEY#${hash}`, SK: 'KEY' }),
+  apiKey: (hash: string) => ({ PK: `${KEY_PK_PREFIX}${hash}`, SK: 'KEY' }),
+  keyName: (name: string) => ({ PK: KEY_NAMES_PK, SK: name }),
+  /** Set once every key item made before keys had names entries has one (`feedpub keys`). */
+  keysAdopted: { PK: 'META', SK: 'KEYS' },
   parked: (documentId: string) => ({ PK: 'PARKED', SK: documentId }),
   hold: (holdId: string) => ({ PK: HOLD_PK, SK: holdId }),
   holdMarker: (holdId: string, feedId: string) => ({ PK: `${HOLD_PK}#${holdId}`, SK: feedId }),
@@ -43,6 +47,9 @@ export const keys = {
 };
 
 export const POST_SK = 'POST';
+/** Every item about publisher keys lies in a partition with this prefix: IAM conditions name them by it. */
+export const KEY_PK_PREFIX = 'KEY#';
+export const KEY_NAMES_PK = `${KEY_PK_PREFIX}NAMES`;
 export const RENDER_SK = 'RENDER';
 export const HOLD_PK = 'HOLD';
 export const SCHEDULED_PK = 'SCHED';

@@ -19,15 +19,18 @@ function synth(context: Record<string, unknown> = {}) {
   return { ...built, data: Template.fromStack(built.stateful), svc: Template.fromStack(built.service) };
 }
 
-type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+type Statement = { Effect: 'Allow' | 'Deny'; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
 /** The statements of the policy attached to the role of the function whose logical id starts with `prefix`. */
-function statementsOf(template: Template, prefix: string): Statement[] {
+function allStatementsOf(template: Template, prefix: string): Statement[] {
   const policies = template.findResources('AWS::IAM::Policy');
   const entry = Object.entries(policies).find(([id]) => id.startsWith(`${prefix}FunctionServiceRoleDefaultPolicy`));
   if (!entry) throw new Error(`no policy for ${prefix}`);
   return (entry[1] as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement;
 }
+
+/** What the role may do (its Allow statements). */
+const statementsOf = (template: Template, prefix: string) => allStatementsOf(template, prefix).filter((s) => s.Effect === 'Allow');
 
 const actionsOf = (statements: Statement[]) => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
 const withAction = (statements: Statement[], action: string) => statements.filter((s) => actionsOf([s]).includes(action));
@@ -192,7 +195,7 @@ describe('stateful stack', () => {
     expect(t.stateful.dependencies).toEqual([]);
   });
 
-  it('gives feed documents, and only them, the Link headers documentHeaders() gives locally (the edge function run in node:vm)', () => {
+  it('gives current feed documents, and only them, the Link headers documentHeaders() gives locally (the edge function run in node:vm)', () => {
     const feeds = [
       '/feeds/rss.xml',
       '/feeds/atom.xml',
@@ -201,10 +204,27 @@ describe('stateful stack', () => {
       '/feeds/tags/%E4%B8%9C%E8%B4%A2%E6%BB%9A%E5%8A%A8%E6%96%B0%E9%97%BB/feed.json',
       '/feeds/tags/%e4%b8%9c%e8%b4%a2/atom.xml',
       '/feeds/tags/东财/atom.xml',
+      '/feeds/categories/techweb_1a2b3c4d/rss.xml',
+      // A category named like a file is still a feed.
+      '/feeds/categories/rss.xml/atom.xml',
+    ];
+    // Archive pages are not topics and name no hub; nor do pages, the directory, or keys that only look alike.
+    const others = [
       '/feeds/categories/techweb_1a2b3c4d/archive/3/rss.xml',
       '/feeds/archive/12/feed.json',
+      '/',
+      '/index.html',
+      '/feeds/index.html',
+      '/feeds/opml.xml',
+      '/posts/abc.html',
+      '/feeds/rss.xml.gz',
+      '/feeds/rss.xml/',
+      '/feeds/other/x/rss.xml',
+      '/feeds/tags/constructor',
+      '/feedsx/rss.xml',
+      '/x/feeds/rss.xml',
+      '/hub',
     ];
-    const others = ['/', '/feeds/index.html', '/feeds/opml.xml', '/posts/abc.html', '/feeds/rss.xml.gz', '/feeds/rss.xml/', '/feedsx/rss.xml', '/x/feeds/rss.xml', '/hub'];
     const site = siteOf(t.svc, 'd111111abcdef8.cloudfront.net');
     expect(site.hubUrl).toBe('https://d111111abcdef8.cloudfront.net/hub');
     for (const uri of [...feeds, ...others]) {
@@ -237,11 +257,17 @@ describe('stateful stack', () => {
     const custom = synth({ domainName: 'feeds.example.com', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc' });
     const site = siteOf(custom.svc, 'unused.cloudfront.net');
     expect(site.feedsUrl).toBe('https://feeds.example.com');
-    for (const uri of ['/feeds/rss.xml', '/feeds/categories/markets/archive/2/atom.xml']) {
+    for (const uri of ['/feeds/rss.xml', '/feeds/categories/markets/atom.xml']) {
       const response = runEdgeFunction(custom.data, viewerResponse(uri));
       expect(response.headers.link?.value).toBe(documentHeaders(uri.slice(1), site).link);
       expect(response.headers.link?.value).toContain('<https://feeds.example.com/hub>; rel="hub"');
     }
+  });
+
+  it('answers the root with the home page, which the feeds lane writes beside the feeds', () => {
+    t.data.hasResourceProperties('AWS::CloudFront::Distribution', { DistributionConfig: Match.objectLike({ DefaultRootObject: 'index.html' }) });
+    const puts = statementsOf(t.svc, 'RegenerationRegenerate').filter((s) => JSON.stringify(s.Action).includes('s3:PutObject'));
+    expect(JSON.stringify(puts.map((s) => s.Resource))).toMatch(/\/index\.html"/);
   });
 
   it('takes a custom domain and certificate from context, with TLS 1.2 at least', () => {
@@ -338,9 +364,7 @@ describe('service stack', () => {
     expect([...new Set(actionsOf(statementsOf(t.svc, 'PublisherApi')))]).toEqual(
       ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
     );
-    const authorize = statementsOf(t.svc, 'PublisherAuthorize');
-    expect(actionsOf(authorize)).toEqual(['dynamodb:GetItem']);
-    expect(authorize[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['KEY#*'] } });
+    expect(actionsOf(statementsOf(t.svc, 'PublisherAuthorize'))).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     const regenerate = statementsOf(t.svc, 'RegenerationRegenerate');
     expect(actionsOf(regenerate)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 's3:PutObject', 's3:GetObject', 'sqs:SendMessage']));
     // The feeds lane writes feeds only, and never deletes an object.
@@ -364,6 +388,30 @@ describe('service stack', () => {
     const redrive = actionsOf(statementsOf(t.svc, 'RegenerationRedrive'));
     expect(redrive).toEqual(expect.arrayContaining(['dynamodb:Scan', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 's3:PutObject']));
     for (const action of redrive) expect(action).not.toMatch(/\*|DeleteTable|DeleteBucket|sqs:Purge/);
+  });
+
+  it('lets only the authorizer touch key items: it reads them and notes their last use, and nothing else', () => {
+    const keyItems = { 'dynamodb:LeadingKeys': ['KEY#*'] };
+    const authorize = statementsOf(t.svc, 'PublisherAuthorize');
+    expect(authorize.find((s) => s.Action === 'dynamodb:GetItem')!.Condition).toEqual({ 'ForAllValues:StringLike': keyItems });
+    expect(authorize.find((s) => s.Action === 'dynamodb:UpdateItem')!.Condition).toEqual({
+      'ForAllValues:StringLike': keyItems,
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['PK', 'SK', 'lastUsedAt'] },
+    });
+    // The roles with item actions on the whole table are denied every item action on key partitions.
+    for (const prefix of ['PublisherApi', 'RegenerationRegenerate', 'RegenerationRedrive']) {
+      const granted = actionsOf(statementsOf(t.svc, prefix)).filter((a) => /^dynamodb:(\w+Item|Query)$/.test(a));
+      const denied = allStatementsOf(t.svc, prefix).filter((s) => s.Effect === 'Deny');
+      expect(denied, prefix).toHaveLength(1);
+      expect(denied[0]!.Condition, prefix).toEqual({ 'ForAnyValue:StringLike': keyItems });
+      expect(actionsOf(denied), prefix).toEqual(expect.arrayContaining([...granted, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
+    }
+    // The pages lane has no table access to deny.
+    expect(actionsOf(statementsOf(t.svc, 'RegenerationRenderPages')).join()).not.toMatch(/dynamodb:(Get|Put|Update|Delete)Item/);
+  });
+
+  it('caches the authorizer\'s answers for 30 s, so that a revoked key is refused within 60 s', () => {
+    t.svc.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerResultTtlInSeconds: 30 });
   });
 
   it('raises alarms to one encrypted topic: regeneration errors, dead letters, lag, API 5xx, throttles, the hub', () => {

@@ -12,14 +12,14 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../cdk/app.js';
-import { generateKey, hashKey } from '../../lib/api/auth.js';
 import { HUB_QUEUE_ENV } from '../../lib/hub/build-hub.js';
 import { DynamoSubscriptionStore } from '../../lib/hub/dynamo-subscriptions.js';
 import { subscriptionId } from '../../lib/hub/keys.js';
+import { generateKey, hashKey } from '../../lib/keys/key-format.js';
 import { ensureBucket, ensureTable } from '../../lib/local/provision.js';
 import { toLambdaRecord } from '../../lib/local/event-source.js';
 import { createDocumentClient, createS3Client } from '../../lib/store/clients.js';
-import { DynamoApiKeyRepository } from '../../lib/store/dynamo-api-keys.js';
+import { DynamoKeyAdmin } from '../../lib/store/dynamo-key-admin.js';
 import { readFeed } from '../support/feeds.js';
 import { useLocalEndpoints } from '../support/feedpub.js';
 
@@ -30,6 +30,7 @@ const suffix = randomBytes(4).toString('hex');
 const tableName = `bundles-${suffix}`;
 const bucketName = `bundles-${suffix}`;
 const key = generateKey();
+const scopedKey = generateKey();
 const bundles: Record<string, { dir: string; handler: Handler }> = {};
 let streamArn: string;
 
@@ -49,7 +50,9 @@ beforeAll(async () => {
   const dynamo = new DynamoDBClient({});
   streamArn = await ensureTable(dynamo, tableName);
   await ensureBucket(createS3Client(), bucketName);
-  await new DynamoApiKeyRepository(createDocumentClient(dynamo), tableName).put(hashKey(key), 'bundles');
+  const admin = new DynamoKeyAdmin(createDocumentClient(dynamo), tableName);
+  await admin.create(hashKey(key), 'bundles', { categories: [], tags: [] });
+  await admin.create(hashKey(scopedKey), 'desk', { categories: ['bundles'], tags: [] });
 
   for (const [logicalId, resource] of Object.entries(functions)) {
     const name = ['PublisherApi', 'PublisherAuthorize', 'RegenerationRegenerate', 'RegenerationRenderPages', 'RegenerationRedrive', 'Hub']
@@ -96,6 +99,29 @@ function httpEvent(method: string, path: string, headers: Record<string, string>
   };
 }
 
+// What API Gateway sends the Authorize function for a route with the key authorizer.
+function authorizerEvent(authorization: string) {
+  return {
+    version: '2.0',
+    type: 'REQUEST',
+    routeArn: 'arn:aws:execute-api:eu-west-1:123456789012:abc123/$default/POST/posts',
+    identitySource: [authorization],
+    routeKey: 'POST /posts',
+    rawPath: '/posts',
+    rawQueryString: '',
+    headers: { authorization },
+    requestContext: httpEvent('POST', '/posts', {}).requestContext,
+  };
+}
+
+/** API Gateway's part: asks the Authorize bundle about the key, and passes its context on to the API (payload 2.0). */
+async function throughGateway(method: string, path: string, headers: Record<string, string>, body?: string) {
+  const answer = await bundles.Authorize!.handler(authorizerEvent(headers.authorization ?? ''));
+  if (!answer.isAuthorized) return { statusCode: 403, body: '{"message":"Forbidden"}' };
+  const event = httpEvent(method, path, headers, body);
+  return bundles.Api!.handler({ ...event, requestContext: { ...event.requestContext, authorizer: { lambda: answer.context } } }, { awsRequestId: 'lambda-req' });
+}
+
 describe('the bundles CDK deploys', () => {
   it('are each under 1 MB', () => {
     for (const [name, { dir }] of Object.entries(bundles)) {
@@ -103,31 +129,32 @@ describe('the bundles CDK deploys', () => {
     }
   });
 
-  it('authorize: admits a stored key and refuses others (simple responses)', async () => {
-    const event = (authorization: string) => ({
-      version: '2.0',
-      type: 'REQUEST',
-      routeArn: 'arn:aws:execute-api:eu-west-1:123456789012:abc123/$default/POST/posts',
-      identitySource: [authorization],
-      routeKey: 'POST /posts',
-      rawPath: '/posts',
-      rawQueryString: '',
-      headers: { authorization },
-      requestContext: httpEvent('POST', '/posts', {}).requestContext,
-    });
-    expect(await bundles.Authorize!.handler(event(`Bearer ${key}`))).toEqual({ isAuthorized: true });
-    expect(await bundles.Authorize!.handler(event('Bearer fp_wrong'))).toEqual({ isAuthorized: false });
+  it('authorize: admits a stored key with its scope as the context, and refuses others (simple responses)', async () => {
+    const admitted = await bundles.Authorize!.handler(authorizerEvent(`Bearer ${key}`));
+    expect(admitted).toEqual({ isAuthorized: true, context: { keyId: expect.stringMatching(/^[0-9a-f]{8}$/), keyName: 'bundles', scope: '{"categories":[],"tags":[]}' } });
+    const scoped = await bundles.Authorize!.handler(authorizerEvent(`Bearer ${scopedKey}`));
+    expect(JSON.parse(scoped.context.scope)).toEqual({ categories: ['bundles'], tags: [] });
+    expect(await bundles.Authorize!.handler(authorizerEvent('Bearer fp_wrong'))).toEqual({ isAuthorized: false });
+    // A look-alike (the checksum fails) is refused without a read.
+    expect(await bundles.Authorize!.handler(authorizerEvent(`Bearer ${key.slice(0, -1)}${key.endsWith('x') ? 'y' : 'x'}`))).toEqual({ isAuthorized: false });
+  });
+
+  it('api: acts on the caller the authorizer passed on; refuses a request that came without one', async () => {
+    const auth = (k: string) => ({ authorization: `Bearer ${k}`, 'content-type': 'application/json' });
+    const outside = await throughGateway('PUT', '/posts/elsewhere', auth(scopedKey), JSON.stringify({ title: 't', content: '<p>x</p>', categories: ['other'] }));
+    expect(outside.statusCode).toBe(403);
+    expect(JSON.parse(outside.body).error).toMatchObject({ code: 'out_of_scope', issues: [{ field: 'categories', rule: 'key_scope' }] });
+    expect(JSON.parse(outside.body).error.message).toContain("'other'");
+    const bare = await bundles.Api!.handler(httpEvent('GET', '/posts', auth(key)), {});
+    expect(bare.statusCode).toBe(401);
   });
 
   it('api + regenerate: a post written through the API bundle reaches the feeds through the regenerate bundle', async () => {
     const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-    const created = await bundles.Api!.handler(
-      httpEvent('PUT', '/posts/bundled-1', auth, JSON.stringify({ title: '打包测试', content: '<p>bundled</p>', categories: ['bundles'] })),
-      { awsRequestId: 'lambda-req-1' },
-    );
+    const created = await throughGateway('PUT', '/posts/bundled-1', auth, JSON.stringify({ title: '打包测试', content: '<p>bundled</p>', categories: ['bundles'] }));
     expect(created.statusCode).toBe(201);
     expect(JSON.parse(created.body)).toMatchObject({ id: 'bundled-1', title: '打包测试' });
-    const bad = await bundles.Api!.handler(httpEvent('PUT', '/posts/bundled-2', auth, '{"title":'), {});
+    const bad = await throughGateway('PUT', '/posts/bundled-2', auth, '{"title":');
     expect(bad.statusCode).toBe(400);
 
     // The stream records the write produced, as the two event source mappings would deliver them (their filters
@@ -156,7 +183,7 @@ describe('the bundles CDK deploys', () => {
 
   it('redrive: brings a feed whose trigger was lost up to date', async () => {
     const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-    const created = await bundles.Api!.handler(httpEvent('PUT', '/posts/lost-trigger', auth, JSON.stringify({ title: '无人触发', content: '<p>x</p>', categories: ['orphans'] })), {});
+    const created = await throughGateway('PUT', '/posts/lost-trigger', auth, JSON.stringify({ title: '无人触发', content: '<p>x</p>', categories: ['orphans'] }));
     expect(created.statusCode).toBe(201);
     // No stream batch is delivered for this write: only the re-drive can bring the feed about.
     const report = await bundles.Redrive!.handler({});

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateKey } from '../../lib/api/auth.js';
+import { generateKey } from '../../lib/keys/key-format.js';
 import { mapSettled, sleep } from '../../lib/concurrency.js';
 import { SITE_FEED, type FeedRef } from '../../lib/feeds/feed-ref.js';
 import { freePort } from '../../lib/local/servers.js';

@@ -150,3 +150,56 @@ describe('a render whose announcement fails', () => {
     }
   });
 });
+
+describe('a subscriber that fails 30% of its deliveries during a burst of 100 posts', () => {
+  it('receives every version the hub announced for its feed, in order, and ends with the served bytes', async () => {
+    const flaky = await startTestFeedpub({ FEEDPUB_HUB_RETRY_FIRST: '1', FEEDPUB_HUB_RETRY_MAX_DELAY: '2' });
+    try {
+      expect((await flaky.api('POST', '/posts', { title: 'Burst 0', content: '<p>0</p>', categories: ['burst'] }, { prefer: 'wait=5' })).status).toBe(201);
+      const key = atomKey('burst');
+      // Every version announced for the topic, as the renders handed them to the queue (observed, not changed).
+      const announced: Buffer[] = [];
+      const queue = flaky.hubQueue;
+      const send = queue.send.bind(queue);
+      queue.send = async (jobs) => {
+        for (const job of jobs) if (job.kind === 'notify' && job.topicKey === key && 'inline' in job.body) announced.push(Buffer.from(job.body.inline, 'base64'));
+        return send(jobs);
+      };
+      // 30% of its answers are 503: the 1st, 4th and 7th of every 10 (retries count as answers too).
+      let answers = 0;
+      subscriber.on('/burst', { deliver: () => ([0, 3, 6].includes(answers++ % 10) ? 503 : 200) });
+      const answer = await fetch(`${flaky.url}/hub`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ 'hub.mode': 'subscribe', 'hub.topic': `${flaky.config.site.feedsUrl}/${key}`, 'hub.callback': subscriber.url('/burst') }).toString(),
+      });
+      expect(answer.status).toBe(202);
+      await eventually(() => subscriber.verifications('/burst').length > 0, 5000, 'the verification');
+      await flaky.hubQueue.drained();
+
+      const posts = Array.from({ length: 100 }, (_, i) => ({ title: `Burst post ${i}`, content: `<p>${i}</p>`, categories: ['burst'] }));
+      let next = 0;
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        while (next < posts.length) expect((await flaky.api('POST', '/posts', posts[next++])).status).toBe(201);
+      }));
+      await flaky.lanes.feeds.idle();
+      await eventually(async () => {
+        await flaky.hubQueue.drained();
+        const ok = subscriber.deliveries('/burst').filter((d) => d.status === 200);
+        return ok.length === announced.length;
+      }, 60_000, 'every announced version to be delivered');
+
+      const delivered = subscriber.deliveries('/burst').filter((d) => d.status === 200).map((d) => d.body);
+      const failed = subscriber.deliveries('/burst').filter((d) => d.status === 503).length;
+      expect(failed).toBeGreaterThan(0);
+      expect(announced.length).toBeGreaterThan(1);
+      // About one version per render, not one per post.
+      expect(announced.length).toBeLessThan(posts.length);
+      expect(delivered.map((b) => b.toString('utf8'))).toEqual(announced.map((b) => b.toString('utf8')));
+      const served = Buffer.from(await (await fetch(`${flaky.url}/${key}`)).arrayBuffer());
+      expect(delivered.at(-1)!.equals(served)).toBe(true);
+    } finally {
+      await flaky.stop();
+    }
+  }, 90_000);
+});

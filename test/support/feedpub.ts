@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { generateKey } from '../../lib/api/auth.js';
+import { generateKey } from '../../lib/keys/key-format.js';
 import { loadConfig, type FeedpubConfig } from '../../lib/config.js';
 import { startLocalFeedpub, type LocalFeedpub, type LocalFeedpubOptions } from '../../lib/local/local-feedpub.js';
 import { LOCAL_AWS_ENV } from '../../lib/local/servers.js';

@@ -5,40 +5,16 @@ import type { SiteConfig } from '../../lib/config.js';
 import { renderFeed, type FeedDocument } from '../../lib/feeds/render.js';
 import type { Post } from '../../lib/posts/post.js';
 import { assertWellFormedXml, readFeed } from '../support/feeds.js';
+import { testPost, testSite } from '../support/site-fixture.js';
 import { feedProblems } from '../support/validators.js';
 
 const GOLDEN = join(import.meta.dirname, '../fixtures/golden');
 
-const site = (): SiteConfig => ({
-  title: '金融消息',
-  description: 'Chinese financial news',
-  url: 'https://finews.example.com',
-  feedsUrl: 'https://feeds.finews.example.com',
-  hubUrl: 'https://api.finews.example.com/hub',
-  language: 'zh-CN',
-  feedItems: 50,
-  timeZone: 'Asia/Shanghai',
-  author: '金融消息编辑部',
-  icon: 'https://finews.example.com/icon.png',
-  copyright: '© 2021 金融消息',
-});
+const site = testSite;
+const post = testPost;
 
 /** A fresh fixture per test, with pinned dates. */
 function fixture(): FeedDocument {
-  const post = (id: string, date: string, extra: Partial<Post> = {}): Post => ({
-    id,
-    title: `标题 ${id}`,
-    content: `<p>正文 ${id}</p>`,
-    summary: `摘要 ${id}`,
-    date,
-    updated: date,
-    categories: ['emnews'],
-    tags: ['东财滚动新闻'],
-    authors: [],
-    contentHash: id,
-    version: 1,
-    ...extra,
-  });
   return {
     ref: { kind: 'category', name: 'emnews' },
     posts: [
