@@ -54,6 +54,8 @@ export interface RegenerationResult {
   bytesWritten: number;
   /** Inbox items (writes) this render covered. */
   covered: number;
+  /** The feed gained its first post or lost its last: the directory, which lists feeds with posts, is behind. */
+  listingChanged?: boolean;
 }
 
 export interface RenderRequest {
@@ -140,7 +142,9 @@ export class FeedRegenerator {
         await this.deps.hooks?.beforeRecord?.(id);
       };
       if (feed) {
-        result.renders = (await renderFeedAndArchive(ref, token, read, current, write, { ...this.deps, pageSize: this.deps.pageSize ?? 50, beforeCommit })).renders;
+        const rendered = await renderFeedAndArchive(ref, token, read, current, write, { ...this.deps, pageSize: this.deps.pageSize ?? 50, beforeCommit });
+        result.renders = rendered.renders;
+        if (current.count > 0 !== rendered.count > 0) result.listingChanged = true;
       } else {
         const document = await renderDirectoryDocument(state, this.deps.site, Object.keys(current.objects));
         const objects = await write(document.files, current.objects);

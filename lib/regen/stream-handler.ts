@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mapSettled, type Semaphore } from '../concurrency.js';
-import { parseFeedId } from '../feeds/feed-ref.js';
+import { DIRECTORY, parseFeedId } from '../feeds/feed-ref.js';
 import { logger } from '../log.js';
 import { isHolding, type DynamoHoldRepository, type Hold } from '../store/dynamo-hold.js';
 import { feedIdOfPartition, HOLD_PK, holdLane, INBOX_PREFIX, laneOfInboxKey, OPEN_LANE } from '../store/table.js';
@@ -96,12 +96,20 @@ export function createFeedsHandler(regenerator: FeedRegenerator, holds: DynamoHo
       const started = performance.now();
       const rendering = () => regenerator.ensureRendered(parseFeedId(request.feedId), { lanes, items, waitMs });
       const outcome = renderSlots ? await renderSlots.run(rendering) : await rendering();
+      if (outcome.listingChanged) listingChanged = true;
       for (const lane of lanes.slice(1)) await holds.unmark(lane.slice(holdLane('').length), request.feedId);
       logger.debug('feed regenerated', { feedId: request.feedId, ...outcome, ms: Math.round(performance.now() - started) });
     };
 
+    let listingChanged = false;
     const requests = feedRequests(event);
     const results = await mapSettled(requests, concurrency, render);
+    // A new feed (or one gone) is in the directory at once, not at the next tick: a reader who just made a category
+    // looks for it there. Counts and dates of feeds already listed wait for the tick. One try: if another render of
+    // the directory is under way, it or the tick lists the feed, and this batch does not wait for it.
+    if (listingChanged) {
+      await regenerator.regenerate(DIRECTORY, { lanes: [], force: true }).catch((error: unknown) => logger.warn('directory not rendered; the tick will', { error: error as Error }));
+    }
     results.forEach((result, i) => {
       if (result.status === 'fulfilled') return;
       logger.error('feed regeneration failed', { feedId: requests[i]!.feedId, error: result.reason as Error });
