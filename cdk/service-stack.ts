@@ -44,7 +44,8 @@ export class ServiceStack extends Stack {
     const lanes = new Regeneration(this, 'Regeneration', { table, bucketArnExport: props.bucketArnExport, environment });
     // The API takes subscription requests (POST /hub); the feeds lane announces each render's documents.
     hub.attachAcceptor(write.api.fn);
-    hub.attachAnnouncer(lanes.regenerate.fn);
+    // Every function that renders feeds announces what it wrote.
+    for (const fn of [lanes.regenerate, lanes.renderPages, lanes.redrive]) hub.attachAnnouncer(fn.fn);
     const alarms = new Alarms(this, 'Alarms', { ...lanes, api: write.api, httpApi: write.httpApi, hub, alarmEmail: settings.alarmEmail });
 
     for (const fn of [write.api, write.authorize, lanes.regenerate, lanes.renderPages, lanes.redrive, hub.fn]) {

@@ -1,11 +1,17 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadConfig } from '../lib/config.js';
+import { buildHub, hubConfigOf, sqsHubQueue } from '../lib/hub/build-hub.js';
 import { logger } from '../lib/log.js';
 import { buildRegeneration } from '../lib/regen/build-regeneration.js';
 import { sqsDeadLetters } from '../lib/regen/dead-letters.js';
 import { createDocumentClient, createS3Client } from '../lib/store/clients.js';
 
-const regeneration = buildRegeneration(loadConfig(), createDocumentClient(), createS3Client());
+const config = loadConfig();
+const doc = createDocumentClient();
+const queue = sqsHubQueue();
+// What a re-drive renders is announced to subscribers like any render.
+const hub = queue ? buildHub(config, hubConfigOf(config), doc, queue) : undefined;
+const regeneration = buildRegeneration(config, doc, createS3Client(), hub ? { onWritten: hub.announce } : {});
 const deadLetters = process.env.FEEDPUB_DEAD_LETTER_QUEUE_URL ? sqsDeadLetters(new SQSClient({}), process.env.FEEDPUB_DEAD_LETTER_QUEUE_URL) : undefined;
 
 // The operator's re-drive (`aws lambda invoke --function-name <RedriveFunction>`): regenerates every feed with

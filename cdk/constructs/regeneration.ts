@@ -7,7 +7,7 @@ import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-la
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DIRECTORY_INDEX, HOLD_PK, INBOX_PREFIX, POST_SK } from '../../lib/store/table.js';
+import { DIRECTORY_INDEX, HELD_INBOX_PREFIX, HOLD_PK, OPEN_INBOX_PREFIX, POST_SK } from '../../lib/store/table.js';
 import { FeedpubFunction } from '../feedpub-function.js';
 import { denyKeyItems, tableActions } from './grants.js';
 
@@ -20,8 +20,9 @@ export interface RegenerationProps {
 
 /**
  * The two lanes that turn writes into documents, each its own consumer of the table's stream, so that post pages
- * never hold up feeds: the feeds lane (inbox items and hold releases; the Regenerate function, also run once a
- * minute by a schedule) and the pages lane (post items; the RenderPages function). Both report partial-batch
+ * and imports never hold up feeds: the feeds lane (open writes' inbox items and hold releases; the Regenerate
+ * function, also run once a minute by a schedule) and the pages lane (post items, and held writes' inbox items; the
+ * RenderPages function). Both report partial-batch
  * failures, retry, and send what keeps failing to one dead-letter queue, which the Redrive function clears.
  *
  * Two consumers is what DynamoDB Streams recommends at most per shard. ParallelizationFactor 10 lets up to ten
@@ -51,18 +52,23 @@ export class Regeneration extends Construct {
     Validations.of(this.deadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is the dead-letter destination itself.' });
     const stream = { startingPosition: StartingPosition.TRIM_HORIZON, batchSize: 100, parallelizationFactor: 10, retryAttempts: 10, maxRecordAge: Duration.hours(6), reportBatchItemFailures: true, onFailure: new SqsDlq(this.deadLetters) };
 
+    /** What a function that renders feeds may do: lease, render state, inbox reads and deletes, hold marks, the directory. */
+    const renderFeeds = (fn: FeedpubFunction) => {
+      fn.fn.addToRolePolicy(tableActions(table, 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchGetItem'));
+      fn.fn.addToRolePolicy(denyKeyItems(table));
+      fn.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [directoryIndex] }));
+      // PutObject conditioned on the last ETag (fencing); GetObject for the HEAD that reads an ETag after a 412.
+      fn.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [feedObjects, homePage] }));
+    };
+
     this.regenerate = new FeedpubFunction(this, 'Regenerate', { entry: 'regenerate', description: 'feedpub feeds lane (table stream) and minute tick', environment, timeout: Duration.seconds(90) });
-    // Lease, render state, inbox reads and deletes, hold marks; the directory through its index.
-    this.regenerate.fn.addToRolePolicy(tableActions(table, 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchGetItem'));
-    this.regenerate.fn.addToRolePolicy(denyKeyItems(table));
-    this.regenerate.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [directoryIndex] }));
-    // PutObject conditioned on the last ETag (fencing); GetObject for the HEAD that reads an ETag after a 412.
-    this.regenerate.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [feedObjects, homePage] }));
+    renderFeeds(this.regenerate);
+    // Open writes' inbox items and hold releases: nothing an import holds stands in front of a publisher's write.
     this.regenerate.fn.addEventSource(
       new DynamoEventSource(table, {
         ...stream,
         filters: [
-          FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT'), dynamodb: { Keys: { SK: { S: FilterRule.beginsWith(INBOX_PREFIX) } } } }),
+          FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT'), dynamodb: { Keys: { SK: { S: FilterRule.beginsWith(OPEN_INBOX_PREFIX) } } } }),
           FilterCriteria.filter({ eventName: FilterRule.or('INSERT', 'MODIFY'), dynamodb: { Keys: { PK: { S: FilterRule.isEqual(HOLD_PK) } } } }),
         ],
       }),
@@ -73,9 +79,19 @@ export class Regeneration extends Construct {
       targets: [new LambdaFunction(this.regenerate.fn, { retryAttempts: 0 })],
     });
 
-    this.renderPages = new FeedpubFunction(this, 'RenderPages', { entry: 'render-pages', description: 'feedpub pages lane: post pages from the stream', environment, memorySize: 512, timeout: Duration.seconds(30) });
+    // Post pages, and the writes an import holds (their feeds marked for the hold, or rendered once it is released).
+    this.renderPages = new FeedpubFunction(this, 'RenderPages', { entry: 'render-pages', description: 'feedpub pages lane: post pages, and held writes', environment, timeout: Duration.seconds(90) });
+    renderFeeds(this.renderPages);
     this.renderPages.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:DeleteObject'], resources: [postPages] }));
-    this.renderPages.fn.addEventSource(new DynamoEventSource(table, { ...stream, filters: [FilterCriteria.filter({ dynamodb: { Keys: { SK: { S: FilterRule.isEqual(POST_SK) } } } })] }));
+    this.renderPages.fn.addEventSource(
+      new DynamoEventSource(table, {
+        ...stream,
+        filters: [
+          FilterCriteria.filter({ dynamodb: { Keys: { SK: { S: FilterRule.isEqual(POST_SK) } } } }),
+          FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT'), dynamodb: { Keys: { SK: { S: FilterRule.beginsWith(HELD_INBOX_PREFIX) } } } }),
+        ],
+      }),
+    );
 
     this.redrive = new FeedpubFunction(this, 'Redrive', {
       entry: 'redrive',
@@ -84,12 +100,11 @@ export class Regeneration extends Construct {
       timeout: Duration.minutes(15),
       reservedConcurrency: 1,
     });
+    // It renders feeds as the lanes do (archive pages and open members are put in the render's transactions).
+    renderFeeds(this.redrive);
     // Scan only here: the sweep reads the keys of inbox items (an operator's command, not a hot path).
-    this.redrive.fn.addToRolePolicy(tableActions(table, 'GetItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchGetItem', 'Scan'));
-    this.redrive.fn.addToRolePolicy(denyKeyItems(table));
-    this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [directoryIndex] }));
-    this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [feedObjects, homePage, postPages] }));
-    this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:DeleteObject'], resources: [postPages] }));
+    this.redrive.fn.addToRolePolicy(tableActions(table, 'Scan'));
+    this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], resources: [postPages] }));
     this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], resources: [this.deadLetters.queueArn] }));
 
     for (const fn of [this.regenerate, this.renderPages, this.redrive]) {

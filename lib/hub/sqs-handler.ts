@@ -41,12 +41,20 @@ export function recordGroups(records: SQSRecord[]): SQSRecord[][] {
  */
 export function createSqsHubHandler(handler: JobHandler, options: SqsHubHandlerOptions) {
   const urlOf = options.queueUrlOf ?? queueUrlOfArn;
-  const backoff = async (record: SQSRecord, attempt: number) => {
+  /**
+   * A failed job and the later ones of its group in the batch (returned untried, to keep the group's order) come back
+   * together after the failed one's backoff, not after the queue's visibility timeout.
+   */
+  const backoff = async (records: SQSRecord[], attempt: number) => {
     // At its last attempt, visible at once: its next receive moves it to the dead-letter queue.
     const seconds = attempt >= options.retry.maxAttempts ? 0 : Math.ceil(retryDelayMs(attempt, options.retry) / 1000);
-    await options.sqs
-      .send(new ChangeMessageVisibilityCommand({ QueueUrl: urlOf(record.eventSourceARN), ReceiptHandle: record.receiptHandle, VisibilityTimeout: Math.min(seconds, 43_200) }))
-      .catch((error: unknown) => logger.warn('hub job backoff not set: it returns after the queue visibility timeout', { messageId: record.messageId, error: error as Error }));
+    await Promise.all(
+      records.map((record) =>
+        options.sqs
+          .send(new ChangeMessageVisibilityCommand({ QueueUrl: urlOf(record.eventSourceARN), ReceiptHandle: record.receiptHandle, VisibilityTimeout: Math.min(seconds, 43_200) }))
+          .catch((error: unknown) => logger.warn('hub job backoff not set: it returns after the queue visibility timeout', { messageId: record.messageId, error: error as Error })),
+      ),
+    );
   };
 
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
@@ -59,7 +67,7 @@ export function createSqsHubHandler(handler: JobHandler, options: SqsHubHandlerO
         } catch (error) {
           logger.warn('hub job failed', { messageId: record.messageId, attempt, error: error as Error });
           failed.push(...records.slice(i).map((r) => r.messageId));
-          await backoff(record, attempt);
+          await backoff(records.slice(i), attempt);
           return;
         }
       }

@@ -64,6 +64,9 @@ export const INBOX_PREFIX = 'N#';
 export const OPEN_LANE = '0';
 /** The inbox lane of the writes an import's hold defers. */
 export const holdLane = (holdId: string) => `h.${holdId}`;
+/** Sort-key prefixes of open and held inbox items: the feeds lane takes the first, the pages lane the second. */
+export const OPEN_INBOX_PREFIX = `${INBOX_PREFIX}${OPEN_LANE}#`;
+export const HELD_INBOX_PREFIX = `${INBOX_PREFIX}${holdLane('')}`;
 /** Bumped when the layout changes incompatibly; a local data directory of another layout is refused. */
 export const SCHEMA_VERSION = 3;
 

@@ -315,10 +315,14 @@ describe('service stack', () => {
       });
     }
     expect(feeds.Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual([
-      { eventName: ['INSERT'], dynamodb: { Keys: { SK: { S: [{ prefix: 'N#' }] } } } },
+      // Open writes' inbox items and hold releases only: a held (imported) write never queues before a live one.
+      { eventName: ['INSERT'], dynamodb: { Keys: { SK: { S: [{ prefix: 'N#0#' }] } } } },
       { eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { PK: { S: ['HOLD'] } } } },
     ]);
-    expect(pages.Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual([{ dynamodb: { Keys: { SK: { S: ['POST'] } } } }]);
+    expect(pages.Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual([
+      { dynamodb: { Keys: { SK: { S: ['POST'] } } } },
+      { eventName: ['INSERT'], dynamodb: { Keys: { SK: { S: [{ prefix: 'N#h.' }] } } } },
+    ]);
     t.svc.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
   });
 
@@ -372,12 +376,12 @@ describe('service stack', () => {
     expect(JSON.stringify(objects.map((s) => s.Resource))).toMatch(/\/feeds\/\*"/);
     expect(JSON.stringify(objects.map((s) => s.Resource))).not.toMatch(/posts/);
     expect(actionsOf(regenerate)).not.toContain('s3:DeleteObject');
-    // The pages lane touches post pages only, and no table.
+    // The pages lane deletes post pages only; it writes feeds (held writes) as the feeds lane does, never deleting one.
     const pages = statementsOf(t.svc, 'RegenerationRenderPages');
-    const pageObjects = pages.filter((s) => JSON.stringify(s.Action).includes('s3:'));
-    expect(actionsOf(pageObjects)).toEqual(['s3:DeleteObject', 's3:PutObject']);
-    expect(JSON.stringify(pageObjects.map((s) => s.Resource))).toMatch(/\/posts\/\*"/);
-    expect(JSON.stringify(pageObjects.map((s) => s.Resource))).not.toMatch(/feeds/);
+    const deletes = pages.filter((s) => JSON.stringify(s.Action).includes('s3:DeleteObject'));
+    expect(JSON.stringify(deletes.map((s) => s.Resource))).toMatch(/\/posts\/\*"/);
+    expect(JSON.stringify(deletes.map((s) => s.Resource))).not.toMatch(/feeds/);
+    expect(actionsOf(pages)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 's3:PutObject', 'sqs:SendMessage']));
     const query = regenerate.filter((s) => s.Action === 'dynamodb:Query' || (Array.isArray(s.Action) && s.Action.includes('dynamodb:Query')));
     expect(JSON.stringify(query)).toContain('/index/feeds');
     for (const prefix of ['PublisherApi', 'PublisherAuthorize', 'RegenerationRegenerate', 'RegenerationRenderPages', 'Hub']) {
@@ -399,15 +403,13 @@ describe('service stack', () => {
       'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['PK', 'SK', 'lastUsedAt'] },
     });
     // The roles with item actions on the whole table are denied every item action on key partitions.
-    for (const prefix of ['PublisherApi', 'RegenerationRegenerate', 'RegenerationRedrive']) {
+    for (const prefix of ['PublisherApi', 'RegenerationRegenerate', 'RegenerationRenderPages', 'RegenerationRedrive']) {
       const granted = actionsOf(statementsOf(t.svc, prefix)).filter((a) => /^dynamodb:(\w+Item|Query)$/.test(a));
       const denied = allStatementsOf(t.svc, prefix).filter((s) => s.Effect === 'Deny');
       expect(denied, prefix).toHaveLength(1);
       expect(denied[0]!.Condition, prefix).toEqual({ 'ForAnyValue:StringLike': keyItems });
       expect(actionsOf(denied), prefix).toEqual(expect.arrayContaining([...granted, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
     }
-    // The pages lane has no table access to deny.
-    expect(actionsOf(statementsOf(t.svc, 'RegenerationRenderPages')).join()).not.toMatch(/dynamodb:(Get|Put|Update|Delete)Item/);
   });
 
   it('caches the authorizer\'s answers for 30 s, so that a revoked key is refused within 60 s', () => {
@@ -496,7 +498,8 @@ describe('the WebSub hub', () => {
   it('gives the queue URLs to the functions that build the hub, and no others', () => {
     const functions = Object.entries(t.svc.findResources('AWS::Lambda::Function')).map(([id, fn]) => [id.replace(/Function[0-9A-F]{8}$/, ''), (fn as any).Properties.Environment.Variables]);
     const withQueues = functions.filter(([, env]) => HUB_QUEUE_ENV.control in env).map(([id]) => id).sort();
-    expect(withQueues).toEqual(['Hub', 'PublisherApi', 'RegenerationRegenerate']);
+    // Every function that renders a feed announces it: both lanes and the operator's re-drive.
+    expect(withQueues).toEqual(['Hub', 'PublisherApi', 'RegenerationRedrive', 'RegenerationRegenerate', 'RegenerationRenderPages']);
     for (const [, env] of functions.filter(([, env]) => HUB_QUEUE_ENV.control in env)) {
       expect(env[HUB_QUEUE_ENV.control].Ref).toMatch(/^HubControl[0-9A-F]{8}$/);
       expect(env[HUB_QUEUE_ENV.delivery].Ref).toMatch(/^HubDelivery[0-9A-F]{8}$/);

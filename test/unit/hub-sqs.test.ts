@@ -86,6 +86,18 @@ describe('createSqsHubHandler', () => {
     expect(handled.sort()).toEqual(['a1', 'a2', 'b1']);
   });
 
+  it("hides the untried later messages of a failed message's group for the same backoff, not the queue's timeout", async () => {
+    const { sqs, commands } = fakeSqs();
+    const handle = createSqsHubHandler(async (job) => {
+      if (job.id === 'a2') throw new Error('503');
+    }, { sqs, retry: DEFAULT_RETRY });
+    await handle(event(record(deliver('a1', 'A')), record(deliver('a2', 'A'), 3), record(deliver('a3', 'A'), 3)));
+    expect(commands.map((c) => (c as ChangeMessageVisibilityCommand).input).map((i) => [i.ReceiptHandle, i.VisibilityTimeout])).toEqual([
+      ['r-a2', 40],
+      ['r-a3', 40],
+    ]);
+  });
+
   it('hides a failed message for the backoff of its attempt, and passes the attempt and send time to the handler', async () => {
     const { sqs, commands } = fakeSqs();
     const seen: unknown[] = [];
