@@ -1,5 +1,6 @@
 import { ValidationError, type FieldIssue } from '../errors.js';
-import { hasXmlForbidden } from '../text.js';
+import { hasBidiControls, hasVisible, hasXmlForbidden } from '../text.js';
+import { plainTitle } from './build-post.js';
 import * as z from 'zod/mini';
 import '../zod-locale.js';
 import { parseIsoDate } from './dates.js';
@@ -7,11 +8,21 @@ import { LIMITS, POST_ID_PATTERN, type PostDraft } from './post.js';
 
 const atMost = (n: number, what = 'characters') => z.maxLength(n, `must be at most ${n} ${what}`);
 
+const rule = (name: string, test: (s: string) => boolean, message: string, abort = false) => z.refine<string>(test, { message, params: { rule: name }, abort });
+// An empty value is only said to be empty.
+const notEmpty = z.minLength(1, { message: 'must not be empty', abort: true });
+
+const VISIBLE = 'must contain a visible character, not only white space, control, zero-width or bidi characters';
+
+// Names identify feeds (and their URLs) and authors, so they are never altered: what a feed could not carry, what
+// shows nothing, and what reorders the text around it are refused rather than removed.
 const name = z.string().check(
   z.trim(),
-  z.minLength(1, 'must not be empty'),
+  notEmpty,
   atMost(LIMITS.nameLength),
-  z.refine((s: string) => !hasXmlForbidden(s), 'must not contain control characters'),
+  rule('control_characters', (s: string) => !hasXmlForbidden(s), 'must not contain control characters, U+FFFE, U+FFFF or unpaired surrogates', true),
+  rule('visible', hasVisible, VISIBLE, true),
+  rule('bidi_controls', (s: string) => !hasBidiControls(s), 'must not contain bidi embedding, override or isolate characters (U+202A-U+202E, U+2066-U+2069)'),
 );
 
 const nameList = (max: number) =>
@@ -41,7 +52,13 @@ const required = (what: string) => ({ error: (issue: { input?: unknown }) => (is
 /** The JSON body of POST /posts and PUT /posts/{id}. Unknown fields are an error, not ignored. */
 export const postInputSchema = z.strictObject({
   id: z.optional(postIdSchema),
-  title: z.string(required('a string')).check(z.trim(), z.minLength(1, 'must not be empty'), atMost(LIMITS.titleLength)),
+  title: z.string(required('a string')).check(
+    z.trim(),
+    notEmpty,
+    atMost(LIMITS.titleLength),
+    // What readers see: the title as stored (entities decoded, what XML cannot carry removed) must show something.
+    rule('visible', (s: string) => hasVisible(plainTitle(s)), VISIBLE),
+  ),
   content: z.string(required('a string of HTML')),
   date: z.optional(isoDate),
   categories: nameList(LIMITS.categories),
