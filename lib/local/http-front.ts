@@ -143,9 +143,11 @@ async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Or
     throw error;
   });
   const status = upstream.statusCode ?? 502;
-  if (status === 404) {
+  // Any other refusal of a well-formed key (400, 403) still means there is no such object to serve.
+  if (status >= 400 && status < 500) {
     upstream.resume();
-    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
+    if (status !== 404) logger.warn('S3 refused a GET', { key, status });
+    notFound(res);
     return;
   }
   if (status !== 200 && status !== 304) {
@@ -180,15 +182,34 @@ async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Or
   }
 }
 
-function objectKey(pathname: string): string | undefined {
+// S3's longest key, in UTF-8 bytes.
+const MAX_KEY_BYTES = 1024;
+// What no key feedpub writes holds: controls (C0, DEL, C1), U+FFFE/U+FFFF. Keys are built from post ids and folded names.
+const NOT_IN_KEYS = /[\u0000-\u001F\u007F-\u009F\uFFFE\uFFFF]/;
+
+/**
+ * The bucket key a GET path names: undefined when the path is not an object's (the API answers it), 'none' when it
+ * is under feeds/ or posts/ but names no key feedpub could have written: not percent-encoded UTF-8, longer than S3
+ * allows, with a control character, or with an empty, "." or ".." segment once decoded (a %2F decodes to a "/", as
+ * CloudFront passes it to S3, and the segments are checked after that). Those are answered 404 without asking S3.
+ */
+function objectKey(pathname: string): string | 'none' | undefined {
   if (!/^\/(feeds|posts)\//.test(pathname) && pathname !== '/feeds') return undefined;
   if (pathname.startsWith('/posts/') && !pathname.endsWith('.html')) return undefined;
   const path = pathname === '/feeds' || pathname === '/feeds/' ? '/feeds/index.html' : pathname;
+  let key: string;
   try {
-    return path.slice(1).split('/').map(decodeURIComponent).join('/');
+    key = path.slice(1).split('/').map(decodeURIComponent).join('/');
   } catch {
-    return undefined;
+    return 'none';
   }
+  const servable =
+    Buffer.byteLength(key) <= MAX_KEY_BYTES && !NOT_IN_KEYS.test(key) && key.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+  return servable ? key : 'none';
+}
+
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }).end('Not found\n');
 }
 
 /**
@@ -199,8 +220,9 @@ export function createHttpFront(api: ApiHandler, origin: Origin): Server {
   return createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://local');
-      const key = (req.method === 'GET' || req.method === 'HEAD') && objectKey(url.pathname);
-      if (key) return serveObject(req, res, origin, key);
+      const key = req.method === 'GET' || req.method === 'HEAD' ? objectKey(url.pathname) : undefined;
+      if (key === 'none') return notFound(res);
+      if (key !== undefined) return serveObject(req, res, origin, key);
       const body = await readBody(req);
       if (body === 'too-large') {
         res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Request Entity Too Large' }));
