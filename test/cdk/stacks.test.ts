@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../cdk/app.js';
+import { CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from '../../lib/feeds/document-headers.js';
 
 // Bundling is skipped here (test/integration/bundles.test.ts builds and runs the real bundles).
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
@@ -87,6 +88,21 @@ describe('stateful stack', () => {
     });
     t.data.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
       ResponseHeadersPolicyConfig: Match.objectLike({ SecurityHeadersConfig: Match.objectLike({ StrictTransportSecurity: Match.anyValue() }) }),
+    });
+  });
+
+  it('serves pages and feeds with the same security headers as the local front: no script, never framed, no sniffing', () => {
+    const [policy] = Object.values(t.data.findResources('AWS::CloudFront::ResponseHeadersPolicy')) as { Properties: { ResponseHeadersPolicyConfig: any } }[];
+    const { SecurityHeadersConfig: security, CustomHeadersConfig: custom } = policy!.Properties.ResponseHeadersPolicyConfig;
+    expect(security.ContentSecurityPolicy).toEqual({ ContentSecurityPolicy: CONTENT_SECURITY_POLICY, Override: true });
+    expect(CONTENT_SECURITY_POLICY.split('; ')).toEqual(expect.arrayContaining(["default-src 'none'", "script-src 'none'", "frame-ancestors 'none'", "base-uri 'none'"]));
+    expect(security.ContentTypeOptions).toEqual({ Override: true });
+    expect(security.FrameOptions).toEqual({ FrameOption: 'DENY', Override: true });
+    expect(security.ReferrerPolicy.ReferrerPolicy).toBe(SECURITY_HEADERS['referrer-policy']);
+    expect(custom.Items).toEqual([{ Header: 'Cross-Origin-Opener-Policy', Value: SECURITY_HEADERS['cross-origin-opener-policy'], Override: true }]);
+    // The one behavior (every path: pages, the directory, feeds) uses it.
+    t.data.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({ DefaultCacheBehavior: Match.objectLike({ ResponseHeadersPolicyId: Match.anyValue() }), CacheBehaviors: Match.absent() }),
     });
   });
 
@@ -208,6 +224,22 @@ describe('service stack', () => {
     const redrive = actionsOf(statementsOf(t.svc, 'RegenerationRedrive'));
     expect(redrive).toEqual(expect.arrayContaining(['dynamodb:Scan', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 's3:PutObject']));
     for (const action of redrive) expect(action).not.toMatch(/\*|DeleteTable|DeleteBucket|sqs:Purge/);
+  });
+
+  it('encrypts the alarm topic with a rotated customer-managed key that CloudWatch may use for this account\'s alarms', () => {
+    const topic = Object.values(t.svc.findResources('AWS::SNS::Topic'))[0] as { Properties: { KmsMasterKeyId: { 'Fn::GetAtt': [string, string] } } };
+    const [keyId] = topic.Properties.KmsMasterKeyId['Fn::GetAtt'];
+    const key = t.svc.findResources('AWS::KMS::Key')[keyId] as { Properties: { EnableKeyRotation: boolean; KeyPolicy: { Statement: any[] } } };
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    const cloudwatch = key.Properties.KeyPolicy.Statement.filter((s) => JSON.stringify(s.Principal).includes('cloudwatch.amazonaws.com'));
+    expect(cloudwatch).toHaveLength(1);
+    expect(cloudwatch[0]).toMatchObject({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Resource: '*' });
+    expect([cloudwatch[0].Action].flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+    expect(Object.keys(cloudwatch[0].Condition.StringEquals)).toEqual(['aws:SourceAccount']);
+    expect(JSON.stringify(cloudwatch[0].Condition.ArnLike['aws:SourceArn'])).toContain(':alarm:*');
+    // Nobody else is given the key: the other statement is the account's own administration of it.
+    const others = key.Properties.KeyPolicy.Statement.filter((s) => s !== cloudwatch[0]);
+    expect(others.map((s) => JSON.stringify(s.Principal))).toEqual([expect.stringContaining(':root')]);
   });
 
   it('raises alarms to one encrypted topic: regeneration errors, dead letters, lag, API 5xx, throttles', () => {
