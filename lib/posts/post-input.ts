@@ -1,6 +1,7 @@
 import { ValidationError, type FieldIssue } from '../errors.js';
 import { hasBidiControls, hasVisible, hasXmlForbidden } from '../text.js';
 import { plainTitle } from './build-post.js';
+import { sanitizeContent, showsSomething } from './html.js';
 import * as z from 'zod/mini';
 import '../zod-locale.js';
 import { parseIsoDate } from './dates.js';
@@ -31,7 +32,23 @@ const nameList = (max: number) =>
     [],
   );
 
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).check(atMost(LIMITS.urlLength));
+// What RFC 3986 allows nowhere in a URI: controls, space, these ASCII marks, a "%" that starts no escape; and what it
+// allows in one place only: "[" and "]" around an IPv6 host, "#" once. Browsers percent-encode them as they parse the
+// URL; stored and published that way, a link means what a browser makes of it and is a valid URI in every feed
+// (non-ASCII characters stay: feeds carry IRIs).
+const NOT_IN_URIS = /[\u0000-\u0020"<>\\^`{|}\u007F[\]]|%(?![0-9A-Fa-f]{2})/g;
+
+function asUri(url: string): string {
+  // Scheme and host are case-insensitive (RFC 3986 6.2.2.1): written in lower case, the normal form.
+  const [, scheme = '', userinfo = '', host = ''] = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*@)?([^/?#]*)/i.exec(url) ?? [];
+  const authority = `${scheme.toLowerCase()}${userinfo}${host.toLowerCase()}`.replace(/[^[\]]+/g, (part) => part.replace(NOT_IN_URIS, encodeURIComponent));
+  const rest = url.slice(scheme.length + userinfo.length + host.length);
+  const hash = rest.indexOf('#');
+  const tail = hash < 0 ? rest : `${rest.slice(0, hash + 1)}${rest.slice(hash + 1).replaceAll('#', '%23')}`;
+  return `${authority}${tail.replace(NOT_IN_URIS, encodeURIComponent)}`;
+}
+
+const httpUrl = z.pipe(z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).check(atMost(LIMITS.urlLength)), z.transform(asUri));
 
 export const postIdSchema = z
   .string()
@@ -59,7 +76,11 @@ export const postInputSchema = z.strictObject({
     // What readers see: the title as stored (entities decoded, what XML cannot carry removed) must show something.
     rule('visible', (s: string) => hasVisible(plainTitle(s)), VISIBLE),
   ),
-  content: z.string(required('a string of HTML')),
+  // What is left once scripts, styles, frames and handlers are gone must show something: a post of only
+  // `<script>…</script>` would otherwise be stored and published empty.
+  content: z.string(required('a string of HTML')).check(
+    rule('visible', (s: string) => showsSomething(sanitizeContent(s, 'https://feedpub.invalid/')), 'must show something once sanitized: text, an image or other media (scripts, styles, frames and event handlers are removed)'),
+  ),
   date: z.optional(isoDate),
   categories: nameList(LIMITS.categories),
   tags: nameList(LIMITS.tags),
