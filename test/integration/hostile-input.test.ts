@@ -155,9 +155,47 @@ describe('text that shows nothing', () => {
     expect(((await response.json()) as { categories: string[] }).categories).toEqual(names);
   });
 
+  it.each([
+    ['only a script', '<script>alert(1)</script>'],
+    ['only an event handler on an empty element', '<div onclick="alert(1)"></div>'],
+    ['nothing', ''],
+    ['only zero-width characters', '<p>\u200B&#8203;</p>'],
+  ])('refuses content that shows nothing once sanitized (%s) naming content', async (_, content) => {
+    const error = await refusal(await fp.api('PUT', '/posts/blank-content', { title: 'T', content }));
+    expect(error.issues).toEqual([expect.objectContaining({ field: 'content', rule: 'visible' })]);
+    await notStored('blank-content');
+  });
+
+  it('keeps content that shows only an image', async () => {
+    const response = await fp.api('PUT', '/posts/only-image', { title: 'T', content: '<img src="https://img.example/a.png" onerror="alert(1)">' });
+    expect(response.status).toBe(201);
+    expect(((await response.json()) as { content: string }).content).toBe('<img src="https://img.example/a.png" />');
+  });
+
   it('derives the summary when the given one shows nothing', async () => {
     const response = await fp.api('PUT', '/posts/blank-summary', { title: 'T', content: '<p>The body speaks.</p>', summary: '\u200B\u0001' });
     expect(((await response.json()) as { summary: string }).summary).toBe('The body speaks.');
+  });
+});
+
+describe('URLs', () => {
+  it('stores a link and an author URL as the URI a browser makes of them: quotes, brackets and spaces percent-encoded', async () => {
+    const response = await fp.api('PUT', '/posts/odd-url', {
+      title: 'T',
+      content: '<p>x</p>',
+      link: 'https://example.com/"><script>alert(1)</script> x#a#b',
+      authors: [{ name: 'A', url: 'https://例子.cn/新闻/]]>' }],
+    });
+    expect(response.status).toBe(201);
+    const post = (await response.json()) as { link: string; authors: { url: string }[] };
+    expect(post.link).toBe('https://example.com/%22%3E%3Cscript%3Ealert(1)%3C/script%3E%20x#a%23b');
+    expect(post.authors[0]!.url).toBe('https://例子.cn/新闻/%5D%5D%3E');
+  });
+
+  it.each(['javascript:alert(1)', 'data:text/html,<script>alert(1)</script>', '//example.com/', 'https:alert(1)'])('refuses %s as a link, naming it', async (link) => {
+    const error = await refusal(await fp.api('PUT', '/posts/bad-link', { title: 'T', content: '<p>x</p>', link }));
+    expect(fieldsOf(error)).toEqual(['link']);
+    await notStored('bad-link');
   });
 });
 
