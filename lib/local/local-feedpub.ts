@@ -4,9 +4,9 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { handle } from 'hono/aws-lambda';
 import { hashKey } from '../api/auth.js';
 import { buildApi } from '../api/build-api.js';
+import { lambdaHandler } from '../api/lambda-handler.js';
 import type { FeedpubConfig } from '../config.js';
 import { feedId } from '../feeds/feed-ref.js';
 import { logger } from '../log.js';
@@ -18,7 +18,7 @@ import { DynamoApiKeyRepository } from '../store/dynamo-api-keys.js';
 import { HOLD_PK } from '../store/table.js';
 import { documentHeaders } from '../feeds/document-headers.js';
 import { LocalEventSource, type EventSourceOptions } from './event-source.js';
-import { createHttpFront, type ApiHandler } from './http-front.js';
+import { createHttpFront } from './http-front.js';
 import { ensureBucket, ensureTable } from './provision.js';
 
 /** Settings of the local event source mappings (Lambda's event source mappings in AWS). */
@@ -63,7 +63,7 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   await new DynamoApiKeyRepository(base.doc, config.tableName).put(hashKey(options.apiKey), 'local');
 
   const { doc, s3 } = options.wrapClients?.(base) ?? base;
-  const api = handle(buildApi(config, doc)) as unknown as ApiHandler;
+  const api = lambdaHandler(buildApi(config, doc));
   const regeneration = buildRegeneration(config, doc, s3, { renderSlots: Number(process.env.FEEDPUB_LOCAL_RENDER_SLOTS ?? 4), ...options.regeneration });
   const streams = new DynamoDBStreamsClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
   const common = { streams, streamArn, checkpointFile: options.checkpointFile, ...options.lanes };
