@@ -1,12 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import type { ApiHandler } from '../api/lambda-handler.js';
 import { logger } from '../log.js';
-
-export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
 // API Gateway's own payload limit; the app's smaller limit answers 413 first.
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+
+// Methods a handler cannot be given (the Fetch API refuses to build their requests). In AWS they never reach one:
+// API Gateway routes only the API's methods and answers anything else itself, as here.
+const UNROUTABLE_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
+/** An answer of API Gateway's own, before any function runs: its body is `{"message": …}`. */
+function gatewayAnswer(res: ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ message }));
+}
 
 async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   const chunks: Buffer[] = [];
@@ -223,11 +231,9 @@ export function createHttpFront(api: ApiHandler, origin: Origin): Server {
       const key = req.method === 'GET' || req.method === 'HEAD' ? objectKey(url.pathname) : undefined;
       if (key === 'none') return notFound(res);
       if (key !== undefined) return serveObject(req, res, origin, key);
+      if (UNROUTABLE_METHODS.has(req.method ?? '')) return gatewayAnswer(res, 404, 'Not Found');
       const body = await readBody(req);
-      if (body === 'too-large') {
-        res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Request Entity Too Large' }));
-        return;
-      }
+      if (body === 'too-large') return gatewayAnswer(res, 413, 'Request Entity Too Large');
       const event = toGatewayEvent(req, body);
       writeGatewayResult(res, await api(event, lambdaContext(event.requestContext.requestId)));
     })().catch((error: unknown) => {
