@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { SiteConfig } from '../config.js';
 import { HoldNotFound, PayloadTooLarge, PostNotFound, PublicError, RouteNotFound, Unauthorized, UnsupportedMediaType, ValidationError } from '../errors.js';
 import { logger } from '../log.js';
-import { postIdSchema, toFieldIssues } from '../posts/post-input.js';
+import { nameSchema, postIdSchema, toFieldIssues } from '../posts/post-input.js';
 import { postEtag, type PostService, type Preconditions } from '../posts/post-service.js';
 import { isHolding, type DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { holdLane } from '../store/table.js';
@@ -32,8 +32,9 @@ const HOLD_HEADER = 'feedpub-hold';
 type Env = { Variables: { requestId: string }; Bindings: { requestContext?: { requestId?: string } } };
 
 const listQuerySchema = z.strictObject({
-  category: z.optional(z.string().check(z.minLength(1))),
-  tag: z.optional(z.string().check(z.minLength(1))),
+  // Only a name a post may have can name a feed.
+  category: z.optional(nameSchema),
+  tag: z.optional(nameSchema),
   limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
   cursor: z.optional(z.string().check(z.minLength(1))),
 });
@@ -182,13 +183,13 @@ export function createApp({ posts, keys, site, holds }: ApiDeps): Hono<Env> {
     return id;
   };
 
-  app.post('/regeneration/holds', async (c) => {
+  app.post('/regeneration/holds', limitBody, async (c) => {
     const hold = await holds.create((await holdSeconds(c)) * 1000);
     c.header('Location', `/regeneration/holds/${hold.id}`);
     return c.json({ id: hold.id, phase: hold.phase, until: new Date(hold.until).toISOString(), feedsLeft: 0 }, 201);
   });
 
-  app.put('/regeneration/holds/:id', async (c) => {
+  app.put('/regeneration/holds/:id', limitBody, async (c) => {
     const id = holdId(c);
     const renewed = await holds.renew(id, (await holdSeconds(c)) * 1000);
     // Released or expired: its writes render as they come; the importer carries on without it.

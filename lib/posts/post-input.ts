@@ -17,7 +17,8 @@ const VISIBLE = 'must contain a visible character, not only white space, control
 
 // Names identify feeds (and their URLs) and authors, so they are never altered: what a feed could not carry, what
 // shows nothing, and what reorders the text around it are refused rather than removed.
-const name = z.string().check(
+/** A category, tag or author name. */
+export const nameSchema = z.string().check(
   z.trim(),
   notEmpty,
   atMost(LIMITS.nameLength),
@@ -28,7 +29,7 @@ const name = z.string().check(
 
 const nameList = (max: number) =>
   z._default(
-    z.pipe(z.array(name).check(atMost(max, 'entries')), z.transform((names: string[]) => [...new Set(names)])),
+    z.pipe(z.array(nameSchema).check(atMost(max, 'entries')), z.transform((names: string[]) => [...new Set(names)])),
     [],
   );
 
@@ -87,7 +88,7 @@ export const postInputSchema = z.strictObject({
   summary: z.optional(z.string().check(z.trim(), atMost(LIMITS.summaryLength))),
   link: z.optional(httpUrl),
   authors: z._default(
-    z.array(z.strictObject({ name, email: z.optional(z.email('must be an email address')), url: z.optional(httpUrl) })).check(atMost(LIMITS.authors, 'entries')),
+    z.array(z.strictObject({ name: nameSchema, email: z.optional(z.email('must be an email address')), url: z.optional(httpUrl) })).check(atMost(LIMITS.authors, 'entries')),
     [],
   ),
 });
