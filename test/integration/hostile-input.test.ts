@@ -178,6 +178,25 @@ describe('text that shows nothing', () => {
   });
 });
 
+describe('lists', () => {
+  it.each([
+    ['a category no post can have', `category=${'x'.repeat(3000)}`, 'category'],
+    ['a tag of a control character', 'tag=%07', 'tag'],
+    ['a cursor holding a key longer than DynamoDB takes', `cursor=${Buffer.from(`E#${'9'.repeat(3000)}`).toString('base64url')}`, 'cursor'],
+    ['a cursor whose post id is no post id', `cursor=${Buffer.from(`E#2021-12-08T02:46:18.000Z#${'p'.repeat(200)}`).toString('base64url')}`, 'cursor'],
+  ])('refuses %s with a 400 naming it', async (_, query, field) => {
+    expect(fieldsOf(await refusal(await fp.api('GET', `/posts?${query}`)))).toEqual([field]);
+  });
+
+  it('still pages with the cursors it gives', async () => {
+    for (const id of ['list-1', 'list-2', 'list-3']) expect((await fp.api('PUT', `/posts/${id}`, post(id, { categories: ['listed'] }))).status).toBe(201);
+    const first = (await (await fp.api('GET', '/posts?category=listed&limit=2')).json()) as { posts: unknown[]; cursor: string };
+    expect(first.posts).toHaveLength(2);
+    const second = (await (await fp.api('GET', `/posts?category=listed&limit=2&cursor=${first.cursor}`)).json()) as { posts: unknown[] };
+    expect(second.posts).toHaveLength(1);
+  });
+});
+
 describe('URLs', () => {
   it('stores a link and an author URL as the URI a browser makes of them: quotes, brackets and spaces percent-encoded', async () => {
     const response = await fp.api('PUT', '/posts/odd-url', {
