@@ -27,19 +27,22 @@ const fieldsOf = (error: ErrorBody['error']) => (error.issues ?? []).map((i) => 
 const nested = (depth: number, inner = '"x"') => `${'['.repeat(depth)}${inner}${']'.repeat(depth)}`;
 const post = (id: string, extra: Record<string, unknown> = {}) => ({ id, title: 'Fine', content: '<p>fine</p>', ...extra });
 
-/** A GET as a client sends it, byte for byte: fetch would resolve dot segments and re-encode the path first. */
-function rawGet(path: string): Promise<{ status: number; type: string; body: string }> {
+/** A request as a client sends it, byte for byte: fetch would resolve dot segments, re-encode the path, refuse a TRACE or a GET's body. */
+function raw(method: string, path: string, body?: string): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
     const url = new URL(fp.url);
-    request({ host: url.hostname, port: url.port, path, method: 'GET' }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
+    const headers = { authorization: `Bearer ${fp.key}`, ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}) };
+    request({ host: url.hostname, port: url.port, path, method, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body: text }));
     })
       .on('error', reject)
-      .end();
+      .end(body);
   });
 }
+
+const rawGet = (path: string) => raw('GET', path);
 
 async function notStored(id: string) {
   expect((await fp.api('GET', `/posts/${id}`)).status).toBe(404);
@@ -175,6 +178,26 @@ describe('text that shows nothing', () => {
   it('derives the summary when the given one shows nothing', async () => {
     const response = await fp.api('PUT', '/posts/blank-summary', { title: 'T', content: '<p>The body speaks.</p>', summary: '\u200B\u0001' });
     expect(((await response.json()) as { summary: string }).summary).toBe('The body speaks.');
+  });
+});
+
+describe('requests API Gateway would pass on, or answer itself', () => {
+  it('answers a GET that carries a body as it answers one without (a body in a GET means nothing)', async () => {
+    const response = await raw('GET', '/posts/no-such-post', '{"title":"ignored"}');
+    expect(response.status).toBe(404);
+    expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'post_not_found' } });
+    expect((await raw('GET', '/posts?limit=1', 'x')).status).toBe(200);
+  });
+
+  it('answers TRACE as API Gateway answers a method it does not route', async () => {
+    const response = await raw('TRACE', '/posts');
+    expect(response.status).toBe(404);
+    expect(JSON.parse(response.body)).toEqual({ message: 'Not Found' });
+  });
+
+  it('refuses a hold body over the body limit with a 413 naming the body', async () => {
+    const error = await refusal(await fp.api('POST', '/regeneration/holds', `{"seconds":${' '.repeat(300 * 1024)}60}`, { 'content-type': 'application/json' }));
+    expect(error.issues).toEqual([expect.objectContaining({ field: 'body', rule: 'max_bytes' })]);
   });
 });
 
