@@ -19,6 +19,7 @@ import {
 import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { TTL_ATTRIBUTE } from '../lib/hub/keys.js';
+import { CONTENT_SECURITY_POLICY, REFERRER_POLICY, SECURITY_HEADERS } from '../lib/feeds/document-headers.js';
 import { DIRECTORY_INDEX } from '../lib/store/table.js';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -109,13 +110,18 @@ export class StatefulStack extends Stack {
       enableAcceptEncodingGzip: true,
       enableAcceptEncodingBrotli: true,
     });
+    // The same security headers as the local front (lib/feeds/document-headers.ts), on pages and feeds alike.
     const responseHeaders = new ResponseHeadersPolicy(this, 'FeedHeaders', {
       comment: 'feedpub feeds: security headers, CORS for web readers',
       securityHeadersBehavior: {
+        contentSecurityPolicy: { contentSecurityPolicy: CONTENT_SECURITY_POLICY, override: true },
         contentTypeOptions: { override: true },
         strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
-        referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: true },
+        referrerPolicy: { referrerPolicy: REFERRER_POLICY as HeadersReferrerPolicy, override: true },
         frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
+      },
+      customHeadersBehavior: {
+        customHeaders: [{ header: 'Cross-Origin-Opener-Policy', value: SECURITY_HEADERS['cross-origin-opener-policy']!, override: true }],
       },
       corsBehavior: {
         accessControlAllowOrigins: ['*'],

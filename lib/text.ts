@@ -14,6 +14,25 @@ export function hasXmlForbidden(text: string): boolean {
   return found;
 }
 
+// What shows nothing on screen: white space, controls, format characters (zero-width spaces and joiners, bidi
+// marks and controls, soft hyphen, BOM), the other default-ignorable code points (Hangul fillers, variation
+// selectors, tag characters), surrogates, and the Braille blank, which fonts draw as an empty cell.
+const INVISIBLE = /[\p{White_Space}\p{Cc}\p{Cf}\p{Cs}\p{Z}\p{Default_Ignorable_Code_Point}\u2800]/gu;
+
+/** Whether the text has at least one character a reader can see. */
+export function hasVisible(text: string): boolean {
+  return text.replace(INVISIBLE, '') !== '';
+}
+
+// Unicode's explicit directional formatting characters (UAX #9 2.1-2.5: embeddings, overrides, isolates and their
+// terminators). They reorder what follows them, so a name holding one displays as other text than it is (the
+// "Trojan Source" trick, CVE-2021-42574). The implicit marks (LRM, RLM, ALM) stay allowed: they reorder nothing.
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/;
+
+export function hasBidiControls(text: string): boolean {
+  return BIDI_CONTROLS.test(text);
+}
+
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Escapes plain text for use as HTML (Atom type="html", RSS description). */

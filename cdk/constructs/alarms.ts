@@ -1,8 +1,9 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Alias } from 'aws-cdk-lib/aws-kms';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -22,6 +23,37 @@ export interface AlarmsProps {
 }
 
 /**
+ * The alarm topic's key. CloudWatch publishes an alarm to an encrypted topic only when the key's policy lets it use
+ * the key, which the AWS-managed SNS key's policy cannot (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html,
+ * compatibility with AWS services): a customer-managed key whose policy lets cloudwatch.amazonaws.com make data keys
+ * and decrypt, for this account's alarms only. Nothing durable is encrypted with it (SNS holds messages only while it
+ * delivers them), so it goes with the stack after the shortest waiting period.
+ */
+function alarmTopicKey(scope: Construct): Key {
+  const { account, region, partition } = Stack.of(scope);
+  const key = new Key(scope, 'TopicKey', {
+    description: 'feedpub alarm topic',
+    enableKeyRotation: true,
+    removalPolicy: RemovalPolicy.DESTROY,
+    pendingWindow: Duration.days(7),
+  });
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'CloudWatchAlarmsPublish',
+      principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      // Only on behalf of this account's alarms (no confused deputy).
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': account },
+        ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` },
+      },
+    }),
+  );
+  return key;
+}
+
+/**
  * What an operator is told about, on one topic: failing renders, dead letters, lag, API errors, throttles, and the
  * hub's given-up jobs, late deliveries and crashes.
  */
@@ -30,7 +62,7 @@ export class Alarms extends Construct {
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
-    this.topic = new Topic(this, 'Topic', { masterKey: Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'), enforceSSL: true });
+    this.topic = new Topic(this, 'Topic', { masterKey: alarmTopicKey(this), enforceSSL: true });
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
     const failures = new MetricFilter(this, 'RegenerationFailures', {
       logGroup: props.regenerate.fn.logGroup,

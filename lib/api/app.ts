@@ -5,7 +5,7 @@ import type { SiteConfig } from '../config.js';
 import { HoldNotFound, OutOfScope, PayloadTooLarge, PostNotFound, PublicError, RouteNotFound, Unauthorized, UnscopedKeyRequired, UnsupportedMediaType, ValidationError } from '../errors.js';
 import { isScoped, listOutsideScope, outsideScope, type KeyScope } from '../keys/scope.js';
 import { logger } from '../log.js';
-import { postIdSchema, toFieldIssues } from '../posts/post-input.js';
+import { nameSchema, postIdSchema, toFieldIssues } from '../posts/post-input.js';
 import { postEtag, type PostService, type Preconditions, type WriteRequest } from '../posts/post-service.js';
 import { isHolding, type DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { holdLane } from '../store/table.js';
@@ -61,8 +61,9 @@ export function preferredWait(header: string | undefined): number | undefined {
 }
 
 const listQuerySchema = z.strictObject({
-  category: z.optional(z.string().check(z.minLength(1))),
-  tag: z.optional(z.string().check(z.minLength(1))),
+  // Only a name a post may have can name a feed.
+  category: z.optional(nameSchema),
+  tag: z.optional(nameSchema),
   limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
   cursor: z.optional(z.string().check(z.minLength(1))),
   // Published posts (newest first), or the schedule (soonest first): what readers will see, and when.
@@ -264,13 +265,13 @@ export function createApp({ posts, site, holds, visibility, hub }: ApiDeps): Hon
     return id;
   };
 
-  app.post('/regeneration/holds', async (c) => {
+  app.post('/regeneration/holds', limitBody, async (c) => {
     const hold = await holds.create((await holdSeconds(c)) * 1000);
     c.header('Location', `/regeneration/holds/${hold.id}`);
     return c.json({ id: hold.id, phase: hold.phase, until: new Date(hold.until).toISOString(), feedsLeft: 0 }, 201);
   });
 
-  app.put('/regeneration/holds/:id', async (c) => {
+  app.put('/regeneration/holds/:id', limitBody, async (c) => {
     const id = holdId(c);
     const renewed = await holds.renew(id, (await holdSeconds(c)) * 1000);
     // Released or expired: its writes render as they come; the importer carries on without it.

@@ -4,6 +4,7 @@ import { UnsupportedMediaType, ValidationError } from '../errors.js';
 import { parseJekyllPost } from '../posts/jekyll.js';
 import { parsePostInput } from '../posts/post-input.js';
 import type { PostDraft } from '../posts/post.js';
+import { MAX_JSON_DEPTH, tooDeepAt } from './json-depth.js';
 
 const JSON_TYPE = 'application/json';
 const MARKDOWN_TYPES = ['text/markdown', 'text/x-markdown'];
@@ -17,8 +18,10 @@ function decodeUtf8(bytes: ArrayBuffer): string {
   }
 }
 
-/** A JSON body, or a 400 that says why it is not one. */
+/** A JSON body, or a 400 that says why it is not one. Nesting is bounded before anything walks the value. */
 export function parseJson(text: string): unknown {
+  const deep = tooDeepAt(text);
+  if (deep !== undefined) throw ValidationError.of(deep, 'max_depth', `nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(text);
   } catch (error) {

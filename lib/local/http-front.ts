@@ -1,12 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import type { ApiHandler } from '../api/lambda-handler.js';
 import { logger } from '../log.js';
-
-export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
 // API Gateway's own payload limit; the app's smaller limit answers 413 first.
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+
+// Methods a handler cannot be given (the Fetch API refuses to build their requests). In AWS they never reach one:
+// API Gateway routes only the API's methods and answers anything else itself, as here.
+const UNROUTABLE_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
+/** An answer of API Gateway's own, before any function runs: its body is `{"message": …}`. */
+function gatewayAnswer(res: ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ message }));
+}
 
 async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   const chunks: Buffer[] = [];
@@ -143,10 +151,11 @@ async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Or
     throw error;
   });
   const status = upstream.statusCode ?? 502;
-  if (status === 404) {
+  // Any other refusal of a well-formed key (400, 403) still means there is no such object to serve.
+  if (status >= 400 && status < 500) {
     upstream.resume();
-    // The home page is the site feed's page: it appears with the first post.
-    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(key === 'index.html' ? 'Nothing is published yet: the home page appears with the first post.\n' : 'Not found\n');
+    if (status !== 404) logger.warn('S3 refused a GET', { key, status });
+    notFound(res, key);
     return;
   }
   if (status !== 200 && status !== 304) {
@@ -181,17 +190,38 @@ async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Or
   }
 }
 
-function objectKey(pathname: string): string | undefined {
+// S3's longest key, in UTF-8 bytes.
+const MAX_KEY_BYTES = 1024;
+// What no key feedpub writes holds: controls (C0, DEL, C1), U+FFFE/U+FFFF. Keys are built from post ids and folded names.
+const NOT_IN_KEYS = /[\u0000-\u001F\u007F-\u009F\uFFFE\uFFFF]/;
+
+/**
+ * The bucket key a GET path names: undefined when the path is not an object's (the API answers it), 'none' when it
+ * is under feeds/ or posts/ but names no key feedpub could have written: not percent-encoded UTF-8, longer than S3
+ * allows, with a control character, or with an empty, "." or ".." segment once decoded (a %2F decodes to a "/", as
+ * CloudFront passes it to S3, and the segments are checked after that). Those are answered 404 without asking S3.
+ */
+function objectKey(pathname: string): string | 'none' | undefined {
   // The home page (the site feed's page), as CloudFront's default root object answers the root.
   if (pathname === '/' || pathname === '/index.html') return 'index.html';
   if (!/^\/(feeds|posts)\//.test(pathname)) return undefined;
   if (pathname.startsWith('/posts/') && !pathname.endsWith('.html')) return undefined;
   const path = pathname === '/feeds/' ? '/feeds/index.html' : pathname;
+  let key: string;
   try {
-    return path.slice(1).split('/').map(decodeURIComponent).join('/');
+    key = path.slice(1).split('/').map(decodeURIComponent).join('/');
   } catch {
-    return undefined;
+    return 'none';
   }
+  const servable =
+    Buffer.byteLength(key) <= MAX_KEY_BYTES && !NOT_IN_KEYS.test(key) && key.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+  return servable ? key : 'none';
+}
+
+function notFound(res: ServerResponse, key?: string): void {
+  // The home page is the site feed's page: it appears with the first post.
+  const text = key === 'index.html' ? 'Nothing is published yet: the home page appears with the first post.\n' : 'Not found\n';
+  res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }).end(text);
 }
 
 /**
@@ -206,13 +236,12 @@ export function createHttpFront(api: ApiHandler, origin: Origin): Server {
       const read = req.method === 'GET' || req.method === 'HEAD';
       // The directory's pages link relative to feeds/: its address ends with a slash.
       if (read && url.pathname === '/feeds') return void res.writeHead(301, { location: '/feeds/' }).end();
-      const key = read && objectKey(url.pathname);
-      if (key) return serveObject(req, res, origin, key);
+      const key = read ? objectKey(url.pathname) : undefined;
+      if (key === 'none') return notFound(res);
+      if (key !== undefined) return serveObject(req, res, origin, key);
+      if (UNROUTABLE_METHODS.has(req.method ?? '')) return gatewayAnswer(res, 404, 'Not Found');
       const body = await readBody(req);
-      if (body === 'too-large') {
-        res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Request Entity Too Large' }));
-        return;
-      }
+      if (body === 'too-large') return gatewayAnswer(res, 413, 'Request Entity Too Large');
       const event = toGatewayEvent(req, body);
       writeGatewayResult(res, await api(event, lambdaContext(event.requestContext.requestId)));
     })().catch((error: unknown) => {

@@ -7,9 +7,9 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithLambdaAuthorizer, DynamoDBRecord } from 'aws-lambda';
-import { handle } from 'hono/aws-lambda';
 import { ApiKeyVerifier, authorize, KEY_CACHE, type CallerContext } from '../api/auth.js';
 import { buildApi } from '../api/build-api.js';
+import { lambdaHandler, type ApiHandler } from '../api/lambda-handler.js';
 import type { FeedpubConfig } from '../config.js';
 import { feedId } from '../feeds/feed-ref.js';
 import { logger } from '../log.js';
@@ -25,7 +25,7 @@ import { documentHeaders } from '../feeds/document-headers.js';
 import { buildHub, hubConfigOf } from '../hub/build-hub.js';
 import { LocalHubQueue } from '../hub/local-queue.js';
 import { LocalEventSource, type EventSourceOptions } from './event-source.js';
-import { createHttpFront, type ApiHandler } from './http-front.js';
+import { createHttpFront } from './http-front.js';
 import { ensureBucket, ensureTable } from './provision.js';
 
 /** Settings of the local event source mappings (Lambda's event source mappings in AWS). */
@@ -80,7 +80,7 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   const hub = buildHub(config, hubConfig, doc, hubQueue);
   hubQueue.start(hub.handler());
   const verifier = new ApiKeyVerifier(new DynamoApiKeyRepository(base.doc, config.tableName), KEY_CACHE.localMs);
-  const api = withAuthorizer(verifier, handle(buildApi(config, doc, { hub })) as unknown as ApiHandler);
+  const api = withAuthorizer(verifier, lambdaHandler(buildApi(config, doc, { hub })));
   const regeneration = buildRegeneration(config, doc, s3, { renderSlots: Number(process.env.FEEDPUB_LOCAL_RENDER_SLOTS ?? 4), tickSchedules: false, onWritten: hub.announce, ...options.regeneration });
   const streams = new DynamoDBStreamsClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
   const common = { streams, streamArn, checkpointFile: options.checkpointFile, ...options.lanes };

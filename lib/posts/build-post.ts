@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { stripXmlForbidden } from '../text.js';
+import { hasVisible, stripXmlForbidden } from '../text.js';
 import { htmlToText, sanitizeContent, summarize } from './html.js';
 import type { Post, PostDraft } from './post.js';
 
@@ -11,6 +11,11 @@ export interface BuildPostOptions {
   existing?: Post;
 }
 
+/** Titles are plain text: markup and entities a Jekyll title may carry become the text they stand for. */
+export function plainTitle(title: string): string {
+  return stripXmlForbidden(htmlToText(title)) || stripXmlForbidden(title);
+}
+
 /**
  * Turns a validated draft into the post to store: sanitized content, a summary, explicit dates and a hash
  * of everything the publisher controls. Replacing a post with the same content returns the stored post
@@ -18,11 +23,12 @@ export interface BuildPostOptions {
  */
 export function buildPost(draft: PostDraft, { id, now, siteUrl, existing }: BuildPostOptions): Post {
   const content = sanitizeContent(draft.content, draft.link ?? `${siteUrl}/`);
+  const summary = stripXmlForbidden(draft.summary ?? '');
   const fields = {
-    // Titles are plain text: markup and entities a Jekyll title may carry become the text they stand for.
-    title: stripXmlForbidden(htmlToText(draft.title)) || stripXmlForbidden(draft.title),
+    title: plainTitle(draft.title),
     content,
-    summary: stripXmlForbidden(draft.summary ?? '') || summarize(htmlToText(content)),
+    // A summary that shows nothing is no summary: one is derived, as when none is given.
+    summary: hasVisible(summary) ? summary : summarize(htmlToText(content)),
     // Without a date, a replacement keeps the stored one: a repeated PUT must not move the post.
     date: (draft.date ?? (existing ? new Date(existing.date) : now)).toISOString(),
     categories: draft.categories,

@@ -34,11 +34,16 @@ function splitDate(value: string): DateParts | undefined {
   };
 }
 
-function zoneOf(offset: string) {
+// The widest UTC offsets in use are -12:00 and +14:00; RFC 3339's grammar allows minutes 00-59 only.
+const MAX_OFFSET_MINUTES = 14 * 60;
+
+/** The zone of a written offset, or why it is not a real one (`+99:99` would move the date by four days). */
+function zoneOf(offset: string): FixedOffsetZone | string {
   if (offset.toUpperCase() === 'Z') return FixedOffsetZone.utcInstance;
   const digits = offset.replace(':', '');
-  const minutes = Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5) || '0');
-  return FixedOffsetZone.instance(digits.startsWith('-') ? -minutes : minutes);
+  const [hours, minutes] = [Number(digits.slice(1, 3)), Number(digits.slice(3, 5) || '0')];
+  if (minutes > 59 || hours * 60 + minutes > MAX_OFFSET_MINUTES) return `has a UTC offset out of range (${offset}): offsets run from -14:00 to +14:00`;
+  return FixedOffsetZone.instance((digits.startsWith('-') ? -1 : 1) * (hours * 60 + minutes));
 }
 
 function toDate(parts: DateParts, zone: string | FixedOffsetZone): Date | string {
@@ -53,12 +58,14 @@ export function parseIsoDate(value: string): Date | string {
   const parts = splitDate(value);
   if (!parts || !parts.hasTime) return `must be an ISO 8601 date-time such as 2021-12-08T10:21:26+08:00, got '${value}'`;
   if (!parts.offset) return `must include a UTC offset (Z or +hh:mm), got '${value}'`;
-  return toDate(parts, zoneOf(parts.offset));
+  const zone = zoneOf(parts.offset);
+  return zone instanceof FixedOffsetZone ? toDate(parts, zone) : zone;
 }
 
 /** Jekyll dates: an offset when written, otherwise the site's time zone, as Jekyll's `timezone` setting does. */
 export function parseJekyllDate(value: string, timeZone: string): Date | string {
   const parts = splitDate(value);
   if (!parts) return `'${value}' is not a valid date; Jekyll expects YYYY-MM-DD [HH:MM[:SS]] [+hhmm]`;
-  return toDate(parts, parts.offset ? zoneOf(parts.offset) : timeZone);
+  const zone = parts.offset ? zoneOf(parts.offset) : timeZone;
+  return zone instanceof FixedOffsetZone || !parts.offset ? toDate(parts, zone) : `'${value}' ${zone}`;
 }

@@ -5,11 +5,28 @@ import { FLAG_SCHEMA } from './ruby-yaml.js';
 
 export type FrontMatter = Record<string, unknown>;
 
+const unreadable = (field: string, rule: string, message: string) => new UnreadablePost([{ field, rule, message }]);
+
+/** Front matter needs a few levels (a list of author mappings is 3); js-yaml recurses per level and would overflow. */
+const MAX_YAML_DEPTH = 20;
+
+/**
+ * js-yaml's loader tells a listener of every node it opens and closes, before it reads the node's children: past
+ * MAX_YAML_DEPTH levels the parse stops there, before any deeper recursion. (Aliases are not expanded: js-yaml
+ * shares the anchored value, so an alias bomb costs its text, and nothing here walks the value recursively.)
+ */
+function loadYaml(source: string, schema: yaml.Schema): unknown {
+  let depth = 0;
+  const listener = (event: 'open' | 'close') => {
+    depth += event === 'open' ? 1 : -1;
+    if (depth > MAX_YAML_DEPTH) throw unreadable('front_matter', 'max_depth', `nests lists and mappings deeper than ${MAX_YAML_DEPTH} levels`);
+  };
+  return yaml.load(source, { schema, listener });
+}
+
 // Every scalar stays a string (YAML's failsafe schema): "+0800" is not the number 800, "2021-12-08" is not
 // a Date in UTC, and the date is read exactly once, by the rules of dates.ts, in the site's zone.
-const yamlEngine = (source: string): object => (yaml.load(source, { schema: yaml.FAILSAFE_SCHEMA }) as object | null | undefined) ?? {};
-
-const unreadable = (field: string, rule: string, message: string) => new UnreadablePost([{ field, rule, message }]);
+const yamlEngine = (source: string): object => (loadYaml(source, yaml.FAILSAFE_SCHEMA) as object | null | undefined) ?? {};
 
 export interface SplitFile {
   data: FrontMatter;
@@ -38,7 +55,7 @@ export function splitFrontMatter(text: string): SplitFile {
     }
     let typed: FrontMatter | undefined;
     const flag = (key: string) => {
-      typed ??= (yaml.load(parsed.matter, { schema: FLAG_SCHEMA }) as FrontMatter | null) ?? {};
+      typed ??= (loadYaml(parsed.matter, FLAG_SCHEMA) as FrontMatter | null) ?? {};
       return typed[key];
     };
     return { data: data as FrontMatter, body: parsed.content, flag };

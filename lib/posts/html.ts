@@ -1,6 +1,6 @@
 import MarkdownIt from 'markdown-it';
 import sanitizeHtml from 'sanitize-html';
-import { stripXmlForbidden } from '../text.js';
+import { hasVisible, stripXmlForbidden } from '../text.js';
 
 // CommonMark plus raw HTML passthrough: Jekyll posts mix Markdown and HTML, and the sanitizer runs after.
 const markdown = new MarkdownIt({ html: true, linkify: false, typographer: false });
@@ -54,6 +54,13 @@ export function sanitizeContent(html: string, baseUrl: string): string {
     ),
   });
   return clean.trim();
+}
+
+const MEDIA = /<(?:img|video|audio|picture|source)\b/i;
+
+/** Whether sanitized HTML shows a reader anything: text that is not all invisible, or an image or other media. */
+export function showsSomething(sanitized: string): boolean {
+  return MEDIA.test(sanitized) || hasVisible(htmlToText(sanitized));
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", nbsp: ' ' };

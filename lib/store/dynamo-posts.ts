@@ -4,7 +4,7 @@ import { BatchGetCommand, DeleteCommand, GetCommand, QueryCommand, TransactWrite
 import { ValidationError } from '../errors.js';
 import { logger } from '../log.js';
 import { feedChanges, feedId, feedsShowing } from '../feeds/feed-ref.js';
-import type { Post } from '../posts/post.js';
+import { POST_ID_PATTERN, type Post } from '../posts/post.js';
 import { ENTRY_PREFIX, holdLane, INBOX_PREFIX, keys, OPEN_LANE, SCHEDULED_PK } from './table.js';
 import type { InboxItem, PostPage, PostRepository, WriteOptions } from './ports.js';
 
@@ -41,9 +41,16 @@ export function toPost(item: Record<string, unknown>): Post {
   return Object.fromEntries(POST_FIELDS.filter((f) => item[f] !== undefined).map((f) => [f, item[f]])) as unknown as Post;
 }
 
+// What entryCursor encodes: an index entry's sort key, a UTC date and a post id. Anything else is no cursor of ours
+// (and a key longer than DynamoDB takes would fail the Query rather than be refused).
+const UTC_DATE_KEY = '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z';
+const CURSOR_KEY = new RegExp(`^${ENTRY_PREFIX}${UTC_DATE_KEY}#${POST_ID_PATTERN.source.slice(1)}`);
+// A scheduled post's key: its date and id (keys.scheduled).
+const SCHEDULED_CURSOR_KEY = new RegExp(`^${UTC_DATE_KEY}#${POST_ID_PATTERN.source.slice(1)}`);
+
 function decodeCursor(cursor: string, pk: string): Record<string, string> {
   const sk = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (pk === SCHEDULED_PK ? !/^\d{4}-\d\d-\d\dT[^#]+#./.test(sk) : !sk.startsWith(ENTRY_PREFIX)) throw ValidationError.of('cursor', 'cursor', 'is not a cursor this API returned');
+  if (!(pk === SCHEDULED_PK ? SCHEDULED_CURSOR_KEY : CURSOR_KEY).test(sk)) throw ValidationError.of('cursor', 'cursor', 'is not a cursor this API returned');
   return { PK: pk, SK: sk };
 }
 

@@ -6,7 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../cdk/app.js';
 import { loadConfig } from '../../lib/config.js';
-import { documentHeaders } from '../../lib/feeds/document-headers.js';
+import { CONTENT_SECURITY_POLICY, documentHeaders, SECURITY_HEADERS } from '../../lib/feeds/document-headers.js';
 import { DEFAULT_RETRY, retrySchedule } from '../../lib/hub/backoff.js';
 import { HUB_QUEUE_ENV } from '../../lib/hub/build-hub.js';
 import { ARCHIVE_CACHE_CONTROL, FEED_CACHE_CONTROL } from '../../lib/store/s3-feed-store.js';
@@ -270,6 +270,21 @@ describe('stateful stack', () => {
     expect(JSON.stringify(puts.map((s) => s.Resource))).toMatch(/\/index\.html"/);
   });
 
+  it('serves pages and feeds with the same security headers as the local front: no script, never framed, no sniffing', () => {
+    const [policy] = Object.values(t.data.findResources('AWS::CloudFront::ResponseHeadersPolicy')) as { Properties: { ResponseHeadersPolicyConfig: any } }[];
+    const { SecurityHeadersConfig: security, CustomHeadersConfig: custom } = policy!.Properties.ResponseHeadersPolicyConfig;
+    expect(security.ContentSecurityPolicy).toEqual({ ContentSecurityPolicy: CONTENT_SECURITY_POLICY, Override: true });
+    expect(CONTENT_SECURITY_POLICY.split('; ')).toEqual(expect.arrayContaining(["default-src 'none'", "script-src 'none'", "frame-ancestors 'none'", "base-uri 'none'"]));
+    expect(security.ContentTypeOptions).toEqual({ Override: true });
+    expect(security.FrameOptions).toEqual({ FrameOption: 'DENY', Override: true });
+    expect(security.ReferrerPolicy.ReferrerPolicy).toBe(SECURITY_HEADERS['referrer-policy']);
+    expect(custom.Items).toEqual([{ Header: 'Cross-Origin-Opener-Policy', Value: SECURITY_HEADERS['cross-origin-opener-policy'], Override: true }]);
+    // The default behavior (every path but /hub: pages, the directory, feeds) uses it.
+    t.data.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({ DefaultCacheBehavior: Match.objectLike({ ResponseHeadersPolicyId: Match.anyValue() }) }),
+    });
+  });
+
   it('takes a custom domain and certificate from context, with TLS 1.2 at least', () => {
     const custom = synth({ domainName: 'feeds.example.com', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc' });
     custom.data.hasResourceProperties('AWS::CloudFront::Distribution', {
@@ -414,6 +429,22 @@ describe('service stack', () => {
 
   it('caches the authorizer\'s answers for 30 s, so that a revoked key is refused within 60 s', () => {
     t.svc.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerResultTtlInSeconds: 30 });
+  });
+
+  it('encrypts the alarm topic with a rotated customer-managed key that CloudWatch may use for this account\'s alarms', () => {
+    const topic = Object.values(t.svc.findResources('AWS::SNS::Topic'))[0] as { Properties: { KmsMasterKeyId: { 'Fn::GetAtt': [string, string] } } };
+    const [keyId] = topic.Properties.KmsMasterKeyId['Fn::GetAtt'];
+    const key = t.svc.findResources('AWS::KMS::Key')[keyId] as { Properties: { EnableKeyRotation: boolean; KeyPolicy: { Statement: any[] } } };
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    const cloudwatch = key.Properties.KeyPolicy.Statement.filter((s) => JSON.stringify(s.Principal).includes('cloudwatch.amazonaws.com'));
+    expect(cloudwatch).toHaveLength(1);
+    expect(cloudwatch[0]).toMatchObject({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Resource: '*' });
+    expect([cloudwatch[0].Action].flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+    expect(Object.keys(cloudwatch[0].Condition.StringEquals)).toEqual(['aws:SourceAccount']);
+    expect(JSON.stringify(cloudwatch[0].Condition.ArnLike['aws:SourceArn'])).toContain(':alarm:*');
+    // Nobody else is given the key: the other statement is the account's own administration of it.
+    const others = key.Properties.KeyPolicy.Statement.filter((s) => s !== cloudwatch[0]);
+    expect(others.map((s) => JSON.stringify(s.Principal))).toEqual([expect.stringContaining(':root')]);
   });
 
   it('raises alarms to one encrypted topic: regeneration errors, dead letters, lag, API 5xx, throttles, the hub', () => {

@@ -40,14 +40,37 @@ const RFC822 = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|J
 const decode = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
 const TAG = /<\/?[a-z][a-z0-9]*(\s[^<>]*)?\/?>/i;
 
+/** Numeric character references as well as the named ones `decode` knows, as a browser reads an attribute value. */
+const decodeReferences = (s: string) =>
+  decode(
+    s.replace(/&#(x?)([0-9a-f]+);?/gi, (_, hex: string, digits: string) => {
+      const code = Number.parseInt(digits, hex ? 16 : 10);
+      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '\uFFFD';
+    }),
+  );
+
+/** The elements of an HTML fragment with their attributes, values decoded. Text never matches: feeds carry HTML whose
+ * text escapes "<" and whose attribute values escape quotes, so a "<" always opens a tag (text that merely reads
+ * like markup, "onclick=" or "javascript:" in a sentence or a title attribute, is not an element or attribute). */
+function elementsOf(html: string): { name: string; attributes: [string, string][] }[] {
+  return [...html.matchAll(/<([a-z][^\s/>]*)([^<>]*)>/gi)].map(([, name, rest]) => ({
+    name: name!.toLowerCase(),
+    attributes: [...rest!.matchAll(/([^\s=/"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?/g)].map(
+      ([, attribute, ...values]): [string, string] => [attribute!.toLowerCase(), decodeReferences(values.find((v) => v !== undefined) ?? '')],
+    ),
+  }));
+}
+
 /** What the W3C Feed Validator warns about in HTML content: scripts, event handlers, javascript: and relative URLs. */
 function contentProblems(where: string, html: string): string[] {
   const problems: string[] = [];
-  if (/<script|<iframe|<object|<embed/i.test(html)) problems.push(`${where}: content contains a script or embedded object`);
-  if (/\son[a-z]+\s*=/i.test(html)) problems.push(`${where}: content has an event handler attribute`);
-  if (/javascript:/i.test(html)) problems.push(`${where}: content has a javascript: URL`);
-  for (const m of html.matchAll(/\s(?:href|src)="([^"]*)"/g)) {
-    if (!/^(https?:|mailto:)/.test(decode(m[1]!))) problems.push(`${where}: relative or odd URL in content: ${m[1]}`);
+  for (const { name, attributes } of elementsOf(html)) {
+    if (['script', 'iframe', 'object', 'embed'].includes(name)) problems.push(`${where}: content contains a script or embedded object`);
+    for (const [attribute, value] of attributes) {
+      if (attribute.startsWith('on')) problems.push(`${where}: content has an event handler attribute`);
+      if (/^[\s\u0000-\u001f]*javascript:/i.test(value)) problems.push(`${where}: content has a javascript: URL`);
+      if ((attribute === 'href' || attribute === 'src') && !/^(https?:|mailto:)/.test(value)) problems.push(`${where}: relative or odd URL in content: ${value}`);
+    }
   }
   return problems;
 }
