@@ -73,6 +73,7 @@ export class PublisherApi extends Construct {
     route('/posts/batch', HttpMethod.POST);
     route('/regeneration/holds', HttpMethod.POST);
     route('/regeneration/holds/{id}', HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE);
+    route('/site', HttpMethod.GET, HttpMethod.PUT);
     const [health] = this.httpApi.addRoutes({ path: '/health', methods: [HttpMethod.GET], integration });
     Validations.of(health!).acknowledge({ id: 'AwsSolutions-APIG4', reason: 'The health check is public by design and reads nothing.' });
   }

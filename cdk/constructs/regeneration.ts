@@ -7,7 +7,7 @@ import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-la
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DIRECTORY_INDEX, HOLD_PK, INBOX_PREFIX, POST_SK } from '../../lib/store/table.js';
+import { DIRECTORY_INDEX, HOLD_PK, INBOX_PREFIX, META_PK, POST_SK, SITE_SETTINGS_SK } from '../../lib/store/table.js';
 import { FeedpubFunction } from '../feedpub-function.js';
 import { denyKeyItems, tableActions } from './grants.js';
 
@@ -64,6 +64,8 @@ export class Regeneration extends Construct {
         filters: [
           FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT'), dynamodb: { Keys: { SK: { S: FilterRule.beginsWith(INBOX_PREFIX) } } } }),
           FilterCriteria.filter({ eventName: FilterRule.or('INSERT', 'MODIFY'), dynamodb: { Keys: { PK: { S: FilterRule.isEqual(HOLD_PK) } } } }),
+          // A change of the site's settings: every feed is told of it (lib/regen/settings-fan-out.ts).
+          FilterCriteria.filter({ eventName: FilterRule.or('INSERT', 'MODIFY'), dynamodb: { Keys: { PK: { S: FilterRule.isEqual(META_PK) }, SK: { S: FilterRule.isEqual(SITE_SETTINGS_SK) } } } }),
         ],
       }),
     );
@@ -75,6 +77,10 @@ export class Regeneration extends Construct {
 
     this.renderPages = new FeedpubFunction(this, 'RenderPages', { entry: 'render-pages', description: 'feedpub pages lane: post pages from the stream', environment, memorySize: 512, timeout: Duration.seconds(30) });
     this.renderPages.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:DeleteObject'], resources: [postPages] }));
+    // The site's settings (title, language, zone of the dates shown) and nothing else of the table.
+    this.renderPages.fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [table.tableArn], conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [META_PK] } } }),
+    );
     this.renderPages.fn.addEventSource(new DynamoEventSource(table, { ...stream, filters: [FilterCriteria.filter({ dynamodb: { Keys: { SK: { S: FilterRule.isEqual(POST_SK) } } } })] }));
 
     this.redrive = new FeedpubFunction(this, 'Redrive', {

@@ -146,6 +146,7 @@ describe('service stack', () => {
     expect(feeds.Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual([
       { eventName: ['INSERT'], dynamodb: { Keys: { SK: { S: [{ prefix: 'N#' }] } } } },
       { eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { PK: { S: ['HOLD'] } } } },
+      { eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { PK: { S: ['META'] }, SK: { S: ['SITE'] } } } },
     ]);
     expect(pages.Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual([{ dynamodb: { Keys: { SK: { S: ['POST'] } } } }]);
     t.svc.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
@@ -164,6 +165,8 @@ describe('service stack', () => {
       'GET /regeneration/holds/{id}': 'CUSTOM',
       'PUT /regeneration/holds/{id}': 'CUSTOM',
       'DELETE /regeneration/holds/{id}': 'CUSTOM',
+      'GET /site': 'CUSTOM',
+      'PUT /site': 'CUSTOM',
       'GET /health': 'NONE',
     });
     t.svc.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
@@ -199,7 +202,7 @@ describe('service stack', () => {
     expect(JSON.stringify(objects.map((s) => s.Resource))).toMatch(/\/feeds\/\*"/);
     expect(JSON.stringify(objects.map((s) => s.Resource))).not.toMatch(/posts/);
     expect(actionsOf(regenerate)).not.toContain('s3:DeleteObject');
-    // The pages lane touches post pages only, and no table.
+    // The pages lane touches post pages only, and of the table the site's settings only.
     const pages = statementsOf(t.svc, 'RegenerationRenderPages');
     const pageObjects = pages.filter((s) => JSON.stringify(s.Action).includes('s3:'));
     expect(actionsOf(pageObjects)).toEqual(['s3:DeleteObject', 's3:PutObject']);
@@ -233,8 +236,9 @@ describe('service stack', () => {
       expect(denied[0]!.Condition, prefix).toEqual({ 'ForAnyValue:StringLike': keyItems });
       expect(actionsOf(denied), prefix).toEqual(expect.arrayContaining([...granted, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
     }
-    // The pages lane has no table access to deny.
-    expect(actionsOf(statementsOf(t.svc, 'RegenerationRenderPages')).join()).not.toMatch(/dynamodb:(Get|Put|Update|Delete)Item/);
+    // The pages lane reads the site's settings item (META), nothing else of the table, and writes no item.
+    const pagesTable = statementsOf(t.svc, 'RegenerationRenderPages').filter((s) => JSON.stringify(s.Action).includes('dynamodb:') && !JSON.stringify(s.Action).includes('Stream'));
+    expect(pagesTable.map((s) => [s.Action, s.Condition])).toEqual([['dynamodb:GetItem', { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['META'] } }]]);
   });
 
   it('caches the authorizer\'s answers for 30 s, so that a revoked key is refused within 60 s', () => {
