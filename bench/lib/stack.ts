@@ -29,7 +29,7 @@ export async function startBenchStack(
   { store = 'dynamodb-local' }: { store?: BenchStore } = {},
 ): Promise<BenchStack> {
   const dir = mkdtempSync(join(tmpdir(), 'feedpub-bench-'));
-  const dynamo = store === 'memory' ? await startMemoryDynamo() : await startDynamoLocal();
+  const dynamo = store === 'memory' ? await startMemoryDynamo() : await startDynamoLocal({ sustained: true });
   const s3 = await startS3Local({ directory: join(dir, 's3') });
   Object.assign(process.env, LOCAL_AWS_ENV, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_ENDPOINT_URL_S3: s3.endpoint });
   const config = loadConfig({ FEEDPUB_TABLE: 'bench', FEEDPUB_BUCKET: 'bench-feeds', FEEDPUB_SITE_URL: 'https://bench.example.com', ...env });

@@ -44,7 +44,7 @@ function formatList(listed: KeyListing[]): string {
 
 /** The table: a deployed stack's (`--table`, AWS credentials from the environment) or the running local stack's. */
 async function openKeys(table: string | undefined): Promise<DynamoKeyAdmin> {
-  const admin = new DynamoKeyAdmin(createDocumentClient(), table ?? attachToRunningStack().tableName);
+  const admin = new DynamoKeyAdmin(createDocumentClient(), table ?? (await attachToRunningStack()).tableName);
   const adopted = await admin.adoptLegacyKeys();
   if (adopted.length > 0) process.stderr.write(`named ${adopted.length} key(s) made before keys had names: ${adopted.join(', ')}\n`);
   return admin;

@@ -133,7 +133,7 @@ function toJsonFeed11(json1: string, doc: FeedDocument, site: SiteConfig): strin
       language: site.language,
       ...rest,
       ...(olderPageUrl(doc, site) ? { next_url: olderPageUrl(doc, site) } : {}),
-      hubs: [{ type: 'WebSub', url: site.hubUrl }],
+      ...(doc.archive?.page ? {} : { hubs: [{ type: 'WebSub', url: site.hubUrl }] }),
       ...(site.icon ? { favicon: site.icon } : {}),
       authors: [{ name: site.author }],
       items,
@@ -168,11 +168,18 @@ function archiveLinks(doc: FeedDocument, site: SiteConfig, format: FeedFormat): 
 const attr = (s: string) => escapeHtml(s);
 
 /**
+/**
+ * Only current documents are WebSub topics (an archive page is fetched once, and names no hub): the hub a current
+ * document names, in every format.
+ */
+const hubLinks = (doc: FeedDocument, site: SiteConfig): [string, string][] => (doc.archive?.page ? [] : [['hub', site.hubUrl]]);
+
+/**
  * Atom: the feed's language (xml:lang, RFC 4287 section 2, which `feed` does not write), the hub and archive links
  * after the self link, and fh:archive in an archive page.
  */
 function withAtomArchive(xml: string, doc: FeedDocument, site: SiteConfig): string {
-  const links = [['hub', site.hubUrl] as [string, string], ...archiveLinks(doc, site, 'atom')].map(([rel, href]) => `\n    <link rel="${rel}" href="${attr(href)}"/>`).join('');
+  const links = [...hubLinks(doc, site), ...archiveLinks(doc, site, 'atom')].map(([rel, href]) => `\n    <link rel="${rel}" href="${attr(href)}"/>`).join('');
   const history = doc.archive?.page ? ` xmlns:fh="${HISTORY_NS}"` : '';
   const marked = xml.replace('<feed xmlns="http://www.w3.org/2005/Atom">', `<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="${attr(site.language)}"${history}>`);
   return marked.replace(/(<link rel="self" [^>]*\/>)/, `$1${links}${doc.archive?.page ? '\n    <fh:archive/>' : ''}`);
@@ -183,7 +190,7 @@ function withAtomArchive(xml: string, doc: FeedDocument, site: SiteConfig): stri
  * atom:link elements after the self link, and fh:archive in an archive page.
  */
 function withRssArchive(xml: string, doc: FeedDocument, site: SiteConfig): string {
-  const hub = `\n        <atom:link href="${attr(site.hubUrl)}" rel="hub"/>`;
+  const hub = hubLinks(doc, site).map(([rel, href]) => `\n        <atom:link href="${attr(href)}" rel="${rel}"/>`).join('');
   const links = hub + archiveLinks(doc, site, 'rss').map(([rel, href]) => `\n        <atom:link href="${attr(href)}" rel="${rel}" type="application/rss+xml"/>`).join('');
   const marked = doc.archive?.page ? xml.replace('<rss version="2.0"', `<rss version="2.0" xmlns:fh="${HISTORY_NS}"`) : xml;
   return marked.replace(/(<atom:link href="[^"]*" rel="self" type="application\/rss\+xml"\/>)/, `$1${links}${doc.archive?.page ? '\n        <fh:archive/>' : ''}`);

@@ -15,7 +15,7 @@ import { feedId } from '../feeds/feed-ref.js';
 import { logger } from '../log.js';
 import { buildRegeneration, type Regeneration, type RegenerationOptions } from '../regen/build-regeneration.js';
 import { isPostRecord } from '../regen/pages.js';
-import { feedRequests, isHoldRecord, isInboxRecord } from '../regen/stream-handler.js';
+import { feedRequests, isHeldInboxRecord, isHoldRecord, isOpenInboxRecord } from '../regen/stream-handler.js';
 import { isSettingsRecord } from '../regen/settings-fan-out.js';
 import { createDocumentClient, createS3Client } from '../store/clients.js';
 import { DynamoApiKeyRepository } from '../store/dynamo-api-keys.js';
@@ -70,8 +70,7 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   const { config } = options;
   const dynamo = new DynamoDBClient({});
   const base = { doc: createDocumentClient(dynamo), s3: createS3Client() };
-  const streamArn = await ensureTable(dynamo, config.tableName);
-  await ensureBucket(base.s3, config.bucketName);
+  const [streamArn] = await Promise.all([ensureTable(dynamo, config.tableName), ensureBucket(base.s3, config.bucketName)]);
   await new DynamoKeyAdmin(base.doc, config.tableName).registerOwner(hashKey(options.apiKey));
 
   const { doc, s3 } = options.wrapClients?.(base) ?? base;
@@ -86,14 +85,17 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   const regeneration = buildRegeneration(config, doc, s3, { renderSlots: Number(process.env.FEEDPUB_LOCAL_RENDER_SLOTS ?? 4), tickSchedules: false, onWritten: hub.announce, ...options.regeneration });
   const streams = new DynamoDBStreamsClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
   const common = { streams, streamArn, checkpointFile: options.checkpointFile, ...options.lanes };
+  const parkFeeds = async (records: DynamoDBRecord[]) => {
+    for (const request of feedRequests({ Records: records })) await regeneration.state.park(request.feedId, 'regeneration kept failing');
+  };
   const feeds = new LocalEventSource({
     ...common,
     name: 'feeds',
-    filter: (record) => isInboxRecord(record) || isHoldRecord(record) || isSettingsRecord(record),
+    filter: (record) => isOpenInboxRecord(record) || isHoldRecord(record) || isSettingsRecord(record),
     handler: regeneration.feedsHandler,
     parallelization: options.lanes?.parallelization ?? 10,
     park: async (records) => {
-      for (const request of feedRequests({ Records: records })) await regeneration.state.park(request.feedId, 'regeneration kept failing');
+      await parkFeeds(records);
       for (const record of records.filter(isHoldRecord)) logger.error('hold release parked; the tick resumes it', { holdId: record.dynamodb?.Keys?.SK?.S });
       if (records.some(isSettingsRecord)) logger.error('telling feeds of the site settings parked; the tick tells them');
     },
@@ -103,13 +105,14 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
     pages: new LocalEventSource({
       ...common,
       name: 'pages',
-      filter: isPostRecord,
-      handler: regeneration.pagesHandler,
+      filter: (record) => isPostRecord(record) || isHeldInboxRecord(record),
+      handler: regeneration.backgroundHandler,
       parallelization: options.lanes?.parallelization ?? 2,
       // Feeds first: readers wait for them, and locally both lanes share the machine.
       yieldTo: feeds,
       park: async (records) => {
-        for (const id of new Set(records.map(postIdOf))) await regeneration.state.park(feedId({ kind: 'post', name: id }), 'post page kept failing');
+        await parkFeeds(records);
+        for (const id of new Set(records.filter(isPostRecord).map(postIdOf))) await regeneration.state.park(feedId({ kind: 'post', name: id }), 'post page kept failing');
       },
     }),
   };

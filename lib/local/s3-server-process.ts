@@ -1,6 +1,6 @@
 /**
  * s3rver in a process of its own, as S3 is a service of its own: started by startS3Local, it answers on a port
- * it reports back over IPC, and ends when its parent does. Keeping it out of feedpub's process means its file
+ * it reports back over IPC, and ends when its parent does, however the parent ends. Keeping it out of feedpub's process means its file
  * I/O and hashing do not queue behind the API and the regenerator on one event loop.
  */
 import { mkdirSync } from 'node:fs';
@@ -22,7 +22,12 @@ const address = (await server.run()) as { port: number };
 (server as unknown as { httpServer: { keepAliveTimeout: number } }).httpServer.keepAliveTimeout = 65_000;
 process.send({ port: address.port });
 
-const stop = () => void server.close().finally(() => process.exit(0));
+// Closing waits for requests in flight; a client that is gone does not hold it up for long.
+const stop = () => {
+  setTimeout(() => process.exit(0), 2_000).unref();
+  void server.close().finally(() => process.exit(0));
+};
 process.on('message', (message) => message === 'stop' && stop());
-// The parent went away, however it ended: do not outlive it.
+// The parent went away, however it ended (the kernel closes the IPC channel even on SIGKILL): do not outlive it.
 process.on('disconnect', stop);
+process.on('SIGTERM', stop);

@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FeedpubConfig } from '../config.js';
 import { DynamoFeedArchive } from '../store/dynamo-feed-archive.js';
@@ -13,9 +14,9 @@ import { FeedRegenerator, type RegeneratorHooks, type WrittenFile } from './feed
 import type { FeedsHandlerOptions } from './stream-handler.js';
 import { Semaphore } from '../concurrency.js';
 import { HoldRelease } from './hold-release.js';
-import { createPagesHandler, PageRenderer } from './pages.js';
+import { createPagesHandler, isPostRecord, PageRenderer } from './pages.js';
 import { redrive } from './redrive.js';
-import { createFeedsHandler } from './stream-handler.js';
+import { createFeedsHandler, isHeldInboxRecord } from './stream-handler.js';
 import { Scheduler } from './schedule.js';
 import { createTick } from './tick.js';
 
@@ -55,6 +56,12 @@ export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentCl
   const pages = new PageRenderer(store, site);
   const scheduler = new Scheduler(posts);
   const fanOut = new SettingsFanOut(settings, state);
+  const feedsHandler = createFeedsHandler(regenerator, holds, release, {
+    beforeMark: options.hooks?.beforeMark,
+    fanOut,
+    ...(options.renderSlots ? { renderSlots: new Semaphore(options.renderSlots) } : {}),
+  });
+  const pagesHandler = createPagesHandler(pages);
   return {
     regenerator,
     state,
@@ -62,12 +69,9 @@ export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentCl
     posts,
     pages,
     release,
-    feedsHandler: createFeedsHandler(regenerator, holds, release, {
-      beforeMark: options.hooks?.beforeMark,
-      fanOut,
-      ...(options.renderSlots ? { renderSlots: new Semaphore(options.renderSlots) } : {}),
-    }),
-    pagesHandler: createPagesHandler(pages),
+    feedsHandler,
+    pagesHandler,
+    backgroundHandler: backgroundHandler(feedsHandler, pagesHandler),
     scheduler,
     tick: createTick(regenerator, holds, { fanOut, ...(options.tickSchedules === false ? {} : { scheduler, lookaheadMs: TICK_LOOKAHEAD_MS }) }),
     redrive: () => redrive({ state, regenerator, pages, posts, holds }),
@@ -75,3 +79,22 @@ export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentCl
 }
 
 export type Regeneration = ReturnType<typeof buildRegeneration>;
+
+type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
+
+/**
+ * The pages lane's handler: post pages, and the records of writes an import holds (their feeds marked for the hold,
+ * or rendered when it was released meanwhile). Held records are background work: in the feeds lane they would stand,
+ * in order per feed, in front of the next open write of the same feed (the site feed's above all), so a post
+ * published during an import would wait for the import's records. DynamoDB Streams serve two readers per shard well,
+ * so the two kinds share the second one.
+ */
+function backgroundHandler(feeds: StreamHandler, pages: StreamHandler): StreamHandler {
+  const none: DynamoDBBatchResponse = { batchItemFailures: [] };
+  return async (event) => {
+    const held = event.Records.filter(isHeldInboxRecord);
+    const posts = event.Records.filter(isPostRecord);
+    const [a, b] = await Promise.all([held.length > 0 ? feeds({ Records: held }) : none, posts.length > 0 ? pages({ Records: posts }) : none]);
+    return { batchItemFailures: [...a.batchItemFailures, ...b.batchItemFailures] };
+  };
+}

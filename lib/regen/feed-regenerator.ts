@@ -55,6 +55,8 @@ export interface RegenerationResult {
   bytesWritten: number;
   /** Inbox items (writes) this render covered. */
   covered: number;
+  /** The feed gained its first post or lost its last: the directory, which lists feeds with posts, is behind. */
+  listingChanged?: boolean;
 }
 
 export interface RenderRequest {
@@ -146,7 +148,9 @@ export class FeedRegenerator {
       const site = await this.deps.site.current(settingsVersionOf(read.inbox));
       if (feed) {
         const latestSite = () => this.deps.site.current();
-        result.renders = (await renderFeedAndArchive(ref, token, read, current, write, { ...this.deps, site, latestSite, pageSize: this.deps.pageSize ?? 50, beforeCommit })).renders;
+        const rendered = await renderFeedAndArchive(ref, token, read, current, write, { ...this.deps, site, latestSite, pageSize: this.deps.pageSize ?? 50, beforeCommit });
+        result.renders = rendered.renders;
+        if (current.count > 0 !== rendered.count > 0) result.listingChanged = true;
       } else {
         const document = await renderDirectoryDocument(state, site, Object.keys(current.objects));
         const objects = await write(document.files, current.objects);

@@ -64,7 +64,7 @@ export async function renderFeedAndArchive(
   current: RenderState,
   write: WriteFiles,
   { posts, archive, site, latestSite, pageSize, beforeCommit }: FeedRenderDeps,
-): Promise<{ renders: number }> {
+): Promise<{ renders: number; count: number }> {
   const id = feedId(ref);
   let renders = 0;
   let open = read.open;
@@ -127,5 +127,5 @@ export async function renderFeedAndArchive(
     open = change.open;
     state = next;
   }
-  return { renders };
+  return { renders, count: state.count };
 }

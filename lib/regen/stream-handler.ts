@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mapSettled, type Semaphore } from '../concurrency.js';
-import { parseFeedId } from '../feeds/feed-ref.js';
+import { DIRECTORY, parseFeedId } from '../feeds/feed-ref.js';
 import { logger } from '../log.js';
 import { isHolding, type DynamoHoldRepository, type Hold } from '../store/dynamo-hold.js';
 import { feedIdOfPartition, HOLD_PK, holdLane, INBOX_PREFIX, laneOfInboxKey, OPEN_LANE } from '../store/table.js';
@@ -20,6 +20,10 @@ export interface FeedRequest {
 
 export const isInboxRecord = (record: Pick<DynamoDBRecord, 'eventName' | 'dynamodb'>) =>
   record.eventName === 'INSERT' && record.dynamodb?.Keys?.SK?.S?.startsWith(INBOX_PREFIX) === true;
+/** An open-lane inbox item's record: the feeds lane's work (nobody's write waits behind another's backlog). */
+export const isOpenInboxRecord = (record: Pick<DynamoDBRecord, 'eventName' | 'dynamodb'>) => isInboxRecord(record) && laneOfInboxKey(record.dynamodb!.Keys!.SK!.S!) === OPEN_LANE;
+/** A held write's inbox record: background work (marking its feed for the hold), in the pages lane. */
+export const isHeldInboxRecord = (record: Pick<DynamoDBRecord, 'eventName' | 'dynamodb'>) => isInboxRecord(record) && laneOfInboxKey(record.dynamodb!.Keys!.SK!.S!) !== OPEN_LANE;
 export const isHoldRecord = (record: Pick<DynamoDBRecord, 'eventName' | 'dynamodb'>) => record.eventName !== 'REMOVE' && record.dynamodb?.Keys?.PK?.S === HOLD_PK;
 
 /** The feeds a batch asks for: one request per feed, whatever the number of its records (a burst coalesces). */
@@ -96,12 +100,20 @@ export function createFeedsHandler(regenerator: FeedRegenerator, holds: DynamoHo
       const started = performance.now();
       const rendering = () => regenerator.ensureRendered(parseFeedId(request.feedId), { lanes, items, waitMs });
       const outcome = renderSlots ? await renderSlots.run(rendering) : await rendering();
+      if (outcome.listingChanged) listingChanged = true;
       for (const lane of lanes.slice(1)) await holds.unmark(lane.slice(holdLane('').length), request.feedId);
       logger.debug('feed regenerated', { feedId: request.feedId, ...outcome, ms: Math.round(performance.now() - started) });
     };
 
+    let listingChanged = false;
     const requests = feedRequests(event);
     const results = await mapSettled(requests, concurrency, render);
+    // A new feed (or one gone) is in the directory at once, not at the next tick: a reader who just made a category
+    // looks for it there. Counts and dates of feeds already listed wait for the tick. One try: if another render of
+    // the directory is under way, it or the tick lists the feed, and this batch does not wait for it.
+    if (listingChanged) {
+      await regenerator.regenerate(DIRECTORY, { lanes: [], force: true }).catch((error: unknown) => logger.warn('directory not rendered; the tick will', { error: error as Error }));
+    }
     results.forEach((result, i) => {
       if (result.status === 'fulfilled') return;
       logger.error('feed regeneration failed', { feedId: requests[i]!.feedId, error: result.reason as Error });

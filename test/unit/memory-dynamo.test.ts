@@ -38,7 +38,7 @@ let streams: DynamoDBStreamsClient;
 let tables = 0;
 
 beforeAll(async () => {
-  server = process.env.MEMORY_DYNAMO_TEST_TARGET === 'dynamodb-local' ? { endpoint: inject('dynamoEndpoint'), stop: async () => {} } : await startMemoryDynamo();
+  server = process.env.MEMORY_DYNAMO_TEST_TARGET === 'dynamodb-local' ? { endpoint: inject('dynamoEndpoint'), pid: 0, stop: async () => {} } : await startMemoryDynamo();
   const config = { endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'any', secretAccessKey: 'any' } };
   dynamo = new DynamoDBClient(config);
   doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });

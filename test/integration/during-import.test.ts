@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { feedDirectory, type FeedRef } from '../../lib/feeds/feed-ref.js';
+import { titles, waitForFeedSet } from '../support/feeds.js';
+import { startTestFeedpub, type TestFeedpub } from '../support/feedpub.js';
+
+let fp: TestFeedpub;
+beforeAll(async () => {
+  fp = await startTestFeedpub();
+});
+afterAll(async () => {
+  await fp?.stop();
+});
+
+const dir = (ref: FeedRef) => feedDirectory(ref, encodeURIComponent);
+
+describe('a post published while an import writes under its hold', () => {
+  it('is in every feed it belongs to within a second of its answer, though the import writes to the same feeds', async () => {
+    const hold = ((await (await fp.api('POST', '/regeneration/holds', { seconds: 300 })).json()) as { id: string }).id;
+    // The import: 1,000 posts in batches of 100, two in flight, into the site feed and 20 categories.
+    let importing = true;
+    const batches = Array.from({ length: 10 }, (_, b) => ({
+      posts: Array.from({ length: 100 }, (_, i) => ({ id: `imported-${b}-${i}`, title: `Imported ${b}-${i}`, content: `<p>${i}</p>`, categories: [`imp-${i % 20}`], tags: ['imported'], date: new Date(Date.UTC(2020, 0, 1) + (b * 100 + i) * 60_000).toISOString() })),
+    }));
+    const importer = (async () => {
+      let next = 0;
+      await Promise.all([0, 1].map(async () => {
+        while (next < batches.length) {
+          const answer = await fp.api('POST', '/posts/batch', batches[next++], { 'feedpub-hold': hold });
+          expect(answer.status).toBe(200);
+        }
+      }));
+      importing = false;
+    })();
+
+    // Meanwhile another publisher posts to the same site feed and to categories the import also writes.
+    const late: { title: string; ms: number }[] = [];
+    for (let i = 0; importing || i < 3; i++) {
+      const title = `Live ${i}`;
+      const ref: FeedRef = { kind: 'category', name: `imp-${i % 20}` };
+      const answer = await fp.api('POST', '/posts', { title, content: '<p>live</p>', categories: [ref.name] });
+      const answered = Date.now();
+      expect(answer.status).toBe(201);
+      await Promise.all([ref, { kind: 'site', name: '' } as FeedRef].map((r) => waitForFeedSet(fp.url, dir(r), (f) => titles(f).includes(title), answered + 1000)));
+      late.push({ title, ms: Date.now() - answered });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await importer;
+    expect(late.length).toBeGreaterThan(3);
+
+    // The import's posts are in none of the feeds until its hold is released, then in all of them.
+    const site = await waitForFeedSet(fp.url, 'feeds', () => true, Date.now() + 1000);
+    expect(titles(site.json).filter((t) => t.startsWith('Imported'))).toEqual([]);
+    expect((await fp.api('DELETE', `/regeneration/holds/${hold}`)).status).toBe(202);
+    await waitForFeedSet(fp.url, dir({ kind: 'tag', name: 'imported' }), (f) => titles(f).includes('Imported 9-99'), Date.now() + 30_000);
+  }, 120_000);
+});
