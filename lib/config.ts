@@ -21,6 +21,13 @@ export interface SiteConfig {
   /** Absolute URL of a square icon. */
   icon?: string;
   copyright?: string;
+  /**
+   * Host of the `tag:` URIs that name items: the deployment's own site URL (FEEDPUB_SITE_URL), never the stored
+   * settings' URL, so that a new site URL does not rename every item for the readers (default: `url`'s host).
+   */
+  idHost?: string;
+  /** The version of the stored site settings applied (lib/site/settings.ts); absent or 0: none stored. */
+  settingsVersion?: number;
 }
 
 export interface FeedpubConfig {
@@ -37,7 +44,7 @@ export interface FeedpubConfig {
   archivePageSize: number;
 }
 
-const isTimeZone = (zone: string) => {
+export const isTimeZone = (zone: string) => {
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone });
     return true;
@@ -46,7 +53,12 @@ const isTimeZone = (zone: string) => {
   }
 };
 
-const httpUrl = z.pipe(
+export const TIME_ZONE_RULE = 'must be an IANA time zone such as Asia/Shanghai';
+export const LANGUAGE_TAG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+export const LANGUAGE_RULE = 'must be a BCP 47 language tag such as en or zh-CN';
+
+/** An absolute http(s) URL, without its trailing slashes. */
+export const httpUrl = z.pipe(
   z.url({ protocol: /^https?$/ }),
   z.transform((url: string) => url.replace(/\/+$/, '')),
 );
@@ -60,7 +72,7 @@ const envSchema = z.object({
   FEEDPUB_SITE_TITLE: z._default(z.string().check(z.minLength(1)), 'feedpub'),
   FEEDPUB_SITE_DESCRIPTION: z._default(z.string(), ''),
   FEEDPUB_SITE_LANGUAGE: z._default(
-    z.string().check(z.regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as en or zh-CN')),
+    z.string().check(z.regex(LANGUAGE_TAG, LANGUAGE_RULE)),
     'en',
   ),
   FEEDPUB_FEED_ITEMS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(500)), 50),
@@ -69,7 +81,7 @@ const envSchema = z.object({
   FEEDPUB_SITE_COPYRIGHT: z.optional(z.string().check(z.minLength(1))),
   FEEDPUB_ARCHIVE_PAGE_SIZE: z._default(z.coerce.number().check(z.int(), z.minimum(10), z.maximum(90)), 50),
   FEEDPUB_DIRECTORY_INTERVAL: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(3600)), 60),
-  FEEDPUB_TIMEZONE: z._default(z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai')), 'UTC'),
+  FEEDPUB_TIMEZONE: z._default(z.string().check(z.refine(isTimeZone, TIME_ZONE_RULE)), 'UTC'),
 });
 
 export class ConfigError extends Error {
@@ -100,6 +112,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       feedItems: e.FEEDPUB_FEED_ITEMS,
       timeZone: e.FEEDPUB_TIMEZONE,
       author: e.FEEDPUB_SITE_AUTHOR ?? e.FEEDPUB_SITE_TITLE,
+      idHost: new URL(e.FEEDPUB_SITE_URL).hostname,
       ...(e.FEEDPUB_SITE_ICON ? { icon: e.FEEDPUB_SITE_ICON } : {}),
       ...(e.FEEDPUB_SITE_COPYRIGHT ? { copyright: e.FEEDPUB_SITE_COPYRIGHT } : {}),
     },

@@ -107,8 +107,9 @@ export class WriteConflict extends PublicError {
   override name = 'WriteConflict';
   readonly status = 409;
   readonly code = 'write_conflict';
-  constructor(id: string, options?: ErrorOptions) {
-    super(`Post '${id}' is being changed concurrently; retry the request`, options);
+  /** `what` names the thing written: a post's id, or any phrase ("The site's settings"). */
+  constructor(id: string, options?: ErrorOptions & { what?: string }) {
+    super(`${options?.what ?? `Post '${id}'`} is being changed concurrently; retry the request`, options);
   }
 }
 

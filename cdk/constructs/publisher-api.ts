@@ -80,6 +80,7 @@ export class PublisherApi extends Construct {
     route('/posts/batch', HttpMethod.POST);
     route('/regeneration/holds', HttpMethod.POST);
     route('/regeneration/holds/{id}', HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE);
+    route('/site', HttpMethod.GET, HttpMethod.PUT);
     Validations.of(addRoute('/health', HttpMethod.GET)).acknowledge({ id: 'AwsSolutions-APIG4', reason: 'The health check is public by design and reads nothing.' });
     // WebSub subscription requests (lib/hub): subscribers are anonymous; the hub checks and bounds them itself.
     Validations.of(addRoute('/hub', HttpMethod.POST)).acknowledge({ id: 'AwsSolutions-APIG4', reason: 'WebSub subscribers are anonymous (W3C WebSub 5.1); each request is validated, limited and verified with its callback.' });

@@ -7,7 +7,7 @@ import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-la
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DIRECTORY_INDEX, HELD_INBOX_PREFIX, HOLD_PK, OPEN_INBOX_PREFIX, POST_SK } from '../../lib/store/table.js';
+import { DIRECTORY_INDEX, HELD_INBOX_PREFIX, HOLD_PK, META_PK, OPEN_INBOX_PREFIX, POST_SK, SITE_SETTINGS_SK } from '../../lib/store/table.js';
 import { FeedpubFunction } from '../feedpub-function.js';
 import { denyKeyItems, tableActions } from './grants.js';
 
@@ -70,6 +70,8 @@ export class Regeneration extends Construct {
         filters: [
           FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT'), dynamodb: { Keys: { SK: { S: FilterRule.beginsWith(OPEN_INBOX_PREFIX) } } } }),
           FilterCriteria.filter({ eventName: FilterRule.or('INSERT', 'MODIFY'), dynamodb: { Keys: { PK: { S: FilterRule.isEqual(HOLD_PK) } } } }),
+          // A change of the site's settings: every feed is told of it (lib/regen/settings-fan-out.ts).
+          FilterCriteria.filter({ eventName: FilterRule.or('INSERT', 'MODIFY'), dynamodb: { Keys: { PK: { S: FilterRule.isEqual(META_PK) }, SK: { S: FilterRule.isEqual(SITE_SETTINGS_SK) } } } }),
         ],
       }),
     );

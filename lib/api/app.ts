@@ -19,10 +19,15 @@ import { callerOf, type Caller } from './auth.js';
 import { postJson } from './post-json.js';
 import { errorJson, readBatch } from './read-batch.js';
 import { parseJson, readDraft } from './read-draft.js';
+import { parseSiteSettings } from '../site/settings.js';
+import type { SiteSettingsService } from '../site/settings-service.js';
 
 export interface ApiDeps {
   posts: PostService;
+  /** The deployment's configuration (the feeds' URL for answers). */
   site: SiteConfig;
+  /** The site's stored settings (GET and PUT /site), and the site as requests read posts with it. */
+  settings: Pick<SiteSettingsService, 'current' | 'get' | 'replace'>;
   holds: Pick<DynamoHoldRepository, 'create' | 'get' | 'renew' | 'release' | 'marked'>;
   /** When committed writes show in their feeds (Prefer: wait). */
   visibility: Pick<FeedVisibility, 'waitFor'>;
@@ -70,6 +75,8 @@ const listQuerySchema = z.strictObject({
   status: z._default(z.enum(['published', 'scheduled']), 'published'),
 });
 
+const mediaType = (header: string | undefined) => (header ?? '').split(';')[0]!.trim().toLowerCase();
+
 function parseQuery(c: Context<Env>) {
   const result = listQuerySchema.safeParse(c.req.query(), { reportInput: true });
   if (!result.success) throw new ValidationError(toFieldIssues(result.error));
@@ -92,7 +99,7 @@ function listScope(scope: KeyScope, query: { category?: string; tag?: string }):
 }
 
 /** The publisher API: one web-standard app, served by API Gateway + Lambda in AWS and by the local runner. */
-export function createApp({ posts, site, holds, visibility, hub }: ApiDeps): Hono<Env> {
+export function createApp({ posts, site, settings, holds, visibility, hub }: ApiDeps): Hono<Env> {
   const app = new Hono<Env>();
   const respond = (c: Context<Env>, post: Post, status: 200 | 201) => {
     c.header('ETag', postEtag(post));
@@ -110,7 +117,7 @@ export function createApp({ posts, site, holds, visibility, hub }: ApiDeps): Hon
     const { scope } = c.get('caller');
     const id = c.req.header(HOLD_HEADER);
     const committed = c.get('committed');
-    const notify: WriteOptions = committed ? { onCommitted: (write) => committed.push(write) } : {};
+    const notify: WriteOptions & { siteUrl: string } = { siteUrl: (await settings.current()).url, ...(committed ? { onCommitted: (write) => committed.push(write) } : {}) };
     if (id === undefined) return { scope, ...notify };
     if (isScoped(scope)) throw new UnscopedKeyRequired('Writing under a regeneration hold (Feedpub-Hold)');
     if (!holdIdSchema.safeParse(id).success) throw ValidationError.of('Feedpub-Hold', 'hold_id', 'must be a hold id this API returned');
@@ -164,6 +171,11 @@ export function createApp({ posts, site, holds, visibility, hub }: ApiDeps): Hon
     if (isScoped(c.get('caller').scope)) throw new UnscopedKeyRequired('Regeneration holds');
     await next();
   });
+  app.use('/site', requireKey);
+  app.use('/site', async (c, next) => {
+    if (isScoped(c.get('caller').scope)) throw new UnscopedKeyRequired("The site's settings");
+    await next();
+  });
   // Prefer: wait: a write answers once every feed it touched shows it (Feedpub-Feeds: current), or when the wait
   // is over (pending); a scheduled post or a held write has nothing to show yet.
   app.use('/posts/*', async (c, next) => {
@@ -189,7 +201,7 @@ export function createApp({ posts, site, holds, visibility, hub }: ApiDeps): Hon
   const limitBatchBody = limit(LIMITS.batchBodyBytes);
 
   app.post('/posts', limitBody, async (c) => {
-    const draft = await readDraft(c, site);
+    const draft = await readDraft(c, await settings.current());
     if (draft.id === undefined && draft.slug !== undefined && !postIdSchema.safeParse(draft.slug).success) {
       throw ValidationError.of('Slug', 'post_id', `the file name's slug '${draft.slug}' is not a post id: letters, digits, ".", "_" or "-"`);
     }
@@ -201,10 +213,10 @@ export function createApp({ posts, site, holds, visibility, hub }: ApiDeps): Hon
 
   // Many posts in one request (bots' bursts, imports): each as PUT by id would store it, written together.
   app.post('/posts/batch', limitBatchBody, async (c) => {
-    if ((c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase() !== 'application/json') {
+    if (mediaType(c.req.header('content-type')) !== 'application/json') {
       throw new UnsupportedMediaType(c.req.header('content-type'), ['application/json']);
     }
-    const items = readBatch(await c.req.text(), site);
+    const items = readBatch(await c.req.text(), await settings.current());
     const valid = items.flatMap((item, index) => (item instanceof PublicError ? [] : [{ index, ...item }]));
     const outcomes = await posts.putMany(valid, await writeOptions(c));
     const results: unknown[] = items.map((item) => (item instanceof PublicError ? errorJson(item) : undefined));
@@ -221,7 +233,7 @@ export function createApp({ posts, site, holds, visibility, hub }: ApiDeps): Hon
 
   app.put('/posts/:id', limitBody, async (c) => {
     const id = pathId(c);
-    const draft = await readDraft(c, site);
+    const draft = await readDraft(c, await settings.current());
     const outcome = await posts.put(id, draft, preconditions(c), await writeOptions(c));
     logger.info(`post ${outcome.outcome}`, { postId: id });
     if (outcome.outcome === 'created') c.header('Location', `/posts/${encodeURIComponent(id)}`);
@@ -250,6 +262,16 @@ export function createApp({ posts, site, holds, visibility, hub }: ApiDeps): Hon
     const query = parseQuery(c);
     const page = await posts.list(query, listScope(c.get('caller').scope, query));
     return c.json({ posts: page.posts.map((p) => postJson(p, site.feedsUrl)), ...(page.cursor ? { cursor: page.cursor } : {}) });
+  });
+
+  // The site's settings (title, URL, language, author, time zone) over the deployment's defaults; a change has
+  // every feed rendered again (lib/regen/settings-fan-out.ts). `feedpub import` stores those of _config.yml.
+  app.get('/site', async (c) => c.json(await settings.get()));
+  app.put('/site', limitBody, async (c) => {
+    if (mediaType(c.req.header('content-type')) !== 'application/json') throw new UnsupportedMediaType(c.req.header('content-type'), ['application/json']);
+    const answer = await settings.replace(parseSiteSettings(parseJson(await c.req.text())));
+    logger.info(answer.changed ? 'site settings changed' : 'site settings unchanged', { version: answer.version });
+    return c.json(answer);
   });
 
   // An importer holds regeneration while it writes, so each feed is rendered once at the end (docs/DESIGN.md).

@@ -3,6 +3,9 @@ import type { FeedpubConfig } from '../config.js';
 import { PostService } from '../posts/post-service.js';
 import { DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { DynamoPostRepository } from '../store/dynamo-posts.js';
+import { DynamoSiteSettings } from '../store/dynamo-site-settings.js';
+import { SiteSettingsService } from '../site/settings-service.js';
+import { CachedSiteSource } from '../site/site-source.js';
 import { FeedVisibility } from '../store/dynamo-visibility.js';
 import type { Hub } from '../hub/build-hub.js';
 import { createApp } from './app.js';
@@ -14,5 +17,7 @@ import { createApp } from './app.js';
 export function buildApi(config: FeedpubConfig, doc: DynamoDBDocumentClient, { hub }: { hub?: Pick<Hub, 'accept'> } = {}) {
   const holds = new DynamoHoldRepository(doc, config.tableName);
   const posts = new PostService(new DynamoPostRepository(doc, config.tableName, 5_000, holds), config.site);
-  return createApp({ posts, site: config.site, holds, visibility: new FeedVisibility(doc, config.tableName), ...(hub ? { hub } : {}) });
+  const store = new DynamoSiteSettings(doc, config.tableName);
+  const settings = new SiteSettingsService(store, new CachedSiteSource(config.site, store), config.site);
+  return createApp({ posts, site: config.site, settings, holds, visibility: new FeedVisibility(doc, config.tableName), ...(hub ? { hub } : {}) });
 }

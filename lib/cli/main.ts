@@ -80,50 +80,59 @@ else program.command('keys').description('publisher keys: create, list, revoke, 
 
 program
   .command('import')
-  .description('publish a Jekyll _posts folder (or files) through the API; repeatable, each feed rendered once')
-  .argument('<paths...>', 'folders (read recursively) and files')
+  .description('publish a Jekyll site (its folder, its _posts folder, or post files) through the API, as Jekyll reads it; repeatable, each feed rendered once')
+  .argument('<paths...>', "a site's folder (with _config.yml), a _posts folder, or post files")
   .option('--api <url>', 'API base URL (default: the running local stack)')
-  .option('--key <key>', 'publisher key (default: FEEDPUB_API_KEY or the local key)')
+  .option('--key <key>', 'publisher key, unscoped (default: FEEDPUB_API_KEY or the local key)')
   .option('--concurrency <n>', 'batch requests in flight', (v) => Number(v), 4)
   .option('--batch-size <n>', 'posts per batch request (1-100)', (v) => Number(v), 50)
-  .option('--dry-run', 'parse and validate locally; write nothing')
+  .option('--dry-run', 'read every file as an import does; send nothing')
   .option('--no-wait', 'return once every file is stored, without waiting for the feeds to be published')
-  .option('--timezone <zone>', 'with --dry-run: zone of dates without offset (default FEEDPUB_TIMEZONE or UTC)')
-  .option('--site-url <url>', 'with --dry-run: site URL for relative links')
-  .action(async (paths: string[], options: { api?: string; key?: string; concurrency: number; batchSize: number; dryRun?: boolean; wait: boolean; timezone?: string; siteUrl?: string }) => {
-    const [{ collectFiles, importPosts }, { dataDirectory, localApiKey }, { runningStack }, { createProgress, formatReport }] = await Promise.all([
+  .option('--keep-settings', "leave the site's stored settings as they are instead of storing those of _config.yml")
+  .option('--timezone <zone>', "zone of dates without an offset when _config.yml names none (default: the site's on the API; in a dry run FEEDPUB_TIMEZONE or UTC)")
+  .option('--site-url <url>', 'URL for relative front-matter links when _config.yml names none (default as --timezone)')
+  .action(async (paths: string[], options: { api?: string; key?: string; concurrency: number; batchSize: number; dryRun?: boolean; wait: boolean; keepSettings?: boolean; timezone?: string; siteUrl?: string }) => {
+    const [{ importPosts }, { dataDirectory, localApiKey }, { runningStack }, { createProgress, formatReport }] = await Promise.all([
       import('../import/importer.js'),
       import('../local/data-dir.js'),
       import('../local/start.js'),
       import('./import-output.js'),
     ]);
-    const files = collectFiles(paths);
     const local = options.dryRun || options.api ? undefined : runningStack();
     const api = options.api ?? local?.url ?? '';
     const key = options.key ?? process.env.FEEDPUB_API_KEY ?? (local ? localApiKey(dataDirectory()).key : '');
     if (!options.dryRun && !key) throw new Error('no publisher key: pass --key or set FEEDPUB_API_KEY');
-    const progress = createProgress(files.length);
+    let progress: ReturnType<typeof createProgress> | undefined;
     let publishing: ReturnType<typeof createProgress> | undefined;
-    const report = await importPosts(files, {
+    const importing = importPosts(paths, {
       api,
       key,
       concurrency: options.concurrency,
       batchSize: options.batchSize,
       dryRun: options.dryRun,
-      timeZone: options.timezone ?? process.env.FEEDPUB_TIMEZONE,
-      siteUrl: options.siteUrl ?? process.env.FEEDPUB_SITE_URL,
-      onFile: progress.update,
+      keepSettings: options.keepSettings,
+      timeZone: options.timezone ?? (options.dryRun ? process.env.FEEDPUB_TIMEZONE : undefined),
+      siteUrl: options.siteUrl ?? (options.dryRun ? process.env.FEEDPUB_SITE_URL : undefined),
+      onFile: (done, total) => (progress ??= createProgress(total)).update(done, total),
       wait: options.wait,
       onPublishing: (left, total) => {
         if (!publishing) {
-          progress.stop();
+          progress?.stop();
           publishing = createProgress(total, { phase: 'publishing', unit: 'feeds' });
         }
         publishing.update(total - left, total);
       },
     });
-    progress.stop();
+    // A path that is not there, a _config.yml Jekyll could not read, settings the API refused: said, nothing sent.
+    const report = await importing.catch((error: unknown) => {
+      if (!(error instanceof Error)) throw error;
+      const cause = error.cause instanceof Error && !error.message.includes(error.cause.message) ? ` (${error.cause.message})` : '';
+      process.stderr.write(`feedpub import: ${error.message}${cause}\n`);
+      return undefined;
+    });
+    progress?.stop();
     publishing?.stop();
+    if (!report) return void (process.exitCode = 1);
     process.stdout.write(`${formatReport(report, Boolean(options.dryRun))}\n`);
     process.exitCode = report.failed.length > 0 ? 1 : 0;
   });

@@ -84,5 +84,5 @@ export function applyWrites(open: Member[], pages: number, touched: Touched[], {
   return change;
 }
 
-/** How a write's inbox item changes the feed's post count. */
-export const DELTA: Record<'join' | 'stay' | 'leave', number> = { join: 1, stay: 0, leave: -1 };
+/** How an inbox item changes the feed's post count (a change of the site's settings: not at all). */
+export const DELTA: Record<'join' | 'stay' | 'leave' | 'settings', number> = { join: 1, stay: 0, leave: -1, settings: 0 };

@@ -30,9 +30,12 @@ function feedDescription(ref: FeedRef, site: SiteConfig, page?: number): string 
   return `Latest posts ${ref.kind === 'tag' ? 'tagged' : 'in'} “${ref.name}” on ${site.title}`;
 }
 
-/** A stable, globally unique item id (RFC 4151 tag URI): it survives edits of title, link and dates. */
+/**
+ * A stable, globally unique item id (RFC 4151 tag URI): it survives edits of title, link and dates, and changes of
+ * the stored site settings (its host is the deployment's, `idHost`).
+ */
 export function itemId(post: Pick<Post, 'id'>, site: SiteConfig): string {
-  return `tag:${new URL(site.url).hostname},2026:post:${post.id}`;
+  return `tag:${site.idHost ?? new URL(site.url).hostname},2026:post:${post.id}`;
 }
 
 export function postPageUrl(post: Pick<Post, 'id'>, site: SiteConfig): string {
@@ -165,15 +168,20 @@ function archiveLinks(doc: FeedDocument, site: SiteConfig, format: FeedFormat): 
 const attr = (s: string) => escapeHtml(s);
 
 /**
+/**
  * Only current documents are WebSub topics (an archive page is fetched once, and names no hub): the hub a current
  * document names, in every format.
  */
 const hubLinks = (doc: FeedDocument, site: SiteConfig): [string, string][] => (doc.archive?.page ? [] : [['hub', site.hubUrl]]);
 
-/** Atom: the hub and archive links after the self link, and fh:archive in an archive page. */
+/**
+ * Atom: the feed's language (xml:lang, RFC 4287 section 2, which `feed` does not write), the hub and archive links
+ * after the self link, and fh:archive in an archive page.
+ */
 function withAtomArchive(xml: string, doc: FeedDocument, site: SiteConfig): string {
   const links = [...hubLinks(doc, site), ...archiveLinks(doc, site, 'atom')].map(([rel, href]) => `\n    <link rel="${rel}" href="${attr(href)}"/>`).join('');
-  const marked = doc.archive?.page ? xml.replace('<feed xmlns="http://www.w3.org/2005/Atom">', `<feed xmlns="http://www.w3.org/2005/Atom" xmlns:fh="${HISTORY_NS}">`) : xml;
+  const history = doc.archive?.page ? ` xmlns:fh="${HISTORY_NS}"` : '';
+  const marked = xml.replace('<feed xmlns="http://www.w3.org/2005/Atom">', `<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="${attr(site.language)}"${history}>`);
   return marked.replace(/(<link rel="self" [^>]*\/>)/, `$1${links}${doc.archive?.page ? '\n    <fh:archive/>' : ''}`);
 }
 

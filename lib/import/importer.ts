@@ -1,8 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
 import { mapSettled, sleep } from '../concurrency.js';
-import { ValidationError } from '../errors.js';
-import { parseJekyllPost } from '../posts/jekyll.js';
+import { describeSite, readJekyllSite } from '../posts/jekyll-site.js';
+import { ImportApi, ImportRefused, type SendOutcome } from './api-client.js';
+import { readPostFile, settleSameIds, siteSettingsOf, type ReadFile } from './site-posts.js';
 
 export interface ImportOptions {
   /** Base URL of the API (local or deployed). */
@@ -12,11 +11,19 @@ export interface ImportOptions {
   concurrency?: number;
   /** Posts per batch request (at most 100). */
   batchSize?: number;
-  /** Parse and validate locally; write nothing. */
+  /** Read every file as a real import does; send nothing. */
   dryRun?: boolean;
-  /** For --dry-run, the rules the server would apply. */
+  /**
+   * Zone of dates written without an offset, where the site's _config.yml names none (--timezone). Default: the
+   * site's zone on the API (GET /site) in a real import, UTC in a dry run.
+   */
   timeZone?: string;
+  /** URL that relative front-matter links resolve against, where the site names none. Default as `timeZone`. */
   siteUrl?: string;
+  /** Leave the site's stored settings as they are, rather than storing those of _config.yml (--keep-settings). */
+  keepSettings?: boolean;
+  /** The moment of the import (default: now): posts dated after it are scheduled. */
+  now?: Date;
   onFile?: (done: number, total: number) => void;
   /** Wait until the hold's release has rendered every feed the import touched (default true). */
   wait?: boolean;
@@ -26,6 +33,9 @@ export interface ImportOptions {
 
 export type Outcome = 'created' | 'updated' | 'unchanged' | 'valid';
 
+/** What became of the site's settings: stored (changed), already stored, kept (--keep-settings), none to store. */
+export type SettingsOutcome = 'stored' | 'unchanged' | 'kept' | 'none' | 'dry-run';
+
 export interface ImportReport {
   files: number;
   created: string[];
@@ -33,133 +43,49 @@ export interface ImportReport {
   unchanged: string[];
   /** Dry run: files that would be imported. */
   valid: string[];
+  /** Posts marked `published: false` (Jekyll does not publish them): not sent. */
+  drafts: string[];
+  /** Posts dated after the import: sent, and published by the API at their dates (also counted above). */
+  scheduled: string[];
   failed: { file: string; reason: string }[];
+  /** Files whose names give the same id: the last of each is imported, the others failed. */
+  sameId: { id: string; files: string[] }[];
+  /** Files where posts are that are not Markdown or HTML: Jekyll copies them; feedpub does not read them. */
+  skipped: string[];
+  site: {
+    /** Which settings were taken from _config.yml (describeSite). */
+    description: string;
+    settings: SettingsOutcome;
+    /** The zone dates without an offset were read in, and where it came from. */
+    timeZone: { zone: string; from: string };
+  };
   /** Until the last file was answered. */
   elapsedMs: number;
   /** Until every feed the import touched was published (absent without waiting, or on a dry run). */
   publishedMs?: number;
 }
 
-const POST_FILES = /\.(md|markdown|html?)$/i;
-
-/** The post files of the given folders (recursively, as Jekyll reads _posts) and files, sorted. */
-export function collectFiles(paths: string[]): string[] {
-  const files: string[] = [];
-  const walk = (path: string) => {
-    if (statSync(path).isDirectory()) {
-      for (const entry of readdirSync(path)) if (!entry.startsWith('.')) walk(join(path, entry));
-    } else if (POST_FILES.test(path)) files.push(path);
-  };
-  for (const path of paths) walk(path);
-  return files.sort();
-}
-
 const HOLD_SECONDS = 120;
-
-class ImportRefused extends Error {}
-
-interface BatchResult {
-  status: number;
-  outcome?: 'created' | 'updated' | 'unchanged' | 'superseded';
-  error?: { message?: string; issues?: { field: string; message: string }[] };
-}
-
-/** The reason a post was refused, with fields named as in a single request (`title`, not `posts.3.title`). */
-function refusal(error: BatchResult['error'], status: number): ImportRefused {
-  const issues = error?.issues?.map((i) => `${i.field.replace(/^posts\.\d+\.?/, '') || 'body'}: ${i.message}`);
-  return new ImportRefused(issues?.join('; ') ?? error?.message ?? `HTTP ${status}`);
-}
-
-/**
- * Sends files as one POST /posts/batch, each as a Jekyll file whose name gives the post's id (so a re-import
- * replaces instead of duplicating). The batch is idempotent, so a failed request is simply sent again.
- */
-async function sendBatch(options: ImportOptions, holdId: string | undefined, files: { file: string; body: Buffer }[]): Promise<(Outcome | ImportRefused)[]> {
-  const payload = JSON.stringify({ posts: files.map(({ file, body }) => ({ file: basename(file), jekyll: body.toString('utf8') })) });
-  for (let attempt = 1; ; attempt++) {
-    let response: Response | undefined;
-    try {
-      response = await fetch(`${options.api}/posts/batch`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${options.key}`, 'content-type': 'application/json', ...(holdId ? { 'feedpub-hold': holdId } : {}) },
-        body: payload,
-      });
-    } catch (error) {
-      if (attempt >= 4) throw error;
-    }
-    if (response && response.status < 500 && response.status !== 429) {
-      const body = (await response.json()) as { results?: BatchResult[]; error?: BatchResult['error'] };
-      if (response.status !== 200 || !body.results) throw refusal(body.error, response.status);
-      return body.results.map((r) => (r.outcome ? (r.outcome === 'superseded' ? 'updated' : r.outcome) : refusal(r.error, r.status)));
-    }
-    if (attempt >= 4) throw new Error(`HTTP ${response?.status} after ${attempt} attempts`);
-    await sleep(200 * 2 ** attempt);
-  }
-}
-
-/** Files in batches of at most `size` posts and about 4 MB of request, in order. */
-function batches(files: string[], size: number): string[][] {
-  const out: string[][] = [];
-  let current: string[] = [];
-  let bytes = 0;
-  for (const file of files) {
-    const fileBytes = statSync(file).size;
-    if (current.length > 0 && (current.length >= size || bytes + fileBytes > 4 * 1024 * 1024)) {
-      out.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(file);
-    bytes += fileBytes;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
-}
-
-function validate(options: ImportOptions, file: string, body: Buffer): Outcome {
-  try {
-    parseJekyllPost(body.toString('utf8'), { timeZone: options.timeZone ?? 'UTC', siteUrl: options.siteUrl ?? 'http://127.0.0.1:3000', fileName: basename(file) });
-    return 'valid';
-  } catch (error) {
-    if (error instanceof ValidationError) throw new ImportRefused(error.issues.map((i) => `${i.field}: ${i.message}`).join('; '));
-    throw error;
-  }
-}
-
-interface HoldState {
-  id: string;
-  phase: 'holding' | 'released' | 'published';
-  feedsLeft: number;
-}
 
 /**
  * Runs `work` under a regeneration hold: the import's writes wait in the hold's lane and each touched feed is
  * rendered once, when the hold is released at the end. Returns once the release has published every feed,
  * unless told not to wait.
  */
-async function withHold<T>(options: ImportOptions, work: (holdId: string) => Promise<T>): Promise<{ value: T; publishedAt?: number }> {
-  const call = async (method: string, path: string, body?: unknown): Promise<HoldState> => {
-    const response = await fetch(`${options.api}/regeneration/holds${path}`, {
-      method,
-      headers: { authorization: `Bearer ${options.key}`, 'content-type': 'application/json' },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    if (!response.ok && response.status !== 409) throw new Error(`regeneration hold: HTTP ${response.status} ${await response.text()}`);
-    return (await response.json()) as HoldState;
-  };
-  const hold = await call('POST', '', { seconds: HOLD_SECONDS });
-  const renew = setInterval(() => void call('PUT', `/${hold.id}`, { seconds: HOLD_SECONDS }).catch(() => undefined), (HOLD_SECONDS * 1000) / 4);
+async function withHold<T>(api: ImportApi, options: ImportOptions, work: (holdId: string) => Promise<T>): Promise<{ value: T; publishedAt?: number }> {
+  const hold = await api.hold('POST', '', { seconds: HOLD_SECONDS });
+  const renew = setInterval(() => void api.hold('PUT', `/${hold.id}`, { seconds: HOLD_SECONDS }).catch(() => undefined), (HOLD_SECONDS * 1000) / 4);
   let value: T;
   try {
     value = await work(hold.id);
   } finally {
     clearInterval(renew);
-    await call('DELETE', `/${hold.id}`);
+    await api.hold('DELETE', `/${hold.id}`);
   }
   if (options.wait === false) return { value };
   let total: number | undefined;
   for (;;) {
-    const state = await call('GET', `/${hold.id}`);
+    const state = await api.hold('GET', `/${hold.id}`);
     total ??= state.feedsLeft;
     options.onPublishing?.(state.feedsLeft, Math.max(total, state.feedsLeft));
     if (state.phase === 'published') return { value, publishedAt: performance.now() };
@@ -167,46 +93,120 @@ async function withHold<T>(options: ImportOptions, work: (holdId: string) => Pro
   }
 }
 
+type Post = Extract<ReadFile, { kind: 'post' }>;
+
+/** Posts in batches of at most `size` and about 4 MB of request, in order. */
+function batches(posts: Post[], size: number): Post[][] {
+  const out: Post[][] = [];
+  let current: Post[] = [];
+  let bytes = 0;
+  for (const post of posts) {
+    const postBytes = Buffer.byteLength(post.json);
+    if (current.length > 0 && (current.length >= size || bytes + postBytes > 4 * 1024 * 1024)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(post);
+    bytes += postBytes;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
 /**
- * Publishes Jekyll post files through the API. Regeneration is held while the files are written, so every
- * feed the import touches is rendered once at the end; a repeated import changes nothing.
+ * The site's settings for this import: those of _config.yml stored as the site's (PUT /site) before any post is
+ * written, unless told to keep the stored ones; and the zone and URL the API's site has, for what the site leaves out.
  */
-export async function importPosts(files: string[], options: ImportOptions): Promise<ImportReport> {
+async function settle(api: ImportApi, site: ReturnType<typeof readJekyllSite>, options: ImportOptions): Promise<{ outcome: SettingsOutcome; timeZone: string; url: string }> {
+  if (options.dryRun) return { outcome: site.configFile ? 'dry-run' : 'none', timeZone: options.timeZone ?? 'UTC', url: options.siteUrl ?? 'http://127.0.0.1:3000' };
+  const store = Boolean(site.configFile) && !options.keepSettings;
+  let answer;
+  try {
+    answer = await api.settings(store ? siteSettingsOf(site) : undefined);
+  } catch (error) {
+    if (!(error instanceof ImportRefused)) throw error;
+    throw new Error(`the API refused the site's settings from ${site.configFile}: ${error.message} (--keep-settings imports without storing them)`, { cause: error });
+  }
+  const outcome: SettingsOutcome = !site.configFile ? 'none' : !store ? 'kept' : answer.changed ? 'stored' : 'unchanged';
+  return { outcome, timeZone: options.timeZone ?? answer.effective.timeZone, url: options.siteUrl ?? answer.effective.url };
+}
+
+/**
+ * Imports a Jekyll site (its folder, a `_posts` folder in one, or post files) through the API, as Jekyll reads it:
+ * the settings of its _config.yml (stored as the site's settings first), every post parsed here with them and sent
+ * as JSON with its date written out. `published: false` posts are left out, future-dated ones are scheduled by the
+ * API. Regeneration is held while the posts are written, so every feed the import touches is rendered once at the
+ * end; a repeated import changes nothing. A dry run reads every file the same way and sends nothing.
+ */
+export async function importPosts(paths: string | string[], options: ImportOptions): Promise<ImportReport> {
   const started = performance.now();
-  const report: ImportReport = { files: files.length, created: [], updated: [], unchanged: [], valid: [], failed: [], elapsedMs: 0 };
+  const site = readJekyllSite(paths);
+  const api = new ImportApi(options.api, options.key);
+  const settled = await settle(api, site, options);
+  const now = options.now ?? new Date();
+  const zoneFrom = site.settings.timeZone ? `timezone in ${site.configFile?.split(/[\\/]/).pop()}` : options.timeZone ? 'given' : options.dryRun ? 'default' : "the site's settings on the API";
+  const context = { settings: site.settings, timeZone: settled.timeZone, siteUrl: settled.url, now };
+  const { read, sameId } = settleSameIds(site.files.map((file) => readPostFile(file, context)));
+
+  const report: ImportReport = {
+    files: site.files.length,
+    created: [],
+    updated: [],
+    unchanged: [],
+    valid: [],
+    drafts: [],
+    scheduled: [],
+    failed: [],
+    sameId,
+    skipped: site.skipped.map((s) => s.path),
+    site: { description: describeSite(site), settings: settled.outcome, timeZone: { zone: site.settings.timeZone ?? settled.timeZone, from: zoneFrom } },
+    elapsedMs: 0,
+  };
   let done = 0;
-  const record = (file: string, outcome: Outcome | Error) => {
+  const record = (file: string, outcome: Outcome | 'draft' | Error) => {
     if (outcome instanceof Error) report.failed.push({ file, reason: outcome instanceof ImportRefused ? outcome.message : `error: ${outcome.message}` });
+    else if (outcome === 'draft') report.drafts.push(file);
     else report[outcome].push(file);
-    options.onFile?.(++done, files.length);
+    options.onFile?.(++done, report.files);
   };
-  const validateOne = async (file: string) => {
+  const posts: Post[] = [];
+  for (const r of read) {
+    if (r.kind === 'draft') record(r.file.path, 'draft');
+    else if (r.kind === 'refused') record(r.file.path, new ImportRefused(r.reason));
+    else posts.push(r);
+  }
+
+  const sendOne = (holdId: string) => async (group: Post[]) => {
+    let outcomes: SendOutcome[];
     try {
-      record(file, validate(options, file, readFileSync(file)));
+      outcomes = await api.sendBatch(holdId, group.map((p) => p.json));
     } catch (error) {
-      record(file, error as Error);
+      for (const post of group) record(post.file.path, error as Error);
+      return;
     }
-  };
-  const sendOne = (holdId: string) => async (group: string[]) => {
-    try {
-      const outcomes = await sendBatch(options, holdId, group.map((file) => ({ file, body: readFileSync(file) })));
-      group.forEach((file, i) => record(file, outcomes[i] ?? new Error('no result for this file')));
-    } catch (error) {
-      for (const file of group) record(file, error as Error);
-    }
+    group.forEach((post, i) => {
+      const outcome = outcomes[i] ?? new Error('no result for this file');
+      if (!(outcome instanceof Error) && post.scheduled) report.scheduled.push(post.file.path);
+      record(post.file.path, outcome);
+    });
   };
   if (options.dryRun) {
-    await mapSettled(files, 1, validateOne);
+    for (const post of posts) {
+      if (post.scheduled) report.scheduled.push(post.file.path);
+      record(post.file.path, 'valid');
+    }
+    report.elapsedMs = performance.now() - started;
   } else {
     let answered = 0;
-    const { publishedAt } = await withHold(options, async (holdId) => {
-      await mapSettled(batches(files, options.batchSize ?? 50), options.concurrency ?? 4, sendOne(holdId));
+    const { publishedAt } = await withHold(api, options, async (holdId) => {
+      await mapSettled(batches(posts, options.batchSize ?? 50), options.concurrency ?? 4, sendOne(holdId));
       answered = performance.now();
     });
     report.elapsedMs = answered - started;
     if (publishedAt !== undefined) report.publishedMs = publishedAt - started;
   }
   report.failed.sort((a, b) => a.file.localeCompare(b.file));
-  if (options.dryRun) report.elapsedMs = performance.now() - started;
+  for (const list of [report.created, report.updated, report.unchanged, report.valid, report.drafts, report.scheduled]) list.sort();
   return report;
 }

@@ -16,11 +16,12 @@ import { logger } from '../log.js';
 import { buildRegeneration, type Regeneration, type RegenerationOptions } from '../regen/build-regeneration.js';
 import { isPostRecord } from '../regen/pages.js';
 import { feedRequests, isHeldInboxRecord, isHoldRecord, isOpenInboxRecord } from '../regen/stream-handler.js';
+import { isSettingsRecord } from '../regen/settings-fan-out.js';
 import { createDocumentClient, createS3Client } from '../store/clients.js';
 import { DynamoApiKeyRepository } from '../store/dynamo-api-keys.js';
 import { DynamoKeyAdmin } from '../store/dynamo-key-admin.js';
 import { hashKey } from '../keys/key-format.js';
-import { HOLD_PK } from '../store/table.js';
+import { HOLD_PK, INBOX_PREFIX, META_PK } from '../store/table.js';
 import { documentHeaders } from '../feeds/document-headers.js';
 import { buildHub, hubConfigOf } from '../hub/build-hub.js';
 import { LocalHubQueue } from '../hub/local-queue.js';
@@ -90,12 +91,13 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   const feeds = new LocalEventSource({
     ...common,
     name: 'feeds',
-    filter: (record) => isOpenInboxRecord(record) || isHoldRecord(record),
+    filter: (record) => isOpenInboxRecord(record) || isHoldRecord(record) || isSettingsRecord(record),
     handler: regeneration.feedsHandler,
     parallelization: options.lanes?.parallelization ?? 10,
     park: async (records) => {
       await parkFeeds(records);
       for (const record of records.filter(isHoldRecord)) logger.error('hold release parked; the tick resumes it', { holdId: record.dynamodb?.Keys?.SK?.S });
+      if (records.some(isSettingsRecord)) logger.error('telling feeds of the site settings parked; the tick tells them');
     },
   });
   const lanes = {
@@ -195,14 +197,20 @@ function s3Endpoint(): string {
   return endpoint.replace(/\/+$/, '');
 }
 
-/** Wakes the lanes when this process commits a write the stream will carry (a post's transaction, a hold's change). */
+/**
+ * Wakes the lanes when this process commits a write the stream will carry (a post's transaction, a hold's change,
+ * the site's settings and the inbox items that tell feeds of them).
+ */
 function nudgeOnWrites(doc: DynamoDBDocumentClient, lanes: LocalEventSource[]): void {
-  type Args = { input: { Key?: { PK?: unknown } } };
+  type Args = { input: { Key?: { PK?: unknown }; Item?: { PK?: unknown; SK?: unknown } } };
+  const carried = (name: string | undefined, { input }: Args) =>
+    name === 'TransactWriteItemsCommand' ||
+    (name === 'UpdateItemCommand' && input.Key?.PK === HOLD_PK) ||
+    (name === 'PutItemCommand' && (input.Item?.PK === META_PK || String(input.Item?.SK).startsWith(INBOX_PREFIX)));
   doc.middlewareStack.add(
     (next, context) => async (args) => {
       const result = await next(args);
-      const name = context.commandName;
-      if (name === 'TransactWriteItemsCommand' || (name === 'UpdateItemCommand' && (args as Args).input.Key?.PK === HOLD_PK)) for (const lane of lanes) lane.nudge();
+      if (carried(context.commandName, args as Args)) for (const lane of lanes) lane.nudge();
       return result;
     },
     { step: 'initialize', name: 'nudgeLanes' },

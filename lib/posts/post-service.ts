@@ -40,9 +40,11 @@ export interface Preconditions {
 /** How a write is stored (its inbox lane), and on whose behalf: a scoped key writes only inside its scope. */
 export interface WriteRequest extends WriteOptions {
   scope?: KeyScope;
+  /** The site URL relative links resolve against: the site's settings when the request came (default: the service's). */
+  siteUrl?: string;
 }
 
-const storeOptions = ({ scope: _scope, ...options }: WriteRequest): WriteOptions => options;
+const storeOptions = ({ scope: _scope, siteUrl: _siteUrl, ...options }: WriteRequest): WriteOptions => options;
 
 /** Refuses a write whose stored or new post lies outside the caller's scope (lib/keys/scope.ts). */
 function checkScope({ scope }: WriteRequest, id: string, stored: Post | PostDraft | undefined, next: Post | PostDraft | undefined): void {
@@ -106,7 +108,7 @@ export class PostService {
     checkScope(options, id, undefined, draft);
     return this.retrying(id, async () => {
       // No read first: the transaction stores it only where no post is (one round trip, the usual case).
-      const post = this.build(id, draft, undefined);
+      const post = this.build(id, draft, undefined, options);
       try {
         await this.repo.write(undefined, post, storeOptions(options));
       } catch (error) {
@@ -125,7 +127,7 @@ export class PostService {
     const write = () => this.retryingNow(id, () => this.putOnce(id, draft, preconditions, options));
     // A conditional PUT is answered for itself; an unconditional one may be settled by a newer one of the same post.
     if (conditional(preconditions)) return this.writes.run(id, write);
-    const superseded = (winner: WriteOutcome | Post | void): WriteOutcome => ({ post: this.build(id, draft, (winner as WriteOutcome).previous), outcome: 'superseded' });
+    const superseded = (winner: WriteOutcome | Post | void): WriteOutcome => ({ post: this.build(id, draft, (winner as WriteOutcome).previous, options), outcome: 'superseded' });
     return this.writes.runReplaceable(id, write, superseded) as Promise<WriteOutcome>;
   }
 
@@ -133,7 +135,7 @@ export class PostService {
     const existing = await this.repo.get(id);
     check(id, existing, preconditions);
     checkScope(options, id, existing, draft);
-    const post = this.build(id, draft, existing);
+    const post = this.build(id, draft, existing, options);
     const previous = existing ? { previous: existing } : {};
     if (post === existing) return { post, outcome: 'unchanged', ...previous };
     try {
@@ -161,7 +163,7 @@ export class PostService {
       try {
         this.checkId(id, draft);
         checkScope(options, id, existing, draft);
-        return { id, draft, existing, post: this.build(id, draft, existing) };
+        return { id, draft, existing, post: this.build(id, draft, existing, options) };
       } catch (error) {
         if (error instanceof PublicError) return error;
         throw error;
@@ -251,8 +253,8 @@ export class PostService {
   }
 
   /** The post to store for `draft`; `existing` itself when nothing the publisher controls changed. */
-  private build(id: string, draft: PostDraft, existing: Post | undefined): Post {
-    return buildPost(draft, { id, now: this.now(), siteUrl: this.site.url, existing });
+  private build(id: string, draft: PostDraft, existing: Post | undefined, { siteUrl = this.site.url }: WriteRequest): Post {
+    return buildPost(draft, { id, now: this.now(), siteUrl, existing });
   }
 
   /**

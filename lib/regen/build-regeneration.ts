@@ -6,6 +6,9 @@ import { DynamoFeedArchive } from '../store/dynamo-feed-archive.js';
 import { DynamoFeedStateRepository } from '../store/dynamo-feed-state.js';
 import { DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { DynamoPostRepository } from '../store/dynamo-posts.js';
+import { DynamoSiteSettings } from '../store/dynamo-site-settings.js';
+import { CachedSiteSource } from '../site/site-source.js';
+import { SettingsFanOut } from './settings-fan-out.js';
 import { S3FeedStore } from '../store/s3-feed-store.js';
 import { FeedRegenerator, type RegeneratorHooks, type WrittenFile } from './feed-regenerator.js';
 import type { FeedsHandlerOptions } from './stream-handler.js';
@@ -37,20 +40,25 @@ export interface RegenerationOptions {
 
 /**
  * The regeneration side, wired to DynamoDB and S3: the feeds lane (functions/regenerate.ts), the pages lane
- * (functions/render-pages.ts), the tick and the re-drive.
+ * (functions/render-pages.ts), the tick and the re-drive, all rendering with the site's stored settings (read at
+ * most about once a second).
  */
 export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentClient, s3: S3Client, options: RegenerationOptions = {}) {
   const state = new DynamoFeedStateRepository(doc, config.tableName);
   const posts = new DynamoPostRepository(doc, config.tableName);
   const store = new S3FeedStore(s3, config.bucketName);
   const archive = new DynamoFeedArchive(doc, config.tableName);
-  const regenerator = new FeedRegenerator({ posts, state, archive, feeds: store, site: config.site, pageSize: config.archivePageSize, leaseMs: options.leaseMs, hooks: options.hooks, onWritten: options.onWritten });
+  const settings = new DynamoSiteSettings(doc, config.tableName);
+  const site = new CachedSiteSource(config.site, settings);
+  const regenerator = new FeedRegenerator({ posts, state, archive, feeds: store, site, pageSize: config.archivePageSize, leaseMs: options.leaseMs, hooks: options.hooks, onWritten: options.onWritten });
   const holds = new DynamoHoldRepository(doc, config.tableName);
   const release = new HoldRelease(regenerator, holds);
-  const pages = new PageRenderer(store, config.site);
+  const pages = new PageRenderer(store, site);
   const scheduler = new Scheduler(posts);
+  const fanOut = new SettingsFanOut(settings, state);
   const feedsHandler = createFeedsHandler(regenerator, holds, release, {
     beforeMark: options.hooks?.beforeMark,
+    fanOut,
     ...(options.renderSlots ? { renderSlots: new Semaphore(options.renderSlots) } : {}),
   });
   const pagesHandler = createPagesHandler(pages);
@@ -65,7 +73,7 @@ export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentCl
     pagesHandler,
     backgroundHandler: backgroundHandler(feedsHandler, pagesHandler),
     scheduler,
-    tick: createTick(regenerator, holds, options.tickSchedules === false ? {} : { scheduler, lookaheadMs: TICK_LOOKAHEAD_MS }),
+    tick: createTick(regenerator, holds, { fanOut, ...(options.tickSchedules === false ? {} : { scheduler, lookaheadMs: TICK_LOOKAHEAD_MS }) }),
     redrive: () => redrive({ state, regenerator, pages, posts, holds }),
   };
 }

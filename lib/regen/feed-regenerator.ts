@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { SiteConfig } from '../config.js';
 import { sleep } from '../concurrency.js';
 import { feedId, isFeed, type FeedRef } from '../feeds/feed-ref.js';
 import type { DynamoFeedArchive } from '../store/dynamo-feed-archive.js';
-import { LeaseLost, PreconditionFailed, type FeedStateRepository, type FeedStore, type InboxItem, type PostRepository, type StoredObject } from '../store/ports.js';
+import type { SiteSource } from '../site/site-source.js';
+import { LeaseLost, PreconditionFailed, settingsVersionOf, type FeedStateRepository, type FeedStore, type InboxItem, type PostRepository, type StoredObject } from '../store/ports.js';
 import { OPEN_LANE } from '../store/table.js';
 import { renderDirectoryDocument, type RenderedFile } from './documents.js';
 import { renderFeedAndArchive, type WriteFiles } from './feed-render.js';
@@ -17,7 +17,8 @@ export interface RegeneratorDeps {
   pageSize?: number;
   state: FeedStateRepository;
   feeds: FeedStore;
-  site: SiteConfig;
+  /** The site's configuration with its stored settings, as each render starts (lib/site/site-source.ts). */
+  site: SiteSource;
   /** Identifies this process in lease tokens (each acquisition adds its own suffix). */
   owner?: string;
   /** How long a lease lasts between renewals; a holder that crashed blocks its feed at most this long. */
@@ -120,7 +121,9 @@ export class FeedRegenerator {
     // What the render reads may be read alongside the lease: inbox items read now are covered by a render whose
     // posts are read after them.
     const feed = isFeed(ref);
-    const [current, read] = await Promise.all([state.acquire(id, token, this.leaseMs), feed ? archive.readOpen(id, lanes) : Promise.resolve({ open: [], inbox: [] })]);
+    // The directory has an inbox too, for changes of the site's settings; the tick renders it without reading one.
+    const reads = feed || lanes.length > 0;
+    const [current, read] = await Promise.all([state.acquire(id, token, this.leaseMs), reads ? archive.readOpen(id, lanes) : Promise.resolve({ open: [], inbox: [] })]);
     if (!current) return undefined;
     const lease = new HeldLease(state, id, token, this.leaseMs, () => this.deps.hooks?.beforeRenew?.(id, token) ?? Promise.resolve());
     let recorded = false;
@@ -141,15 +144,18 @@ export class FeedRegenerator {
         if (fresh.length > 0) await this.deps.onWritten?.(fresh);
         await this.deps.hooks?.beforeRecord?.(id);
       };
+      // The settings the render starts with: the cached ones, unless its inbox names a newer change.
+      const site = await this.deps.site.current(settingsVersionOf(read.inbox));
       if (feed) {
-        const rendered = await renderFeedAndArchive(ref, token, read, current, write, { ...this.deps, pageSize: this.deps.pageSize ?? 50, beforeCommit });
+        const latestSite = () => this.deps.site.current();
+        const rendered = await renderFeedAndArchive(ref, token, read, current, write, { ...this.deps, site, latestSite, pageSize: this.deps.pageSize ?? 50, beforeCommit });
         result.renders = rendered.renders;
         if (current.count > 0 !== rendered.count > 0) result.listingChanged = true;
       } else {
-        const document = await renderDirectoryDocument(state, this.deps.site, Object.keys(current.objects));
+        const document = await renderDirectoryDocument(state, site, Object.keys(current.objects));
         const objects = await write(document.files, current.objects);
         await beforeCommit();
-        await state.record(id, token, { objects, count: current.count }, []);
+        await state.record(id, token, { objects, count: current.count }, read.inbox);
         result.renders = 1;
       }
       recorded = true;

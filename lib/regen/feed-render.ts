@@ -4,7 +4,7 @@ import { archiveKey, FEED_FORMATS, feedId, feedKey, feedsShowing, FORMAT_NAMES, 
 import { renderFeed } from '../feeds/render.js';
 import type { Post } from '../posts/post.js';
 import type { DynamoFeedArchive } from '../store/dynamo-feed-archive.js';
-import type { ArchivePage, InboxItem, PostRepository, RenderState, StoredObject } from '../store/ports.js';
+import { isPostItem, type ArchivePage, type InboxItem, type PostInboxItem, type PostRepository, type RenderState, type StoredObject } from '../store/ports.js';
 import { feedPageFile, type RenderedFile } from './documents.js';
 
 /** Writes a document's files (those whose bytes changed), fenced; returns the objects now in S3 by key. */
@@ -13,7 +13,13 @@ export type WriteFiles = (files: RenderedFile[], before: Record<string, StoredOb
 export interface FeedRenderDeps {
   posts: PostRepository;
   archive: DynamoFeedArchive;
+  /** The site when the render started. */
   site: SiteConfig;
+  /**
+   * The site now (cached, lib/site/site-source.ts): asked after the current document is written, which is written
+   * again if the settings changed meanwhile, so a render that commits after a change never records the old head.
+   */
+  latestSite?: () => Promise<SiteConfig>;
   /** Posts per archive page. */
   pageSize: number;
   /** Test hook: after a slice's S3 writes, before its commit. */
@@ -29,15 +35,22 @@ function files(ref: FeedRef, rendered: Record<string, string>, key: (format: (ty
   return FORMAT_NAMES.map((format) => ({ key: key(format), contentType: FEED_FORMATS[format].contentType, body: rendered[format]! }));
 }
 
-/** The inbox in slices of at most SLICE_POSTS posts, a post's items never split, oldest lanes as read. */
+/**
+ * The inbox in slices of at most SLICE_POSTS posts, a post's items never split, oldest lanes as read. Changes of the
+ * site's settings go with the last slice, whose commit records the current document rendered with them.
+ */
 function slices(inbox: InboxItem[]): InboxItem[][] {
-  const byPost = new Map<string, InboxItem[]>();
-  for (const item of inbox) byPost.set(item.postId, [...(byPost.get(item.postId) ?? []), item]);
+  const byPost = new Map<string, PostInboxItem[]>();
+  for (const item of inbox.filter(isPostItem)) byPost.set(item.postId, [...(byPost.get(item.postId) ?? []), item]);
   const groups = [...byPost.values()];
   const out: InboxItem[][] = [];
   for (let i = 0; i < groups.length; i += SLICE_POSTS) out.push(groups.slice(i, i + SLICE_POSTS).flat());
-  return out.length > 0 ? out : [[]];
+  if (out.length === 0) out.push([]);
+  out.at(-1)!.push(...inbox.filter((item) => !isPostItem(item)));
+  return out;
 }
+
+const sameVersion = (a: SiteConfig, b: SiteConfig) => (a.settingsVersion ?? 0) === (b.settingsVersion ?? 0);
 
 /**
  * One render of a feed under its lease (docs/DESIGN.md, archives): the writes in its inbox placed by the archive
@@ -50,7 +63,7 @@ export async function renderFeedAndArchive(
   read: { open: Member[]; inbox: InboxItem[] },
   current: RenderState,
   write: WriteFiles,
-  { posts, archive, site, pageSize, beforeCommit }: FeedRenderDeps,
+  { posts, archive, site, latestSite, pageSize, beforeCommit }: FeedRenderDeps,
 ): Promise<{ renders: number; count: number }> {
   const id = feedId(ref);
   let renders = 0;
@@ -59,11 +72,12 @@ export async function renderFeedAndArchive(
   const all = slices(read.inbox);
   for (const [index, slice] of all.entries()) {
     const last = index === all.length - 1;
-    const ids = [...new Set(slice.map((i) => i.postId))];
+    const postItems = slice.filter(isPostItem);
+    const ids = [...new Set(postItems.map((i) => i.postId))];
     const now = await posts.current(ids);
     // Only a post with a write other than its arrival can be on a page (docs/DESIGN.md).
     const openIds = new Set(open.map((m) => m.id));
-    const maybeArchived = ids.filter((postId) => !openIds.has(postId) && slice.some((i) => i.postId === postId && i.change !== 'join'));
+    const maybeArchived = ids.filter((postId) => !openIds.has(postId) && postItems.some((i) => i.postId === postId && i.change !== 'join'));
     const located = maybeArchived.length > 0 ? await archive.locate(id, maybeArchived, state.pages!) : { places: new Map<string, number>(), read: new Map<number, ArchivePage>() };
     const touched = ids.map((postId) => {
       const place: Place = openIds.has(postId) ? { kind: 'open' } : located.places.has(postId) ? { kind: 'page', page: located.places.get(postId)! } : { kind: 'absent' };
@@ -92,11 +106,15 @@ export async function renderFeedAndArchive(
     let objects = state.objects;
     if (last) {
       const shown = await posts.versions([...change.open].sort(newestFirst));
-      const rendered = renderFeed({ ref, posts: shown, emptySince: newest ?? '1970-01-01T00:00:00.000Z', archive: { pages: pagesNow } }, site);
-      // The feed's page for people goes with its current document, from the same posts, under the same fence.
-      const currentFiles = [...files(ref, rendered, (format) => feedKey(ref, format)), feedPageFile(ref, shown, site)];
-      objects = await write(currentFiles, state.objects);
-      renders++;
+      for (let used: SiteConfig | undefined = site; used; ) {
+        const rendered = renderFeed({ ref, posts: shown, emptySince: newest ?? '1970-01-01T00:00:00.000Z', archive: { pages: pagesNow } }, used);
+        // The feed's page for people goes with its current document, from the same posts, under the same fence.
+        const currentFiles = [...files(ref, rendered, (format) => feedKey(ref, format)), feedPageFile(ref, shown, used)];
+        objects = await write(currentFiles, objects);
+        renders++;
+        const latest = await latestSite?.();
+        used = latest && !sameVersion(latest, used) ? latest : undefined;
+      }
     }
     const next: RenderState = {
       objects,

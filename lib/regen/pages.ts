@@ -1,12 +1,12 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import type { SiteConfig } from '../config.js';
 import { mapSettled } from '../concurrency.js';
 import { postPageKey } from '../feeds/feed-ref.js';
 import { logger } from '../log.js';
 import { renderPostPage } from '../pages/post-page.js';
 import type { Post } from '../posts/post.js';
+import type { SiteSource } from '../site/site-source.js';
 import { toPost } from '../store/dynamo-posts.js';
 import type { FeedStore, PostRepository } from '../store/ports.js';
 import { POST_SK } from '../store/table.js';
@@ -22,12 +22,15 @@ const HTML = 'text/html; charset=utf-8';
 export class PageRenderer {
   constructor(
     private readonly store: FeedStore,
-    private readonly site: SiteConfig,
+    private readonly site: SiteSource,
   ) {}
 
-  /** Writes the page of a post as stored, or deletes it when the post is gone or not published yet (scheduled). */
+  /**
+   * Writes the page of a post as stored, or deletes it when the post is gone or not published yet (scheduled). The
+   * page takes the site's settings of the moment: a change of settings reaches it when its post is written again.
+   */
   async publish(id: string, post: Post | undefined): Promise<void> {
-    if (post && post.status !== 'scheduled') await this.store.put(postPageKey(id), renderPostPage(post, this.site), HTML);
+    if (post && post.status !== 'scheduled') await this.store.put(postPageKey(id), renderPostPage(post, await this.site.current()), HTML);
     else await this.store.delete(postPageKey(id));
   }
 

@@ -7,6 +7,7 @@ import { isHolding, type DynamoHoldRepository, type Hold } from '../store/dynamo
 import { feedIdOfPartition, HOLD_PK, holdLane, INBOX_PREFIX, laneOfInboxKey, OPEN_LANE } from '../store/table.js';
 import type { FeedRegenerator } from './feed-regenerator.js';
 import type { HoldRelease } from './hold-release.js';
+import { isSettingsRecord, settingsVersionOfRecord, type SettingsFanOut } from './settings-fan-out.js';
 
 /** What one feed is asked for by a batch: the inbox items (by lane) whose records arrived. */
 export interface FeedRequest {
@@ -55,6 +56,8 @@ export interface FeedsHandlerOptions {
   waitMs?: number;
   /** Test hook: before a held write's feed is marked for its hold. */
   beforeMark?: (holdId: string, feedId: string) => Promise<void>;
+  /** Tells every feed of a change of the site's settings (its record is in the feeds lane too). */
+  fanOut?: Pick<SettingsFanOut, 'tell'>;
   /**
    * Renders at once across every batch this handler is running (several batches of a shard run at once). In AWS
    * a function instance runs one batch; locally all of them share one DynamoDB Local, which works one request
@@ -64,12 +67,13 @@ export interface FeedsHandlerOptions {
 }
 
 /**
- * The feeds lane's Lambda handler: stream batch in (inbox items and hold releases), partial-batch failures out, so
+ * The feeds lane's Lambda handler: stream batch in (inbox items, hold releases, changes of the site's settings),
+ * partial-batch failures out, so
  * one bad feed repeats only itself. Each feed renders once per batch, covering every write of the batch and any
  * committed before its inbox read. Writes sent under a hold are only marked while the hold holds; once it is
  * released (or expired), they are rendered like any other.
  */
-export function createFeedsHandler(regenerator: FeedRegenerator, holds: DynamoHoldRepository, release: HoldRelease, { concurrency = 8, waitMs = 5_000, beforeMark, renderSlots }: FeedsHandlerOptions = {}) {
+export function createFeedsHandler(regenerator: FeedRegenerator, holds: DynamoHoldRepository, release: HoldRelease, { concurrency = 8, waitMs = 5_000, beforeMark, fanOut, renderSlots }: FeedsHandlerOptions = {}) {
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const failed: string[] = [];
     const known = new Map<string, Hold | undefined>();
@@ -120,6 +124,14 @@ export function createFeedsHandler(regenerator: FeedRegenerator, holds: DynamoHo
       await release.run(holdId).catch((error: unknown) => {
         logger.error('hold release failed', { holdId, error: error as Error });
         failed.push(sequenceNumber);
+      });
+    }
+    // Only the newest change of the batch is told: an older one is not told once a newer one is stored.
+    const change = event.Records.filter(isSettingsRecord).at(-1);
+    if (change && fanOut) {
+      await fanOut.tell(settingsVersionOfRecord(change)).catch((error: unknown) => {
+        logger.error('telling feeds of the site settings failed', { error: error as Error });
+        failed.push(change.dynamodb?.SequenceNumber ?? '');
       });
     }
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import { BatchGetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DELTA, type ArchiveChange, type Member } from '../feeds/archive.js';
 import type { FeedChange } from '../feeds/feed-ref.js';
-import { LeaseLost, type ArchivePage, type InboxItem, type RenderState, type StoredObject } from './ports.js';
+import { isPostItem, LeaseLost, type ArchivePage, type InboxItem, type PostInboxItem, type RenderState, type StoredObject } from './ports.js';
 import { ARCHIVED_PREFIX, DIRECTORY_INDEX, INBOX_PREFIX, keys, OPEN_LANE, OPEN_PREFIX, PAGE_PREFIX } from './table.js';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
@@ -30,7 +30,8 @@ export interface ArchiveCommit {
 
 const MAX_ACTIONS = 99;
 const toMember = (item: Record<string, unknown>): Member => ({ id: String(item.id), date: String(item.date), w: String(item.w) });
-const toInbox = (item: Record<string, unknown>): InboxItem => ({ sk: String(item.SK), postId: String(item.postId), change: item.change as FeedChange });
+const toInbox = (item: Record<string, unknown>): InboxItem =>
+  item.change === 'settings' ? { sk: String(item.SK), change: 'settings', version: Number(item.version) } : { sk: String(item.SK), postId: String(item.postId), change: item.change as FeedChange };
 
 /** A feed's current document members, archive pages and inbox in the table (docs/DESIGN.md, archives). */
 export class DynamoFeedArchive {
@@ -98,7 +99,7 @@ export class DynamoFeedArchive {
   async commit(feedId: string, owner: string, c: ArchiveCommit): Promise<void> {
     const TableName = this.tableName;
     const renderKey = keys.feedRender(feedId);
-    const inboxOf = groupInbox(c.covered);
+    const inboxOf = groupInbox(c.covered.filter(isPostItem));
     const wasOpen = new Map(c.storedOpen.map((m) => [m.id, m]));
     const deletions = (id: string): Unit => {
       const items = inboxOf.get(id) ?? [];
@@ -147,6 +148,8 @@ export class DynamoFeedArchive {
     }
     // Inbox items of posts that are nowhere before and after (created and deleted between two renders).
     for (const id of [...inboxOf.keys()]) units.push(deletions(id));
+    // Changes of the site's settings, last: they go with the current document, rendered with the settings.
+    units.push({ actions: c.covered.filter((i) => !isPostItem(i)).map((i): Action => ({ Delete: { TableName, Key: { PK: renderKey.PK, SK: i.sk } } })), delta: 0 });
 
     const final = c.last ? this.finalUpdate(c.state) : undefined;
     let batch: Unit[] = [];
@@ -207,8 +210,8 @@ export class DynamoFeedArchive {
 }
 
 /** Inbox items by post. */
-function groupInbox(items: InboxItem[]): Map<string, InboxItem[]> {
-  const byPost = new Map<string, InboxItem[]>();
+function groupInbox(items: PostInboxItem[]): Map<string, PostInboxItem[]> {
+  const byPost = new Map<string, PostInboxItem[]>();
   for (const item of items) byPost.set(item.postId, [...(byPost.get(item.postId) ?? []), item]);
   return byPost;
 }

@@ -10,11 +10,10 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { FeedChange } from '../feeds/feed-ref.js';
+import { DELTA } from '../feeds/archive.js';
 import { LeaseLost, type FeedListing, type FeedStateRepository, type InboxItem, type RenderState } from './ports.js';
 import { DIRECTORY_INDEX, feedIdOfPartition, INBOX_PREFIX, keys, laneOfInboxKey } from './table.js';
 
-const DELTA: Record<FeedChange, number> = { join: 1, stay: 0, leave: -1 };
 /** Inbox deletes per transaction, beside the RENDER update (DynamoDB allows 100 actions). */
 const DELETES_PER_TRANSACTION = 99;
 

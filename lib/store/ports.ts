@@ -45,13 +45,30 @@ export interface PostRepository {
   listScheduled(limit: number, cursor?: string): Promise<PostPage>;
 }
 
-/** One write's mark in a feed's inbox. */
-export interface InboxItem {
+/**
+ * One write's mark in a feed's inbox: a post's write (it joins, stays in or leaves the feed), or a change of the
+ * site's settings, which changes no post but every document's head (title, links, language).
+ */
+export type InboxItem = PostInboxItem | SettingsInboxItem;
+
+export interface PostInboxItem {
   /** Sort key: deleting it records the write as rendered. */
   sk: string;
   postId: string;
   change: FeedChange;
 }
+
+export interface SettingsInboxItem {
+  sk: string;
+  change: 'settings';
+  /** The settings version the feed must be rendered with, at least. */
+  version: number;
+}
+
+export const isPostItem = (item: InboxItem): item is PostInboxItem => item.change !== 'settings';
+
+/** The newest settings version an inbox names (0: none): a render covering it uses at least that version. */
+export const settingsVersionOf = (inbox: InboxItem[]) => inbox.reduce((max, item) => (item.change === 'settings' ? Math.max(max, item.version) : max), 0);
 
 /** What the regenerator knows of an object it wrote. */
 export interface StoredObject {

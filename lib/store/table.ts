@@ -25,7 +25,12 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *   SCHED           <date>#<postId> a scheduled post (dated in the future), until the scheduler publishes it:
  *                                   one Query finds every post due by a time
  *   META            SCHEMA          the layout version of this table
+ *   META            SITE            the site's settings (title, URL, language…: lib/site/settings.ts), versioned; its
+ *                                   stream record has every feed's inbox told (lib/regen/site-restyle.ts)
  */
+export const META_PK = 'META';
+export const SITE_SETTINGS_SK = 'SITE';
+
 export const keys = {
   post: (id: string) => ({ PK: `POST#${id}`, SK: POST_SK }),
   feedPartition: (feedId: string) => `FEED#${feedId}`,
@@ -43,7 +48,10 @@ export const keys = {
   hold: (holdId: string) => ({ PK: HOLD_PK, SK: holdId }),
   holdMarker: (holdId: string, feedId: string) => ({ PK: `${HOLD_PK}#${holdId}`, SK: feedId }),
   scheduled: (date: string, postId: string) => ({ PK: SCHEDULED_PK, SK: `${date}#${postId}` }),
-  schema: { PK: 'META', SK: 'SCHEMA' },
+  schema: { PK: META_PK, SK: 'SCHEMA' },
+  siteSettings: { PK: META_PK, SK: SITE_SETTINGS_SK },
+  /** The inbox item that tells a feed (or the directory) of a change of the site's settings: one per version. */
+  settingsInbox: (feedId: string, version: number) => keys.inbox(feedId, OPEN_LANE, `site.${version}`),
 };
 
 export const POST_SK = 'POST';

@@ -333,6 +333,7 @@ describe('service stack', () => {
       // Open writes' inbox items and hold releases only: a held (imported) write never queues before a live one.
       { eventName: ['INSERT'], dynamodb: { Keys: { SK: { S: [{ prefix: 'N#0#' }] } } } },
       { eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { PK: { S: ['HOLD'] } } } },
+      { eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { PK: { S: ['META'] }, SK: { S: ['SITE'] } } } },
     ]);
     expect(pages.Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual([
       { dynamodb: { Keys: { SK: { S: ['POST'] } } } },
@@ -354,6 +355,8 @@ describe('service stack', () => {
       'GET /regeneration/holds/{id}': 'CUSTOM',
       'PUT /regeneration/holds/{id}': 'CUSTOM',
       'DELETE /regeneration/holds/{id}': 'CUSTOM',
+      'GET /site': 'CUSTOM',
+      'PUT /site': 'CUSTOM',
       'GET /health': 'NONE',
       // WebSub subscribers are anonymous.
       'POST /hub': 'NONE',

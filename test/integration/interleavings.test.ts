@@ -9,6 +9,7 @@ import { S3FeedStore } from '../../lib/store/s3-feed-store.js';
 import { Gate, gateCalls, withFaults } from '../support/faults.js';
 import { fetchFeedSet, titles, waitForFeedSet, withinASecond } from '../support/feeds.js';
 import { startTestFeedpub, type TestFeedpub } from '../support/feedpub.js';
+import { fixedSite } from '../../lib/site/site-source.js';
 
 /**
  * The interleavings docs/DESIGN.md names, each forced with hooks: a render that outlives its lease, a hold's
@@ -75,7 +76,8 @@ describe('a render that outlives its lease', () => {
     // this feed wait at a gate and whose lease renewals stall (a holder that froze), and B, whose clock runs an
     // hour ahead, so that A's lease has run out for B the moment A took it.
     await fp.lanes.feeds.stop();
-    const { tableName, bucketName, site } = fp.config;
+    const { tableName, bucketName } = fp.config;
+    const site = fixedSite(fp.config.site);
     const doc = createDocumentClient();
     const writesOfA = new Gate();
     const renewalsOfA = new Gate();

@@ -154,3 +154,38 @@ export async function waitForFeedSet(baseUrl: string, dir: string, check: (feed:
 export const withinASecond = () => Date.now() + 1000;
 
 export const titles = (feed: ReaderFeed) => feed.items.map((i) => i.title);
+
+/** What a reader shows about a feed itself: its title, the site it links to, its language, and its author. */
+export interface FeedHead {
+  title: string;
+  link: string;
+  language: string;
+  /** RSS names none for the feed (its <managingEditor> wants an email address). */
+  author?: string;
+}
+
+/** The attributes of an XML document's root element, read by a strict parser. */
+function rootAttributes(xml: string): Record<string, string> {
+  const parser = new SaxesParser();
+  let root: Record<string, string> | undefined;
+  parser.on('opentag', (tag) => {
+    root ??= Object.fromEntries(Object.entries(tag.attributes).map(([name, value]) => [name, String(value)]));
+  });
+  parser.write(xml).close();
+  return root ?? {};
+}
+
+export function readFeedHead(format: keyof FeedSet, body: string): FeedHead {
+  const { feed } = parseWithFeedsmith(body) as { feed: Anyish };
+  if (format === 'rss') return { title: feed.title, link: feed.link, language: feed.language };
+  if (format === 'atom') {
+    return { title: feed.title?.value, link: feed.links?.find((l: Anyish) => l.rel === 'alternate')?.href, language: rootAttributes(body)['xml:lang'] ?? '', author: feed.authors?.[0]?.name };
+  }
+  return { title: feed.title, link: feed.home_page_url, language: feed.language, author: feed.authors?.[0]?.name };
+}
+
+/** The head of each format of a feed, as served. */
+export async function fetchFeedHeads(baseUrl: string, dir: string): Promise<Record<keyof FeedSet, FeedHead>> {
+  const [rss, atom, json] = await Promise.all((['rss', 'atom', 'json'] as const).map(async (format) => readFeedHead(format, (await fetchFeedFile(baseUrl, dir, format)).body)));
+  return { rss: rss!, atom: atom!, json: json! };
+}
