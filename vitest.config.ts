@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
+    setupFiles: ['test/support/file-dynamo.ts'],
     // One file at a time: integration files each run a whole local feedpub against one DynamoDB Local on two
     // cores, and the tests hold feedpub to its promise that a write is in every feed within a second.
     fileParallelism: false,

@@ -8,7 +8,8 @@ import { LOCAL_AWS_ENV } from '../../lib/local/servers.js';
 /** Points the SDK (and so the unchanged handlers) at the servers the global setup started. */
 export function useLocalEndpoints(): void {
   Object.assign(process.env, LOCAL_AWS_ENV, {
-    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+    // The file's own DynamoDB Local (file-dynamo.ts), else the run's.
+    AWS_ENDPOINT_URL_DYNAMODB: process.env.FEEDPUB_TEST_FILE_DYNAMO ?? inject('dynamoEndpoint'),
     AWS_ENDPOINT_URL_S3: inject('s3Endpoint'),
   });
 }

@@ -14,6 +14,7 @@ declare module 'vitest' {
 
 /**
  * One DynamoDB Local (in memory) and one s3rver for the whole run; each test file uses its own table and bucket.
+ * Integration files each start a DynamoDB Local of their own besides (file-dynamo.ts); the run's serves the others.
  * FEEDPUB_TEST_DYNAMO=memory runs the benchmarks' in-memory DynamoDB instead: feedpub's tests passing against it
  * are what shows it faithful enough to stand in for DynamoDB Local in a measurement.
  * Both end with this process however it ends (Ctrl-C, a crash, SIGKILL): see lib/local/servers.ts.
