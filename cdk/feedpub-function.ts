@@ -20,6 +20,8 @@ export const BUNDLING: BundlingOptions = {
   mainFields: ['module', 'main'],
   externalModules: [],
   // CommonJS dependencies (gray-matter, sanitize-html) call require(); give the ESM bundle one.
+  // sanitize-html's CSS parser (postcss) is never called: feedpub keeps no style attribute.
+  esbuildArgs: { '--alias:postcss': join(ROOT, 'lib/bundling/no-postcss.cjs') },
   banner: "import { createRequire as __feedpubCreateRequire } from 'module'; const require = __feedpubCreateRequire(import.meta.url);",
 };
 

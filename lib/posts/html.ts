@@ -26,6 +26,8 @@ const URL_ATTRIBUTES: Record<string, string> = { a: 'href', img: 'src', source: 
  */
 export function sanitizeContent(html: string, baseUrl: string): string {
   const clean = sanitizeHtml(stripXmlForbidden(html), {
+    // No style attribute is kept, so none is parsed (the bundles leave the CSS parser out: lib/bundling/no-postcss.cjs).
+    parseStyleAttributes: false,
     allowedTags: [
       ...sanitizeHtml.defaults.allowedTags,
       'img', 'figure', 'figcaption', 'picture', 'source', 'video', 'audio', 'del', 'ins', 'sup', 'sub', 'span', 'center',
@@ -67,7 +69,7 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 
 /** Plain text of an HTML fragment, whitespace folded. */
 export function htmlToText(html: string): string {
-  const text = sanitizeHtml(html, { allowedTags: [], allowedAttributes: {}, nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript'] });
+  const text = sanitizeHtml(html, { parseStyleAttributes: false, allowedTags: [], allowedAttributes: {}, nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript'] });
   return text
     .replace(/&(amp|lt|gt|quot|#39|nbsp);/g, (_, e: string) => ENTITIES[e] ?? '')
     .replace(/\s+/g, ' ')

@@ -1,4 +1,5 @@
 import { ValidationError, type FieldIssue } from '../errors.js';
+import { toFieldIssues } from '../field-issues.js';
 import { hasBidiControls, hasVisible, hasXmlForbidden } from '../text.js';
 import { plainTitle } from './build-post.js';
 import { sanitizeContent, showsSomething } from './html.js';
@@ -96,29 +97,7 @@ export const postInputSchema = z.strictObject({
   ),
 });
 
-/**
- * Maps zod's issues to ours: the dotted field path, a stable rule name, and zod's sentence. Parse with
- * `reportInput: true`, which is how a missing field ('required') is told from a wrong type.
- */
-export function toFieldIssues(error: z.core.$ZodError): FieldIssue[] {
-  return error.issues.flatMap((issue): FieldIssue[] => {
-    const field = issue.path.join('.') || 'body';
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({
-        field: field === 'body' ? key : `${field}.${key}`,
-        rule: 'unknown_field',
-        message: 'is not a known field',
-      }));
-    }
-    const rule =
-      issue.code === 'custom'
-        ? String((issue.params as { rule?: string } | undefined)?.rule ?? 'custom')
-        : issue.code === 'invalid_type' && issue.input === undefined
-          ? 'required'
-          : issue.code;
-    return [{ field, rule, message: issue.message }];
-  });
-}
+export { toFieldIssues } from '../field-issues.js';
 
 export function parsePostInput(body: unknown): PostDraft {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {

@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import '../zod-locale.js';
 import { httpUrl, isTimeZone, LANGUAGE_RULE, LANGUAGE_TAG, TIME_ZONE_RULE, type SiteConfig } from '../config.js';
 import { ValidationError } from '../errors.js';
-import { toFieldIssues } from '../posts/post-input.js';
+import { toFieldIssues } from '../field-issues.js';
 import { hasXmlForbidden } from '../text.js';
 
 /**
