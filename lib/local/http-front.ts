@@ -202,8 +202,7 @@ const NOT_IN_KEYS = /[\u0000-\u001F\u007F-\u009F\uFFFE\uFFFF]/;
  * CloudFront passes it to S3, and the segments are checked after that). Those are answered 404 without asking S3.
  */
 function objectKey(pathname: string): string | 'none' | undefined {
-  // The home page (the site feed's page), as CloudFront's default root object answers the root.
-  if (pathname === '/' || pathname === '/index.html') return 'index.html';
+  // (The home page, the site feed's page, is answered at / as CloudFront's default root object: see the caller.)
   if (!/^\/(feeds|posts)\//.test(pathname)) return undefined;
   if (pathname.startsWith('/posts/') && !pathname.endsWith('.html')) return undefined;
   const path = pathname === '/feeds/' ? '/feeds/index.html' : pathname;
@@ -236,7 +235,10 @@ export function createHttpFront(api: ApiHandler, origin: Origin): Server {
       const read = req.method === 'GET' || req.method === 'HEAD';
       // The directory's pages link relative to feeds/: its address ends with a slash.
       if (read && url.pathname === '/feeds') return void res.writeHead(301, { location: '/feeds/' }).end();
-      const key = read ? objectKey(url.pathname) : undefined;
+      // The home page is asked for by its own path only, not by one that resolves to it ("/posts/..").
+      const asked = (req.url ?? '/').split('?')[0];
+      const home = asked === '/' || asked === '/index.html';
+      const key = read ? (home ? 'index.html' : objectKey(url.pathname)) : undefined;
       if (key === 'none') return notFound(res);
       if (key !== undefined) return serveObject(req, res, origin, key);
       if (UNROUTABLE_METHODS.has(req.method ?? '')) return gatewayAnswer(res, 404, 'Not Found');

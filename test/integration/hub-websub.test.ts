@@ -23,11 +23,17 @@ afterAll(async () => {
 
 /** Subscribes a callback path and waits until the hub has verified it and stored it. */
 async function subscribe(path: string, key = RSS, extra: Record<string, string> = {}) {
+  // Counted before the request: the hub may verify before the request is answered.
+  const verifications = subscriber.verifications(path).length;
+  const before = JSON.stringify(await hub.subscriptions.get(key, subscriber.url(path)));
   const response = await hub.request({ 'hub.mode': 'subscribe', 'hub.topic': topicUrl(key), 'hub.callback': subscriber.url(path), ...extra });
   expect(response.status).toBe(202);
-  const verifications = subscriber.verifications(path).length;
   await eventually(() => subscriber.verifications(path).length > verifications, 5000, `the verification of ${path}`);
-  return eventually(() => hub.subscriptions.get(key, subscriber.url(path)), 5000, `the subscription of ${path}`);
+  // The hub stores the subscription once the verification is answered: a re-subscription shows as a changed item.
+  return eventually(async () => {
+    const stored = await hub.subscriptions.get(key, subscriber.url(path));
+    return stored && JSON.stringify(stored) !== before ? stored : undefined;
+  }, 5000, `the subscription of ${path}`);
 }
 
 /** Announces a version and waits until the sentinel callback (subscribed to the same topic) has it. */
