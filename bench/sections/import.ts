@@ -44,10 +44,22 @@ export async function imports({ quick, corpus, store }: { quick: boolean; corpus
     const big = quick ? 3000 : 20_000;
     const bigFiles = writeJekyllFiles(generatePosts(big, { samples, categories: 2000, seed: 5, prefix: 'big', bodyBytes: [1024, 8192], start: new Date('2022-01-01T00:00:00Z') }), dir);
     const during: number[] = [];
+    // A post its readers never saw within the watch's 30 s is counted, not timed (and does not end the run).
+    const missed = { during: 0, after: 0 };
+    const watched = async (kind: 'during' | 'after', post: Parameters<typeof publishAndWatch>[3]) => {
+      try {
+        return (await publishAndWatch(stack.feedpub.url, stack.key, stack.config.site.feedsUrl, post)).visibleMs;
+      } catch (error) {
+        missed[kind]++;
+        process.stderr.write(`a post published ${kind} the import was not visible within 30 s: ${(error as Error).message}\n`);
+        return undefined;
+      }
+    };
     let importing = true;
     const sidePublisher = (async () => {
       for (let i = 0; importing; i++) {
-        during.push((await publishAndWatch(stack.feedpub.url, stack.key, stack.config.site.feedsUrl, benchPost(i, generatePosts(1, { samples, categories: 50, seed: 100 + i })[0]!, 'd'))).visibleMs);
+        const ms = await watched('during', benchPost(i, generatePosts(1, { samples, categories: 50, seed: 100 + i })[0]!, 'd'));
+        if (ms !== undefined) during.push(ms);
         await new Promise((r) => setTimeout(r, 500));
       }
     })();
@@ -55,19 +67,24 @@ export async function imports({ quick, corpus, store }: { quick: boolean; corpus
     importing = false;
     await sidePublisher;
     const afterImport: number[] = [];
-    for (let i = 0; i < 20; i++) afterImport.push((await publishAndWatch(stack.feedpub.url, stack.key, stack.config.site.feedsUrl, benchPost(i, generatePosts(1, { samples, categories: 50, seed: 200 + i })[0]!, 'e'))).visibleMs);
+    for (let i = 0; i < 20; i++) {
+      const ms = await watched('after', benchPost(i, generatePosts(1, { samples, categories: 50, seed: 200 + i })[0]!, 'e'));
+      if (ms !== undefined) afterImport.push(ms);
+    }
     const second = {
       posts: big,
       bodyBytes: '1024-8192',
       acceptedPerSecond: Math.round(big / (bigReport.elapsedMs / 1000)),
       postsPerSecondToPublished: Math.round(big / ((bigReport.publishedMs ?? NaN) / 1000)),
-      postsDuringImport: during.length,
+      postsDuringImport: during.length + missed.during,
+      notVisibleWithin30sDuring: missed.during,
+      notVisibleWithin30sAfter: missed.after,
       visibleDuringImport: summarize(during),
       visibleRightAfterImport: summarize(afterImport),
     };
     printTable(`Import of ${big} posts of 1-8 KB while another publisher posts (ms, answer -> visible)`, [
-      { measure: 'posts published during the import', ...second.visibleDuringImport, target: 'max <= 1000' },
-      { measure: 'posts right after the import returned', ...second.visibleRightAfterImport, target: 'max <= 1000' },
+      { measure: 'posts published during the import', ...second.visibleDuringImport, 'not seen in 30 s': missed.during, target: 'max <= 1000' },
+      { measure: 'posts right after the import returned', ...second.visibleRightAfterImport, 'not seen in 30 s': missed.after, target: 'max <= 1000' },
     ]);
     printTable('The import itself', [{ posts: big, 'accepted posts/s': second.acceptedPerSecond, 'posts/s to published': second.postsPerSecondToPublished }]);
 

@@ -5,6 +5,13 @@ import type { DynamoHoldRepository } from '../store/dynamo-hold.js';
 import { holdLane, OPEN_LANE } from '../store/table.js';
 import type { FeedRegenerator } from './feed-regenerator.js';
 
+/**
+ * Held writes one render of a feed covers at a release. A release of a large import would otherwise render a feed's
+ * whole backlog under one lease (3,000 posts of 1-8 KB held the site feed's for over 30 s on DynamoDB Local, and a
+ * post published meanwhile waited for it, then was parked): in turns, each holds it a bounded time.
+ */
+export const HELD_PER_RENDER = 500;
+
 export interface HoldReleaseOptions {
   concurrency?: number;
   /** Time one invocation spends on a release; the rest is picked up by a fresh one (Lambda has a timeout). */
@@ -38,7 +45,8 @@ export class HoldRelease {
         return;
       }
       const results = await mapSettled(feeds, concurrency, async (feedId) => {
-        await this.regenerator.ensureRendered(parseFeedId(feedId), { lanes: [OPEN_LANE, holdLane(holdId)], waitMs: 30_000 });
+        // In turns of HELD_PER_RENDER writes: the lease is free between them for a live write's render.
+        while ((await this.regenerator.ensureRendered(parseFeedId(feedId), { lanes: [OPEN_LANE, holdLane(holdId)], waitMs: 30_000, heldLimit: HELD_PER_RENDER })).heldLeft);
         await this.holds.unmark(holdId, feedId);
       });
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -44,25 +44,38 @@ export class DynamoFeedArchive {
    * The feed's open members and its inbox: held lanes (a release) each by a Query of its own, then one Query of
    * the open members and the open lane, which sort next to each other (lib/store/table.ts).
    */
-  async readOpen(feedId: string, lanes: string[]): Promise<{ open: Member[]; inbox: InboxItem[] }> {
+  async readOpen(feedId: string, lanes: string[], heldLimit = Infinity): Promise<{ open: Member[]; inbox: InboxItem[]; heldLeft: boolean }> {
     const pk = keys.feedPartition(feedId);
     const open: Member[] = [];
     const inbox: InboxItem[] = [];
-    const query = async (condition: string, values: Record<string, string>, each: (item: Record<string, unknown>) => void) => {
+    let heldLeft = false;
+    const query = async (condition: string, values: Record<string, string>, each: (item: Record<string, unknown>) => void, limit = Infinity) => {
       let start: Record<string, unknown> | undefined;
+      let read = 0;
       do {
-        const out = await this.doc.send(new QueryCommand({ TableName: this.tableName, KeyConditionExpression: `PK = :pk AND ${condition}`, ExpressionAttributeValues: { ':pk': pk, ...values }, ConsistentRead: true, ExclusiveStartKey: start }));
+        const out = await this.doc.send(new QueryCommand({ TableName: this.tableName, KeyConditionExpression: `PK = :pk AND ${condition}`, ExpressionAttributeValues: { ':pk': pk, ...values }, ConsistentRead: true, ExclusiveStartKey: start, ...(Number.isFinite(limit) ? { Limit: limit - read } : {}) }));
         for (const item of out.Items ?? []) each(item);
+        read += out.Items?.length ?? 0;
         start = out.LastEvaluatedKey;
-      } while (start);
+      } while (start && read < limit);
+      return start !== undefined;
     };
-    for (const lane of lanes.filter((l) => l !== OPEN_LANE)) await query('begins_with(SK, :lane)', { ':lane': `${INBOX_PREFIX}${lane}#` }, (item) => inbox.push(toInbox(item)));
+    // A released hold's lane at most `heldLimit` items a render: a release of a large import renders in several
+    // turns, each holding the feed's lease a bounded time, so a live write's render gets in between them.
+    for (const lane of lanes.filter((l) => l !== OPEN_LANE)) {
+      const left = heldLimit - inbox.length;
+      if (left <= 0) {
+        heldLeft = true;
+        break;
+      }
+      if (await query('begins_with(SK, :lane)', { ':lane': `${INBOX_PREFIX}${lane}#` }, (item) => inbox.push(toInbox(item)), left)) heldLeft = true;
+    }
     const upper = lanes.includes(OPEN_LANE) ? `${INBOX_PREFIX}${OPEN_LANE}$` : `${OPEN_PREFIX.slice(0, -1)}$`;
     await query('SK BETWEEN :lower AND :upper', { ':lower': OPEN_PREFIX, ':upper': upper }, (item) => {
       if (String(item.SK).startsWith(OPEN_PREFIX)) open.push(toMember(item));
       else inbox.push(toInbox(item));
     });
-    return { open, inbox };
+    return { open, inbox, heldLeft };
   }
 
   /** Archive pages by number (absent ones are left out). */
