@@ -1,4 +1,4 @@
-import { mapSettled } from '../concurrency.js';
+import { mapSettled, sleep } from '../concurrency.js';
 import { DIRECTORY, parseFeedId } from '../feeds/feed-ref.js';
 import { logger } from '../log.js';
 import type { DynamoHoldRepository } from '../store/dynamo-hold.js';
@@ -10,7 +10,12 @@ import type { FeedRegenerator } from './feed-regenerator.js';
  * whole backlog under one lease (3,000 posts of 1-8 KB held the site feed's for over 30 s on DynamoDB Local, and a
  * post published meanwhile waited for it, then was parked): in turns, each holds it a bounded time.
  */
-export const HELD_PER_RENDER = 500;
+export const HELD_PER_RENDER = 250;
+/**
+ * The pause between two turns: longer than a waiting render's longest poll of the lease (FeedRegenerator,
+ * ensureRendered), so that a live write's render takes the lease before the next turn does.
+ */
+export const TURN_GAP_MS = 300;
 
 export interface HoldReleaseOptions {
   concurrency?: number;
@@ -46,7 +51,7 @@ export class HoldRelease {
       }
       const results = await mapSettled(feeds, concurrency, async (feedId) => {
         // In turns of HELD_PER_RENDER writes: the lease is free between them for a live write's render.
-        while ((await this.regenerator.ensureRendered(parseFeedId(feedId), { lanes: [OPEN_LANE, holdLane(holdId)], waitMs: 30_000, heldLimit: HELD_PER_RENDER })).heldLeft);
+        while ((await this.regenerator.ensureRendered(parseFeedId(feedId), { lanes: [OPEN_LANE, holdLane(holdId)], waitMs: 30_000, heldLimit: HELD_PER_RENDER })).heldLeft) await sleep(TURN_GAP_MS);
         await this.holds.unmark(holdId, feedId);
       });
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

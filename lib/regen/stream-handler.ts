@@ -1,12 +1,12 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { mapSettled, type Semaphore } from '../concurrency.js';
+import { mapSettled, type Semaphore, sleep } from '../concurrency.js';
 import { DIRECTORY, parseFeedId } from '../feeds/feed-ref.js';
 import { logger } from '../log.js';
 import { isHolding, type DynamoHoldRepository, type Hold } from '../store/dynamo-hold.js';
 import { feedIdOfPartition, HOLD_PK, holdLane, INBOX_PREFIX, laneOfInboxKey, OPEN_LANE } from '../store/table.js';
 import type { FeedRegenerator } from './feed-regenerator.js';
-import type { HoldRelease } from './hold-release.js';
+import { HELD_PER_RENDER, TURN_GAP_MS, type HoldRelease } from './hold-release.js';
 import { isSettingsRecord, settingsVersionOfRecord, type SettingsFanOut } from './settings-fan-out.js';
 
 /** What one feed is asked for by a batch: the inbox items (by lane) whose records arrived. */
@@ -98,7 +98,16 @@ export function createFeedsHandler(regenerator: FeedRegenerator, holds: DynamoHo
       }
       if (items.length === 0) return;
       const started = performance.now();
-      const rendering = () => regenerator.ensureRendered(parseFeedId(request.feedId), { lanes, items, waitMs });
+      // A released hold's lane in turns, as the release renders it (HELD_PER_RENDER): each turn under its own lease.
+      const rendering = async () => {
+        let listed = false;
+        for (;;) {
+          const turn = await regenerator.ensureRendered(parseFeedId(request.feedId), { lanes, items, waitMs, ...(lanes.length > 1 ? { heldLimit: HELD_PER_RENDER } : {}) });
+          listed ||= turn.listingChanged === true;
+          if (!turn.heldLeft) return { ...turn, listingChanged: listed };
+          await sleep(TURN_GAP_MS);
+        }
+      };
       const outcome = renderSlots ? await renderSlots.run(rendering) : await rendering();
       if (outcome.listingChanged) listingChanged = true;
       for (const lane of lanes.slice(1)) await holds.unmark(lane.slice(holdLane('').length), request.feedId);
