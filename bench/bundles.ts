@@ -6,6 +6,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../cdk/app.js';
 import { printTable, summarize } from './lib/stack.js';
+import { HUB_QUEUE_ENV } from '../lib/hub/build-hub.js';
 
 /**
  * Synth time of the whole app (with esbuild bundling), each deployed bundle's size, and its cold import time:
@@ -27,6 +28,9 @@ const env = {
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'x',
   AWS_SECRET_ACCESS_KEY: 'x',
+  // The hub function refuses to start without its queues (nothing is sent: only the import is timed).
+  [HUB_QUEUE_ENV.control]: 'https://sqs.us-east-1.amazonaws.com/123456789012/control.fifo',
+  [HUB_QUEUE_ENV.delivery]: 'https://sqs.us-east-1.amazonaws.com/123456789012/delivery.fifo',
 };
 const rows = [];
 for (const [logicalId, resource] of Object.entries(Template.fromStack(service).findResources('AWS::Lambda::Function'))) {
