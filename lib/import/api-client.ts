@@ -69,7 +69,18 @@ export class ImportApi {
   }
 
   async hold(method: string, path: string, body?: unknown): Promise<HoldState> {
-    const response = await this.request(method, `/regeneration/holds${path}`, body ? JSON.stringify(body) : undefined);
+    // A connection that fails (reset, refused) is tried again: reading, renewing and releasing a hold are
+    // idempotent, and a hold taken twice leaves the first one empty, released by the tick when it expires.
+    let response: Response;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        response = await this.request(method, `/regeneration/holds${path}`, body ? JSON.stringify(body) : undefined);
+        break;
+      } catch (error) {
+        if (attempt >= 4) throw error;
+        await sleep(200 * 2 ** attempt);
+      }
+    }
     if (!response.ok && response.status !== 409) throw new Error(`regeneration hold: HTTP ${response.status} ${await response.text()}`);
     return (await response.json()) as HoldState;
   }

@@ -229,7 +229,7 @@ function notFound(res: ServerResponse, key?: string): void {
  * /feeds/ and /posts/.
  */
 export function createHttpFront(api: ApiHandler, origin: Origin): Server {
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://local');
       const read = req.method === 'GET' || req.method === 'HEAD';
@@ -252,4 +252,10 @@ export function createHttpFront(api: ApiHandler, origin: Origin): Server {
       res.end(JSON.stringify({ message: 'Internal server error' }));
     });
   });
+  // Idle connections kept a minute, as API Gateway and CloudFront keep them, not Node's 5 s: a client whose request
+  // crosses the server's close of an idle connection gets a reset, which a busy process (the stack and its
+  // publishers in one event loop, as in the benchmark) made likely every few seconds.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  return server;
 }
