@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { hubKeys, ttlOf } from './keys.js';
 import type { Subscription, SubscriptionStore } from './subscriptions.js';
 
@@ -129,21 +129,14 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
 
   /** Every active item of a partition, page by page (a topic's 1,000 subscribers are a few hundred KB: one or two pages). */
   private async queryActive(partition: string, countOnly: boolean, onPage: (items: Record<string, unknown>[], count: number) => void): Promise<void> {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk',
-          FilterExpression: 'expiresAt > :now',
-          ExpressionAttributeValues: { ':pk': partition, ':now': this.now() },
-          ConsistentRead: true,
-          ...(countOnly ? { Select: 'COUNT' as const } : {}),
-          ExclusiveStartKey: start,
-        }),
-      );
-      onPage(out.Items ?? [], out.Count ?? 0);
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const query = {
+      TableName: this.tableName,
+      KeyConditionExpression: 'PK = :pk',
+      FilterExpression: 'expiresAt > :now',
+      ExpressionAttributeValues: { ':pk': partition, ':now': this.now() },
+      ConsistentRead: true,
+      ...(countOnly ? { Select: 'COUNT' as const } : {}),
+    };
+    for await (const out of paginateQuery({ client: this.doc }, query)) onPage(out.Items ?? [], out.Count ?? 0);
   }
 }

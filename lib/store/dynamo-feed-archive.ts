@@ -1,9 +1,10 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DELTA, type ArchiveChange, type Member } from '../feeds/archive.js';
 import type { FeedChange } from '../feeds/feed-ref.js';
 import { isPostItem, LeaseLost, type ArchivePage, type InboxItem, type PostInboxItem, type RenderState, type StoredObject } from './ports.js';
 import { ARCHIVED_PREFIX, DIRECTORY_INDEX, INBOX_PREFIX, keys, OPEN_LANE, OPEN_PREFIX, PAGE_PREFIX } from './table.js';
+import { queryItems } from './query-items.js';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 type Action = TransactItems[number];
@@ -50,15 +51,9 @@ export class DynamoFeedArchive {
     const inbox: InboxItem[] = [];
     let heldLeft = false;
     const query = async (condition: string, values: Record<string, string>, each: (item: Record<string, unknown>) => void, limit = Infinity) => {
-      let start: Record<string, unknown> | undefined;
-      let read = 0;
-      do {
-        const out = await this.doc.send(new QueryCommand({ TableName: this.tableName, KeyConditionExpression: `PK = :pk AND ${condition}`, ExpressionAttributeValues: { ':pk': pk, ...values }, ConsistentRead: true, ExclusiveStartKey: start, ...(Number.isFinite(limit) ? { Limit: limit - read } : {}) }));
-        for (const item of out.Items ?? []) each(item);
-        read += out.Items?.length ?? 0;
-        start = out.LastEvaluatedKey;
-      } while (start && read < limit);
-      return start !== undefined;
+      const { items, more } = await queryItems(this.doc, { TableName: this.tableName, KeyConditionExpression: `PK = :pk AND ${condition}`, ExpressionAttributeValues: { ':pk': pk, ...values }, ConsistentRead: true }, limit);
+      items.forEach(each);
+      return more;
     };
     // A released hold's lane at most `heldLimit` items a render: a release of a large import renders in several
     // turns, each holding the feed's lease a bounded time, so a live write's render gets in between them.

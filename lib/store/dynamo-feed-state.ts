@@ -1,15 +1,5 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  ScanCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { DELTA } from '../feeds/archive.js';
 import { LeaseLost, type FeedListing, type FeedStateRepository, type InboxItem, type RenderState } from './ports.js';
 import { DIRECTORY_INDEX, feedIdOfPartition, INBOX_PREFIX, keys, laneOfInboxKey } from './table.js';
@@ -17,17 +7,6 @@ import { DIRECTORY_INDEX, feedIdOfPartition, INBOX_PREFIX, keys, laneOfInboxKey 
 /** Inbox deletes per transaction, beside the RENDER update (DynamoDB allows 100 actions). */
 const DELETES_PER_TRANSACTION = 99;
 
-type Page = { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> };
-
-/** Every page of a Query or Scan. */
-async function* pages(send: (start?: Record<string, unknown>) => Promise<Page>) {
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await send(start);
-    yield page.Items ?? [];
-    start = page.LastEvaluatedKey;
-  } while (start);
-}
 
 export class DynamoFeedStateRepository implements FeedStateRepository {
   constructor(
@@ -188,19 +167,15 @@ export class DynamoFeedStateRepository implements FeedStateRepository {
 
   async listFeeds(): Promise<FeedListing[]> {
     const feeds: FeedListing[] = [];
-    const query = (start?: Record<string, unknown>) =>
-      this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: DIRECTORY_INDEX.name,
-          KeyConditionExpression: '#listed = :feeds',
-          ExpressionAttributeNames: { '#listed': DIRECTORY_INDEX.partitionKey },
-          ExpressionAttributeValues: { ':feeds': DIRECTORY_INDEX.partition },
-          ExclusiveStartKey: start,
-        }),
-      );
-    for await (const page of pages(query)) {
-      for (const item of page) feeds.push({ feedId: feedIdOfPartition(String(item.PK)), count: Number(item.count ?? 0), newest: String(item.newest ?? '') });
+    const query = {
+      TableName: this.tableName,
+      IndexName: DIRECTORY_INDEX.name,
+      KeyConditionExpression: '#listed = :feeds',
+      ExpressionAttributeNames: { '#listed': DIRECTORY_INDEX.partitionKey },
+      ExpressionAttributeValues: { ':feeds': DIRECTORY_INDEX.partition },
+    };
+    for await (const page of paginateQuery({ client: this.doc }, query)) {
+      for (const item of page.Items ?? []) feeds.push({ feedId: feedIdOfPartition(String(item.PK)), count: Number(item.count ?? 0), newest: String(item.newest ?? '') });
     }
     return feeds;
   }
@@ -208,19 +183,9 @@ export class DynamoFeedStateRepository implements FeedStateRepository {
   async listStale(): Promise<{ feedId: string; lanes: string[] }[]> {
     // An operator's sweep (re-drive), not a hot path: it reads only the keys of inbox items.
     const stale = new Map<string, Set<string>>();
-    const scan = (start?: Record<string, unknown>) =>
-      this.doc.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          FilterExpression: 'begins_with(SK, :inbox)',
-          ExpressionAttributeValues: { ':inbox': INBOX_PREFIX },
-          ProjectionExpression: 'PK, SK',
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-    for await (const page of pages(scan)) {
-      for (const item of page) {
+    const scan = { TableName: this.tableName, FilterExpression: 'begins_with(SK, :inbox)', ExpressionAttributeValues: { ':inbox': INBOX_PREFIX }, ProjectionExpression: 'PK, SK', ConsistentRead: true };
+    for await (const page of paginateScan({ client: this.doc }, scan)) {
+      for (const item of page.Items ?? []) {
         const id = feedIdOfPartition(String(item.PK));
         stale.set(id, (stale.get(id) ?? new Set()).add(laneOfInboxKey(String(item.SK))));
       }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { HOLD_PK, keys } from './table.js';
+import { queryItems } from './query-items.js';
 
 /**
  * holding: the hold's writes wait in their own inbox lane; released: its release renders every feed it deferred;
@@ -141,23 +142,8 @@ export class DynamoHoldRepository {
 
   /** Feeds the hold deferred and no release has rendered yet. */
   async marked(id: string, limit?: number): Promise<string[]> {
-    const feeds: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk',
-          ExpressionAttributeValues: { ':pk': keys.holdMarker(id, '').PK },
-          ConsistentRead: true,
-          ...(limit ? { Limit: limit - feeds.length } : {}),
-          ExclusiveStartKey: start,
-        }),
-      );
-      feeds.push(...(out.Items ?? []).map((item) => String(item.SK)));
-      start = out.LastEvaluatedKey;
-    } while (start && (!limit || feeds.length < limit));
-    return feeds;
+    const { items } = await queryItems(this.doc, { TableName: this.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.holdMarker(id, '').PK }, ConsistentRead: true }, limit || Infinity);
+    return items.map((item) => String(item.SK));
   }
 
   async unmark(id: string, feedId: string): Promise<void> {

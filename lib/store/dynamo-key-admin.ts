@@ -1,10 +1,11 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, ScanCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keyIdOf } from '../keys/key-format.js';
 import type { KeyScope } from '../keys/scope.js';
 import { storedKey } from './dynamo-api-keys.js';
 import type { StoredKey } from './ports.js';
 import { KEY_NAMES_PK, KEY_PK_PREFIX, keys } from './table.js';
+import { queryItems } from './query-items.js';
 
 /** A key as `feedpub keys list` shows it: never the key, never its hash. */
 export interface KeyListing extends StoredKey {
@@ -194,15 +195,7 @@ export class DynamoKeyAdmin {
   }
 
   private async names(): Promise<{ name: string; hash: string }[]> {
-    const named: { name: string; hash: string }[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': KEY_NAMES_PK }, ConsistentRead: true, ExclusiveStartKey: start }),
-      );
-      for (const item of page.Items ?? []) named.push({ name: item.SK as string, hash: item.keyHash as string });
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return named;
+    const { items } = await queryItems(this.doc, { TableName: this.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': KEY_NAMES_PK }, ConsistentRead: true });
+    return items.map((item) => ({ name: item.SK as string, hash: item.keyHash as string }));
   }
 }

@@ -7,6 +7,7 @@ import { feedChanges, feedId, feedsShowing } from '../feeds/feed-ref.js';
 import { POST_ID_PATTERN, type Post } from '../posts/post.js';
 import { ENTRY_PREFIX, holdLane, INBOX_PREFIX, keys, OPEN_LANE, SCHEDULED_PK } from './table.js';
 import type { InboxItem, PostPage, PostRepository, WriteOptions } from './ports.js';
+import { queryItems } from './query-items.js';
 
 /** The stored post changed between our read and our write: another write committed in between. */
 export class StaleWrite extends Error {
@@ -286,25 +287,11 @@ export class DynamoPostRepository implements PostRepository {
 
   /** The schedule up to `until` (an ISO date), earliest first: each scheduled post's id and date. */
   async scheduledUntil(until: string): Promise<ScheduleSlot[]> {
-    const slots: ScheduleSlot[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND SK <= :until',
-          ExpressionAttributeValues: { ':pk': SCHEDULED_PK, ':until': `${until}#\uffff` },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const sk = String(item.SK);
-        slots.push({ postId: String(item.postId), date: sk.slice(0, sk.lastIndexOf('#')), w: String(item[WRITE_ATTRIBUTE]) });
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return slots;
+    const { items } = await queryItems(this.doc, { TableName: this.tableName, KeyConditionExpression: 'PK = :pk AND SK <= :until', ExpressionAttributeValues: { ':pk': SCHEDULED_PK, ':until': `${until}#\uffff` }, ConsistentRead: true });
+    return items.map((item) => {
+      const sk = String(item.SK);
+      return { postId: String(item.postId), date: sk.slice(0, sk.lastIndexOf('#')), w: String(item[WRITE_ATTRIBUTE]) };
+    });
   }
 
   /** Removes a slot whose post is no longer scheduled there (left by a write outside this repository). */
