@@ -47,10 +47,25 @@ const CONDITIONS = ['if-match', 'if-none-match'];
  * - Conditional writes (If-Match, If-None-Match: *), which s3rver ignores and the regenerator's fencing relies on.
  * - A coherent cache: this process is the only writer of its directory, so the objects it wrote or read are kept
  *   in memory (up to a number of bytes) and served without touching the disk. A poll of an unchanged feed, mostly
- *   a 304, then costs no file operation at all.
+ *   a 304, then costs no file operation at all. A read from disk is kept only if no write of its key began or ended
+ *   while it read: otherwise the older bytes it read could replace the newer ones a write had just cached, and
+ *   every reader would be served them (with their ETag, so a conditional GET kept answering 304) until the key was
+ *   written again.
  */
 export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 * 1024): void {
   const cache = new ObjectCache(cacheBytes);
+  // Writes begun or ended per path (odd while one is under way): a read from disk goes into the cache only if the
+  // count was even and did not move while it read.
+  const generations = new Map<string, number>();
+  const bump = (path: string) => generations.set(path, (generations.get(path) ?? 0) + 1);
+  const changing = async <T>(path: string, write: () => Promise<T>): Promise<T> => {
+    bump(path);
+    try {
+      return await write();
+    } finally {
+      bump(path);
+    }
+  };
   const buckets = new Map<string, unknown>();
   // Writes of one key, one at a time: a condition is checked and the write done with no other write between.
   const writes = new KeyedQueue();
@@ -83,15 +98,20 @@ export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 
   store.putObject = (object) =>
     writes.run(`${object.bucket}/${object.key}`, async () => {
       const path = store.getResourcePath(object.bucket, object.key, 'object');
-      const written = await putAtomically(store, object, cache.get(path));
-      cache.set(path, written.cached);
-      return { size: written.cached.body.length, md5: written.md5 };
+      return changing(path, async () => {
+        const written = await putAtomically(store, object, cache.get(path));
+        cache.set(path, written.cached);
+        return { size: written.cached.body.length, md5: written.md5 };
+      });
     });
 
   store.deleteObject = (bucket, key) =>
     writes.run(`${bucket}/${key}`, async () => {
-      cache.delete(store.getResourcePath(bucket, key, 'object'));
-      return deleteObject(bucket, key);
+      const path = store.getResourcePath(bucket, key, 'object');
+      return changing(path, async () => {
+        cache.delete(path);
+        return deleteObject(bucket, key);
+      });
     });
 
   store.getObject = async (bucket, key, options) => {
@@ -99,6 +119,7 @@ export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 
     const path = store.getResourcePath(bucket, key, 'object');
     const hit = ranged ? undefined : cache.get(path);
     if (hit) return new S3Object(bucket, key, Readable.from([hit.body]), hit.metadata);
+    const generation = generations.get(path);
     for (let attempt = 0; ; attempt++) {
       let object: StoredObject | null;
       try {
@@ -116,7 +137,8 @@ export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 
         continue;
       }
       const metadata = { ...object.metadata, 'content-length': body.length };
-      cache.set(path, { body, metadata });
+      // Not while a write of the key is under way either (an odd count): it may cache its bytes before this returns.
+      if (generations.get(path) === generation && (generation ?? 0) % 2 === 0) cache.set(path, { body, metadata });
       // A stream, as s3rver expects (a HEAD destroys it unread).
       return new S3Object(bucket, key, Readable.from([body]), metadata);
     }

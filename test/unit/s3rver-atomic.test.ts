@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeS3rverAtomic } from '../../lib/local/s3rver-atomic.js';
+
+type Store = Parameters<typeof makeS3rverAtomic>[0];
+const FilesystemStore = createRequire(import.meta.url)('s3rver/lib/stores/filesystem') as new (dir: string) => Store;
+
+async function text(object: Awaited<ReturnType<Store['getObject']>>): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of object!.content as Readable) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString();
+}
+
+describe('s3rver made atomic: its cache', () => {
+  const dirs: string[] = [];
+  afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+  /**
+   * s3rver's file store with its disk reads held at a gate (after the bytes are read), wrapped as the local S3
+   * server wraps it, with a cache of 4,000 bytes (objects of 1,000 bytes: a fifth one evicts the first).
+   */
+  async function gatedStore() {
+    const dir = mkdtempSync(join(tmpdir(), 's3rver-atomic-'));
+    dirs.push(dir);
+    const store = new FilesystemStore(dir);
+    const fromDisk = store.getObject.bind(store);
+    let gate: Promise<void> | undefined;
+    let readsAtGate = 0;
+    store.getObject = async (bucket, key, options) => {
+      const object = await fromDisk(bucket, key, options);
+      if (!object?.content) return object;
+      const body = Buffer.from(await text(object));
+      readsAtGate++;
+      await gate;
+      return { ...object, content: body };
+    };
+    makeS3rverAtomic(store, 4_000);
+    await store.putBucket('b');
+    const put = (key: string, body: string) => store.putObject({ bucket: 'b', key, content: Buffer.from(body.padEnd(1_000, '.')), metadata: { 'content-type': 'text/plain' } });
+    const hold = () => {
+      let open!: () => void;
+      gate = new Promise((resolve) => (open = resolve));
+      return { open, reached: async () => { while (readsAtGate === 0) await new Promise((r) => setTimeout(r, 1)); } };
+    };
+    return { store, put, hold };
+  }
+
+  it('never keeps the bytes of a disk read that a write overtook: the next reader gets the new bytes', async () => {
+    const { store, put, hold } = await gatedStore();
+    await put('feed.xml', 'v1');
+    for (const other of ['a', 'b', 'c', 'd']) await put(other, other); // feed.xml is out of the cache now
+    const gate = hold();
+    const slowRead = store.getObject('b', 'feed.xml'); // reads v1 from disk, then waits at the gate
+    await gate.reached();
+    await put('feed.xml', 'v2'); // the write completes (and caches v2) while the read is held
+    gate.open();
+    expect((await text(await slowRead)).startsWith('v1')).toBe(true); // it began before the write: either is right
+    const next = await store.getObject('b', 'feed.xml');
+    expect((await text(next)).startsWith('v2')).toBe(true);
+    expect(String(next!.metadata.etag)).not.toBe('');
+  });
+
+  it('still serves an unchanged object from the cache after a read from disk', async () => {
+    const { store, put } = await gatedStore();
+    await put('feed.xml', 'v1');
+    for (const other of ['a', 'b', 'c', 'd']) await put(other, other);
+    expect((await text(await store.getObject('b', 'feed.xml'))).startsWith('v1')).toBe(true);
+    // A second read is a hit: served even with the disk copy gone.
+    rmSync(store.getResourcePath('b', 'feed.xml', 'object'));
+    expect((await text(await store.getObject('b', 'feed.xml'))).startsWith('v1')).toBe(true);
+  });
+});
