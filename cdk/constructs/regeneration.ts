@@ -20,8 +20,8 @@ export interface RegenerationProps {
 
 /**
  * The two lanes that turn writes into documents, each its own consumer of the table's stream, so that post pages
- * and imports never hold up feeds: the feeds lane (open writes' inbox items and hold releases; the Regenerate
- * function, also run once a minute by a schedule) and the pages lane (post items, and held writes' inbox items; the
+ * and imports never hold up feeds: the feeds lane (open writes' inbox items; the Regenerate function, also run once
+ * a minute by a schedule) and the pages lane (post items, held writes' inbox items and hold releases; the
  * RenderPages function). Both report partial-batch
  * failures, retry, and send what keeps failing to one dead-letter queue, which the Redrive function clears.
  *
@@ -63,13 +63,12 @@ export class Regeneration extends Construct {
 
     this.regenerate = new FeedpubFunction(this, 'Regenerate', { entry: 'regenerate', description: 'feedpub feeds lane (table stream) and minute tick', environment, timeout: Duration.seconds(90) });
     renderFeeds(this.regenerate);
-    // Open writes' inbox items and hold releases: nothing an import holds stands in front of a publisher's write.
+    // Open writes' inbox items (and changes of the site's settings): nothing of an import stands in front of a publisher's write.
     this.regenerate.fn.addEventSource(
       new DynamoEventSource(table, {
         ...stream,
         filters: [
           FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT'), dynamodb: { Keys: { SK: { S: FilterRule.beginsWith(OPEN_INBOX_PREFIX) } } } }),
-          FilterCriteria.filter({ eventName: FilterRule.or('INSERT', 'MODIFY'), dynamodb: { Keys: { PK: { S: FilterRule.isEqual(HOLD_PK) } } } }),
           // A change of the site's settings: every feed is told of it (lib/regen/settings-fan-out.ts).
           FilterCriteria.filter({ eventName: FilterRule.or('INSERT', 'MODIFY'), dynamodb: { Keys: { PK: { S: FilterRule.isEqual(META_PK) }, SK: { S: FilterRule.isEqual(SITE_SETTINGS_SK) } } } }),
         ],
@@ -81,8 +80,10 @@ export class Regeneration extends Construct {
       targets: [new LambdaFunction(this.regenerate.fn, { retryAttempts: 0 })],
     });
 
-    // Post pages, and the writes an import holds (their feeds marked for the hold, or rendered once it is released).
-    this.renderPages = new FeedpubFunction(this, 'RenderPages', { entry: 'render-pages', description: 'feedpub pages lane: post pages, and held writes', environment, timeout: Duration.seconds(90) });
+    // Post pages, the writes an import holds (their feeds marked for the hold, or rendered once it is released), and
+    // the hold's release, which renders every feed it marked: in the feeds lane, it would hold up every feed that
+    // the mapping sends to the same one of its ten parallel batches, for the whole release.
+    this.renderPages = new FeedpubFunction(this, 'RenderPages', { entry: 'render-pages', description: 'feedpub pages lane: post pages, held writes, hold releases', environment, timeout: Duration.seconds(90) });
     renderFeeds(this.renderPages);
     this.renderPages.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:DeleteObject'], resources: [postPages] }));
     this.renderPages.fn.addEventSource(
@@ -91,6 +92,7 @@ export class Regeneration extends Construct {
         filters: [
           FilterCriteria.filter({ dynamodb: { Keys: { SK: { S: FilterRule.isEqual(POST_SK) } } } }),
           FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT'), dynamodb: { Keys: { SK: { S: FilterRule.beginsWith(HELD_INBOX_PREFIX) } } } }),
+          FilterCriteria.filter({ eventName: FilterRule.or('INSERT', 'MODIFY'), dynamodb: { Keys: { PK: { S: FilterRule.isEqual(HOLD_PK) } } } }),
         ],
       }),
     );

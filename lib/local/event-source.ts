@@ -174,6 +174,11 @@ export class LocalEventSource {
     return this.buffered > 0 || [...this.slots.values()].some((s) => s.busy);
   }
 
+  /** Resolves once this lane is not busy, or after `maxMs` (work of lower priority waits for it). */
+  async giveWay(maxMs = this.o.maxYieldMs): Promise<void> {
+    for (const until = Date.now() + maxMs; this.busy && Date.now() < until; ) await sleep(5);
+  }
+
   /** Resolves once every record read so far is handled (tests and benchmarks wait for quiet with it). */
   async idle(): Promise<void> {
     while (this.busy) await sleep(10);
@@ -300,7 +305,7 @@ export class LocalEventSource {
     slot.busy = true;
     const worker = (async () => {
       while (slot.queue.length > 0 && this.running) {
-        for (const until = Date.now() + this.o.maxYieldMs; this.o.yieldTo?.busy && Date.now() < until; ) await sleep(5);
+        await this.o.yieldTo?.giveWay(this.o.maxYieldMs);
         const batch = slot.queue.splice(0, this.o.batchSize);
         const handled = await this.deliver(batch);
         this.buffered -= batch.length;

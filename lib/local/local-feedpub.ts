@@ -56,7 +56,7 @@ export interface LocalFeedpub {
   /** The hub's local queue (tests wait on it: `drained()`). */
   hubQueue: LocalHubQueue;
   stop(): Promise<void>;
-  /** The two lanes: feeds (inbox items, hold releases) and post pages, each its own consumer of the stream. */
+  /** The two lanes: feeds (open writes' inbox items) and background (post pages, held writes, hold releases), each its own consumer of the stream. */
   lanes: { feeds: LocalEventSource; pages: LocalEventSource };
   regeneration: Regeneration;
 }
@@ -82,7 +82,10 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   hubQueue.start(hub.handler());
   const verifier = new ApiKeyVerifier(new DynamoApiKeyRepository(base.doc, config.tableName), KEY_CACHE.localMs);
   const api = withAuthorizer(verifier, lambdaHandler(buildApi(config, doc, { hub })));
-  const regeneration = buildRegeneration(config, doc, s3, { renderSlots: Number(process.env.FEEDPUB_LOCAL_RENDER_SLOTS ?? 4), tickSchedules: false, onWritten: hub.announce, ...options.regeneration });
+  // Releases and released holds' writes render in the pages lane, in this process: live writes' renders go first.
+  let feedsLane: LocalEventSource | undefined;
+  const backgroundYield = async () => feedsLane?.giveWay(BACKGROUND_YIELD_MS);
+  const regeneration = buildRegeneration(config, doc, s3, { renderSlots: Number(process.env.FEEDPUB_LOCAL_RENDER_SLOTS ?? 4), tickSchedules: false, onWritten: hub.announce, backgroundYield, ...options.regeneration });
   const streams = new DynamoDBStreamsClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
   const common = { streams, streamArn, checkpointFile: options.checkpointFile, ...options.lanes };
   const parkFeeds = async (records: DynamoDBRecord[]) => {
@@ -91,12 +94,11 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   const feeds = new LocalEventSource({
     ...common,
     name: 'feeds',
-    filter: (record) => isOpenInboxRecord(record) || isHoldRecord(record) || isSettingsRecord(record),
+    filter: (record) => isOpenInboxRecord(record) || isSettingsRecord(record),
     handler: regeneration.feedsHandler,
     parallelization: options.lanes?.parallelization ?? 10,
     park: async (records) => {
       await parkFeeds(records);
-      for (const record of records.filter(isHoldRecord)) logger.error('hold release parked; the tick resumes it', { holdId: record.dynamodb?.Keys?.SK?.S });
       if (records.some(isSettingsRecord)) logger.error('telling feeds of the site settings parked; the tick tells them');
     },
   });
@@ -105,17 +107,19 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
     pages: new LocalEventSource({
       ...common,
       name: 'pages',
-      filter: (record) => isPostRecord(record) || isHeldInboxRecord(record),
+      filter: (record) => isPostRecord(record) || isHeldInboxRecord(record) || isHoldRecord(record),
       handler: regeneration.backgroundHandler,
       parallelization: options.lanes?.parallelization ?? 2,
       // Feeds first: readers wait for them, and locally both lanes share the machine.
       yieldTo: feeds,
       park: async (records) => {
         await parkFeeds(records);
+        for (const record of records.filter(isHoldRecord)) logger.error('hold release parked; the tick resumes it', { holdId: record.dynamodb?.Keys?.SK?.S });
         for (const id of new Set(records.filter(isPostRecord).map(postIdOf))) await regeneration.state.park(feedId({ kind: 'post', name: id }), 'post page kept failing');
       },
     }),
   };
+  feedsLane = lanes.feeds;
   lanes.feeds.start();
   lanes.pages.start();
   nudgeOnWrites(base.doc, [lanes.feeds, lanes.pages]);
@@ -150,6 +154,9 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
     },
   };
 }
+
+/** The longest a background render waits for the feeds lane to be idle (it goes on after it: never starved). */
+const BACKGROUND_YIELD_MS = 500;
 
 /** Scheduled posts are looked for this often locally, and published at their dates (a few ms late). */
 const SCHEDULE_INTERVAL_MS = 1_000;

@@ -16,7 +16,7 @@ import { Semaphore } from '../concurrency.js';
 import { HoldRelease } from './hold-release.js';
 import { createPagesHandler, isPostRecord, PageRenderer } from './pages.js';
 import { redrive } from './redrive.js';
-import { createFeedsHandler, isHeldInboxRecord } from './stream-handler.js';
+import { createFeedsHandler, isHeldInboxRecord, isHoldRecord } from './stream-handler.js';
 import { Scheduler } from './schedule.js';
 import { createTick } from './tick.js';
 
@@ -34,6 +34,11 @@ export interface RegenerationOptions {
   onWritten?: (files: WrittenFile[]) => Promise<void>;
   /** False where the scheduler runs on its own loop (locally, every second) rather than in the tick. */
   tickSchedules?: boolean;
+  /**
+   * Awaited by the pages lane before each render of a feed (a hold's release, a released hold's writes). Locally:
+   * waits while the feeds lane is busy, since both lanes share one process; in AWS they are separate functions.
+   */
+  backgroundYield?: () => Promise<void>;
   /** Test hooks: fault injection between the steps of a render and of a held write's marking. */
   hooks?: RegeneratorHooks & Pick<FeedsHandlerOptions, 'beforeMark'>;
 }
@@ -52,15 +57,15 @@ export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentCl
   const site = new CachedSiteSource(config.site, settings);
   const regenerator = new FeedRegenerator({ posts, state, archive, feeds: store, site, pageSize: config.archivePageSize, leaseMs: options.leaseMs, hooks: options.hooks, onWritten: options.onWritten });
   const holds = new DynamoHoldRepository(doc, config.tableName);
-  const release = new HoldRelease(regenerator, holds);
+  const release = new HoldRelease(regenerator, holds, { beforeRender: options.backgroundYield });
   const pages = new PageRenderer(store, site);
   const scheduler = new Scheduler(posts);
   const fanOut = new SettingsFanOut(settings, state);
-  const feedsHandler = createFeedsHandler(regenerator, holds, release, {
-    beforeMark: options.hooks?.beforeMark,
-    fanOut,
-    ...(options.renderSlots ? { renderSlots: new Semaphore(options.renderSlots) } : {}),
-  });
+  // The feeds lane's renders and the pages lane's (held writes) have render slots of their own: a released
+  // import's renders never take the slots that a publisher's write waits for.
+  const slots = () => (options.renderSlots ? { renderSlots: new Semaphore(options.renderSlots) } : {});
+  const feedsHandler = createFeedsHandler(regenerator, holds, release, { beforeMark: options.hooks?.beforeMark, fanOut, ...slots() });
+  const heldHandler = createFeedsHandler(regenerator, holds, release, { beforeMark: options.hooks?.beforeMark, fanOut, beforeRender: options.backgroundYield, ...slots() });
   const pagesHandler = createPagesHandler(pages);
   return {
     regenerator,
@@ -71,7 +76,7 @@ export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentCl
     release,
     feedsHandler,
     pagesHandler,
-    backgroundHandler: backgroundHandler(feedsHandler, pagesHandler),
+    backgroundHandler: backgroundHandler(heldHandler, pagesHandler),
     scheduler,
     tick: createTick(regenerator, holds, { fanOut, ...(options.tickSchedules === false ? {} : { scheduler, lookaheadMs: TICK_LOOKAHEAD_MS }) }),
     redrive: () => redrive({ state, regenerator, pages, posts, holds }),
@@ -83,18 +88,20 @@ export type Regeneration = ReturnType<typeof buildRegeneration>;
 type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
 
 /**
- * The pages lane's handler: post pages, and the records of writes an import holds (their feeds marked for the hold,
- * or rendered when it was released meanwhile). Held records are background work: in the feeds lane they would stand,
- * in order per feed, in front of the next open write of the same feed (the site feed's above all), so a post
- * published during an import would wait for the import's records. DynamoDB Streams serve two readers per shard well,
- * so the two kinds share the second one.
+ * The pages lane's handler: post pages, the records of writes an import holds (their feeds marked for the hold,
+ * or rendered when it was released meanwhile), and the hold's release. All are background work: in the feeds lane
+ * they would stand in front of publishers' writes. Held records would wait, in order per feed, before the next open
+ * write of the same feed (the site feed's above all); a release, which renders every feed of an import for up to
+ * its budget, would hold up every feed whose partition key the mapping sends to the same one of its parallel
+ * batches (ParallelizationFactor 10: a tenth of all feeds, for the whole release). DynamoDB Streams serve two
+ * readers per shard well, so the background kinds share the second one.
  */
-function backgroundHandler(feeds: StreamHandler, pages: StreamHandler): StreamHandler {
+function backgroundHandler(held: StreamHandler, pages: StreamHandler): StreamHandler {
   const none: DynamoDBBatchResponse = { batchItemFailures: [] };
   return async (event) => {
-    const held = event.Records.filter(isHeldInboxRecord);
+    const holds = event.Records.filter((record) => isHeldInboxRecord(record) || isHoldRecord(record));
     const posts = event.Records.filter(isPostRecord);
-    const [a, b] = await Promise.all([held.length > 0 ? feeds({ Records: held }) : none, posts.length > 0 ? pages({ Records: posts }) : none]);
+    const [a, b] = await Promise.all([holds.length > 0 ? held({ Records: holds }) : none, posts.length > 0 ? pages({ Records: posts }) : none]);
     return { batchItemFailures: [...a.batchItemFailures, ...b.batchItemFailures] };
   };
 }

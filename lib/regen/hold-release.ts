@@ -21,6 +21,8 @@ export interface HoldReleaseOptions {
   concurrency?: number;
   /** Time one invocation spends on a release; the rest is picked up by a fresh one (Lambda has a timeout). */
   budgetMs?: number;
+  /** Awaited before each render of a feed, each turn (locally: live writes' renders go first; see RegenerationOptions). */
+  beforeRender?: () => Promise<void>;
 }
 
 /**
@@ -51,7 +53,12 @@ export class HoldRelease {
       }
       const results = await mapSettled(feeds, concurrency, async (feedId) => {
         // In turns of HELD_PER_RENDER writes: the lease is free between them for a live write's render.
-        while ((await this.regenerator.ensureRendered(parseFeedId(feedId), { lanes: [OPEN_LANE, holdLane(holdId)], waitMs: 30_000, heldLimit: HELD_PER_RENDER })).heldLeft) await sleep(TURN_GAP_MS);
+        for (;;) {
+          await this.options.beforeRender?.();
+          const turn = await this.regenerator.ensureRendered(parseFeedId(feedId), { lanes: [OPEN_LANE, holdLane(holdId)], waitMs: 30_000, heldLimit: HELD_PER_RENDER });
+          if (!turn.heldLeft) break;
+          await sleep(TURN_GAP_MS);
+        }
         await this.holds.unmark(holdId, feedId);
       });
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -64,6 +64,8 @@ export interface FeedsHandlerOptions {
    * at a time, so more renders in flight only queue there, in front of the publishers' writes.
    */
   renderSlots?: Semaphore;
+  /** Awaited before each render (each turn of a released hold's writes): background work gives way (see RegenerationOptions). */
+  beforeRender?: () => Promise<void>;
 }
 
 /**
@@ -73,7 +75,7 @@ export interface FeedsHandlerOptions {
  * committed before its inbox read. Writes sent under a hold are only marked while the hold holds; once it is
  * released (or expired), they are rendered like any other.
  */
-export function createFeedsHandler(regenerator: FeedRegenerator, holds: DynamoHoldRepository, release: HoldRelease, { concurrency = 8, waitMs = 5_000, beforeMark, fanOut, renderSlots }: FeedsHandlerOptions = {}) {
+export function createFeedsHandler(regenerator: FeedRegenerator, holds: DynamoHoldRepository, release: HoldRelease, { concurrency = 8, waitMs = 5_000, beforeMark, fanOut, renderSlots, beforeRender }: FeedsHandlerOptions = {}) {
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const failed: string[] = [];
     const known = new Map<string, Hold | undefined>();
@@ -102,6 +104,7 @@ export function createFeedsHandler(regenerator: FeedRegenerator, holds: DynamoHo
       const rendering = async () => {
         let listed = false;
         for (;;) {
+          await beforeRender?.();
           const turn = await regenerator.ensureRendered(parseFeedId(request.feedId), { lanes, items, waitMs, ...(lanes.length > 1 ? { heldLimit: HELD_PER_RENDER } : {}) });
           listed ||= turn.listingChanged === true;
           if (!turn.heldLeft) return { ...turn, listingChanged: listed };

@@ -330,14 +330,15 @@ describe('service stack', () => {
       });
     }
     expect(feeds.Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual([
-      // Open writes' inbox items and hold releases only: a held (imported) write never queues before a live one.
+      // Open writes' inbox items and settings changes only: neither a held (imported) write nor a hold's release
+      // ever queues before a live one.
       { eventName: ['INSERT'], dynamodb: { Keys: { SK: { S: [{ prefix: 'N#0#' }] } } } },
-      { eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { PK: { S: ['HOLD'] } } } },
       { eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { PK: { S: ['META'] }, SK: { S: ['SITE'] } } } },
     ]);
     expect(pages.Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual([
       { dynamodb: { Keys: { SK: { S: ['POST'] } } } },
       { eventName: ['INSERT'], dynamodb: { Keys: { SK: { S: [{ prefix: 'N#h.' }] } } } },
+      { eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { PK: { S: ['HOLD'] } } } },
     ]);
     t.svc.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
   });
