@@ -14,6 +14,7 @@ import { hubDeliveries } from './sections/hub.js';
 import { imports } from './sections/import.js';
 import { quietLatency } from './sections/latency.js';
 import { publishers } from './sections/publishers.js';
+import { profiled, type ProfileSummary } from './lib/profile.js';
 
 /**
  * The benchmark of feedpub against the local stack (DynamoDB Local, s3rver, the same handlers as in Lambda), every
@@ -21,13 +22,16 @@ import { publishers } from './sections/publishers.js';
  * until they hold the expected state: what is measured is what a reader sees.
  *
  * Usage: npm run bench [-- --quick] [-- --only latency,bursts,publishers,hub,imports,flatness,baseline,bundles]
- *                      [-- --stores dynamodb-local,memory]
+ *                      [-- --stores dynamodb-local,memory] [-- --profile]
+ * --profile: each stack section under a CPU profile (bench/results/<section>-<store>.cpuprofile), its CPU by
+ * process and its hottest modules and functions printed and kept in the results.
  * Prints tables; writes bench/results.json (and bench/results/*.json, bench/results/latency-vs-stored.svg).
  */
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only'));
 const only = onlyArg ? new Set((onlyArg.includes('=') ? onlyArg.split('=')[1]! : process.argv[process.argv.indexOf(onlyArg) + 1]!).split(',')) : undefined;
 const runs = (section: string) => !only || only.has(section);
+const profiling = process.argv.includes('--profile');
 const storesArg = process.argv.find((a) => a.startsWith('--stores'));
 const stores = (storesArg ? (storesArg.includes('=') ? storesArg.split('=')[1]! : process.argv[process.argv.indexOf(storesArg) + 1]!) : 'dynamodb-local,memory').split(',') as BenchStore[];
 for (const store of stores) if (!(store in STORE_NAMES)) throw new Error(`--stores: ${store} is not dynamodb-local or memory`);
@@ -45,6 +49,14 @@ async function stackSections(store: BenchStore, results: Record<string, unknown>
   if (!['latency', 'bursts', 'publishers', 'hub', 'flatness', 'baseline'].some(runs)) return;
   const m = meters();
   const stack = await startBenchStack({ FEEDPUB_FEED_ITEMS: '50' }, m.wrap, { store });
+  const profiles: Record<string, ProfileSummary> = {};
+  if (profiling) results.profiles = profiles;
+  const section = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    if (!profiling) return run();
+    const { result, profile } = await profiled(`${name} [${STORE_NAMES[store]}]`, stack.pids, run, join(import.meta.dirname, 'results', `${name}-${store}.cpuprofile`));
+    profiles[name] = profile;
+    return result;
+  };
   const ctx: BenchContext = { stack, m, quick, generated: generatePosts(2_000, { samples, categories: 2_000, seed: 7 }) };
   try {
     // A site in service: full feeds, and DynamoDB Local's JIT has compiled its hot paths by then.
@@ -59,7 +71,7 @@ async function stackSections(store: BenchStore, results: Record<string, unknown>
     results.warmUp = { posts: warmUp };
 
     if (runs('latency')) {
-      results.quietLatency = await quietLatency(ctx);
+      results.quietLatency = await section('latency', () => quietLatency(ctx));
       const before = m.snapshot();
       await publishAndWatch(stack.feedpub.url, stack.key, stack.config.site.feedsUrl, benchPost(0, ctx.generated[1]!, 'cost'));
       await quiet(m);
@@ -67,9 +79,9 @@ async function stackSections(store: BenchStore, results: Record<string, unknown>
       results.costOfOnePost = { rcu: cost.rcu, wcu: cost.wcu, s3Puts: cost.puts, s3Bytes: cost.bytes, renders: [...cost.renders.values()].reduce((a, b) => a + b, 0), itemWrites: cost.itemWrites };
       printTable('Cost of one post alone (DynamoDB capacity units as DynamoDB Local reports them; S3 through the real client)', [results.costOfOnePost as Record<string, number>]);
     }
-    if (runs('bursts')) results.bursts = await bursts(ctx);
-    if (runs('publishers')) results.publishers = await publishers(ctx);
-    if (runs('hub')) results.hub = await hubDeliveries(ctx);
+    if (runs('bursts')) results.bursts = await section('bursts', () => bursts(ctx));
+    if (runs('publishers')) results.publishers = await section('publishers', () => publishers(ctx));
+    if (runs('hub')) results.hub = await section('hub', () => hubDeliveries(ctx));
     let oneFeedMs: number | undefined;
     if (runs('flatness')) {
       await quiet(m);

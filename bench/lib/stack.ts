@@ -19,6 +19,8 @@ export interface BenchStack {
   config: FeedpubConfig;
   key: string;
   store: BenchStore;
+  /** The server processes beside feedpub's (their CPU is read from /proc by --profile). */
+  pids: Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function startBenchStack(
     config,
     key,
     store,
+    pids: { [STORE_NAMES[store]]: dynamo.pid, s3rver: s3.pid },
     stop: async () => {
       await feedpub.stop();
       await Promise.all([dynamo.stop(), s3.stop()]);

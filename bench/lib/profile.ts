@@ -1,0 +1,108 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { relative, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { printTable } from './stack.js';
+
+/**
+ * Where the time of a section goes: CPU seconds of feedpub's process (its main thread: the API, both lanes, the
+ * hub; the readers' thread counted apart), of DynamoDB (Local or the stand-in) and of the S3 server, over the
+ * section's wall time, the main thread's event-loop utilization, and a CPU profile of the main thread summed by
+ * module and by function (self time). `npm run bench -- --profile ...` writes bench/results/<section>.cpuprofile
+ * (open it in Chrome DevTools or speedscope) and prints the summary.
+ */
+export interface ProfileSummary {
+  wallMs: number;
+  /** CPU ms over the section, per process. */
+  cpuMs: Record<string, number>;
+  /** Share of the main thread's time it was running JavaScript or native code rather than waiting. */
+  eventLoopUtilization: number;
+  byModule: { module: string; selfMs: number; share: number }[];
+  byFunction: { fn: string; selfMs: number; share: number }[];
+}
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** utime + stime of a process in ms (Linux), 0 when it cannot be read. */
+function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) in parentheses: utime is the 14th, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+interface CpuProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+
+/** The module a sampled function belongs to: a package of node_modules, a file of ours, node's internals, or none. */
+function moduleOf(url: string): string {
+  if (!url) return '(native, idle or GC)';
+  if (url.startsWith('node:')) return url;
+  const path = url.replace(/^file:\/\//, '');
+  const nm = path.lastIndexOf('node_modules/');
+  if (nm >= 0) {
+    const parts = path.slice(nm + 'node_modules/'.length).split('/');
+    return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
+  }
+  return path.startsWith(ROOT) ? relative(ROOT, path) : path;
+}
+
+export async function profiled<T>(name: string, pids: Record<string, number>, fn: () => Promise<T>, file: string): Promise<{ result: T; profile: ProfileSummary }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 1000 });
+  await session.post('Profiler.start');
+  const elu = performance.eventLoopUtilization();
+  const ownCpu = process.cpuUsage();
+  const others = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, processCpuMs(pid)]));
+  const started = performance.now();
+  // A section that throws ends the benchmark: the profiler goes with the process.
+  const result = await fn();
+  const wallMs = performance.now() - started;
+  const utilization = performance.eventLoopUtilization(elu).utilization;
+  const own = process.cpuUsage(ownCpu);
+  const { profile } = (await session.post('Profiler.stop')) as { profile: { nodes: CpuProfileNode[]; samples: number[]; timeDeltas: number[] } };
+  session.disconnect();
+  writeFileSync(file, JSON.stringify(profile));
+  const cpuMs: Record<string, number> = { 'feedpub (all threads)': Math.round((own.user + own.system) / 1000) };
+  for (const [k, pid] of Object.entries(pids)) cpuMs[k] = Math.round(processCpuMs(pid) - others[k]!);
+
+  // Self time per node: the sampling intervals that ended in it.
+  const self = new Map<number, number>();
+  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
+  const byModule = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const ms = self.get(node.id) ?? 0;
+    const { functionName, url, lineNumber } = node.callFrame;
+    if (functionName === '(idle)' || functionName === '(program)') continue;
+    total += ms;
+    const mod = functionName === '(garbage collector)' ? '(garbage collector)' : moduleOf(url);
+    byModule.set(mod, (byModule.get(mod) ?? 0) + ms);
+    const fnKey = `${functionName || '(anonymous)'} ${mod}:${lineNumber + 1}`;
+    byFunction.set(fnKey, (byFunction.get(fnKey) ?? 0) + ms);
+  }
+  const top = (m: Map<string, number>, n: number) =>
+    [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, ms]) => ({ k, selfMs: Math.round(ms), share: Math.round((ms / (total || 1)) * 1000) / 10 }));
+  const summary: ProfileSummary = {
+    wallMs: Math.round(wallMs),
+    cpuMs,
+    eventLoopUtilization: Math.round(utilization * 100) / 100,
+    byModule: top(byModule, 15).map(({ k, ...r }) => ({ module: k, ...r })),
+    byFunction: top(byFunction, 20).map(({ k, ...r }) => ({ fn: k, ...r })),
+  };
+  printTable(`profile of ${name}: CPU ms by process over ${summary.wallMs} ms of wall time; main thread busy ${Math.round(utilization * 100)}%`, [summary.cpuMs]);
+  printTable(`profile of ${name}: main thread self time by module (of ${Math.round(total)} ms sampled busy)`, summary.byModule);
+  printTable(`profile of ${name}: main thread self time by function`, summary.byFunction);
+  return { result, profile: summary };
+}
