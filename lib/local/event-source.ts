@@ -77,6 +77,9 @@ function hash(s: string): number {
   return h >>> 0;
 }
 
+/** Which of a shard's `parallelization` batch slots takes the records of a partition key (one slot per key, always). */
+export const slotOf = (partitionKey: string, parallelization: number) => hash(partitionKey) % parallelization;
+
 /** The records of one shard in the order they were read, each done or not: the checkpoint is the done prefix. */
 class ShardProgress {
   private readonly order: { seq: string; done: boolean }[] = [];
@@ -291,7 +294,7 @@ export class LocalEventSource {
       const wanted = this.o.filter(record);
       progress.read(seq, !wanted);
       if (!wanted) continue;
-      const key = `${shardId}/${hash(record.dynamodb?.Keys?.PK?.S ?? '') % this.o.parallelization}`;
+      const key = `${shardId}/${slotOf(record.dynamodb?.Keys?.PK?.S ?? '', this.o.parallelization)}`;
       const slot = this.slots.get(key) ?? { shardId, queue: [], busy: false };
       this.slots.set(key, slot);
       slot.queue.push(record);

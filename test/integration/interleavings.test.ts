@@ -6,6 +6,7 @@ import { DynamoFeedArchive } from '../../lib/store/dynamo-feed-archive.js';
 import { DynamoFeedStateRepository } from '../../lib/store/dynamo-feed-state.js';
 import { DynamoPostRepository } from '../../lib/store/dynamo-posts.js';
 import { S3FeedStore } from '../../lib/store/s3-feed-store.js';
+import { slotOf } from '../../lib/local/event-source.js';
 import { Gate, gateCalls, withFaults } from '../support/faults.js';
 import { fetchFeedSet, titles, waitForFeedSet, withinASecond } from '../support/feeds.js';
 import { startTestFeedpub, type TestFeedpub } from '../support/feedpub.js';
@@ -169,6 +170,31 @@ describe('holds', () => {
     pauseMark = undefined;
     gate.open();
     await waitForFeedSet(fp.url, dir('late'), (f) => titles(f).join() === 'Marked late', withinASecond());
+  });
+
+  it('hold up no publisher: while a release is stuck in a render, a live post whose feed shares its stream slot is published within a second', async () => {
+    const hold = ((await (await fp.api('POST', '/regeneration/holds', { seconds: 60 })).json()) as { id: string }).id;
+    expect((await fp.api('PUT', '/posts/stuck-held', post('Stuck held', 'stuck'), { 'feedpub-hold': hold })).status).toBe(201);
+    await Promise.all([fp.lanes.feeds.idle(), fp.lanes.pages.idle()]);
+    // The release stops in its render of the held feed until the end of the test.
+    pauseRecord = { feedId: 'c:stuck', gate: new Gate() };
+    expect((await fp.api('DELETE', `/regeneration/holds/${hold}`)).status).toBe(202);
+    await pauseRecord.gate.reached;
+    // A category whose records a lane would hand to the same one of its parallel batches as the hold's record (the
+    // mapping's hash of the partition key, ten batches per shard in the feeds lane as in AWS): in the feeds lane,
+    // the release would hold up its feed until it ended.
+    const name = Array.from({ length: 1000 }, (_, i) => `beside-${i}`).find((n) => slotOf(`FEED#c:${n}`, 10) === slotOf('HOLD', 10))!;
+    const { gate } = pauseRecord;
+    try {
+      const answer = await fp.api('POST', '/posts', post('Beside the release', name));
+      expect(answer.status).toBe(201);
+      await waitForFeedSet(fp.url, dir(name), (f) => titles(f).join() === 'Beside the release', withinASecond());
+    } finally {
+      gate.open();
+      pauseRecord = undefined;
+    }
+    await untilPublished(hold);
+    expect(titles((await fetchFeedSet(fp.url, dir('stuck')))!.json)).toEqual(['Stuck held']);
   });
 
   it('release a hold whose importer went away, at the tick after it expires', async () => {
