@@ -122,13 +122,22 @@ export class FeedRegenerator {
     const id = feedId(ref);
     const { state, archive } = this.deps;
     const token = `${this.owner}:${randomUUID().slice(0, 8)}`;
-    // What the render reads may be read alongside the lease: inbox items read now are covered by a render whose
-    // posts are read after them.
     const feed = isFeed(ref);
     // The directory has an inbox too, for changes of the site's settings; the tick renders it without reading one.
     const reads = feed || lanes.length > 0;
-    const [current, read] = await Promise.all([state.acquire(id, token, this.leaseMs), reads ? archive.readOpen(id, lanes, heldLimit) : Promise.resolve({ open: [], inbox: [], heldLeft: false })]);
+    // The lease first, then the reads: what a render reads must be what the previous holder committed. Read
+    // alongside the lease, the open posts could be read before a publisher's write committed and the lease taken
+    // after another holder had rendered and recorded that write (its inbox item gone): this render would then
+    // publish the feed without the post, and nothing would render it again until the feed's next write.
+    const current = await state.acquire(id, token, this.leaseMs);
     if (!current) return undefined;
+    let read: Awaited<ReturnType<typeof archive.readOpen>>;
+    try {
+      read = reads ? await archive.readOpen(id, lanes, heldLimit) : { open: [], inbox: [], heldLeft: false };
+    } catch (error) {
+      await state.release(id, token);
+      throw error;
+    }
     const lease = new HeldLease(state, id, token, this.leaseMs, () => this.deps.hooks?.beforeRenew?.(id, token) ?? Promise.resolve());
     let recorded = false;
     const result: RegenerationResult = { renders: 0, puts: 0, bytesWritten: 0, covered: read.inbox.length, ...(read.heldLeft ? { heldLeft: true } : {}) };

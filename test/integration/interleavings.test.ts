@@ -116,6 +116,61 @@ describe('a render that outlives its lease', () => {
   });
 });
 
+describe('a render that waits for the lease while another holder renders a new write', () => {
+  it('reads what that holder committed, never what was there before: the feed keeps the new post', async () => {
+    expect((await fp.api('PUT', '/posts/order-1', post('Order one', 'order'))).status).toBe(201);
+    await waitForFeedSet(fp.url, dir('order'), (f) => titles(f).join() === 'Order one', withinASecond());
+
+    // The stack's feeds lane steps aside; two regenerators of the test take its place: A, whose request for the
+    // lease waits at a gate (a slow or retried request), and B.
+    await fp.lanes.feeds.stop();
+    const { tableName, bucketName } = fp.config;
+    const site = fixedSite(fp.config.site);
+    const doc = createDocumentClient();
+    const leaseOfA = new Gate();
+    const inFlight = new Set<Promise<unknown>>();
+    const isAcquire = (c: { constructor: { name: string }; input: unknown }) => {
+      const input = c.input as { Key?: { PK?: string; SK?: string }; UpdateExpression?: string };
+      return c.constructor.name === 'UpdateCommand' && input.Key?.PK === 'FEED#c:order' && input.Key.SK === 'RENDER' && String(input.UpdateExpression).includes('lease');
+    };
+    // A's table calls, each tracked until it settles; its lease request held at the gate.
+    const docOfA = new Proxy(doc, {
+      get(target, prop, receiver) {
+        if (prop !== 'send') return Reflect.get(target, prop, receiver);
+        return (command: Parameters<typeof doc.send>[0]) => {
+          const call = (async () => {
+            if (isAcquire(command)) await leaseOfA.pass();
+            return target.send(command);
+          })();
+          if (!isAcquire(command)) inFlight.add(call.finally(() => inFlight.delete(call)));
+          return call;
+        };
+      },
+    });
+    const regenerator = (d: typeof doc) =>
+      new FeedRegenerator({ posts: new DynamoPostRepository(d, tableName), archive: new DynamoFeedArchive(d, tableName), state: new DynamoFeedStateRepository(d, tableName), feeds: new S3FeedStore(createS3Client(), bucketName), site });
+    const [a, b] = [regenerator(docOfA), regenerator(doc)];
+    try {
+      expect((await fp.api('PUT', '/posts/order-2', post('Order two', 'order'))).status).toBe(201);
+      const renderOfA = a.regenerate(category('order'));
+      await leaseOfA.reached;
+      // Whatever A reads without the lease, it has read now.
+      await new Promise((r) => setImmediate(r));
+      await Promise.allSettled([...inFlight]);
+
+      // A publisher's write, rendered and recorded by B while A waits for the lease.
+      expect((await fp.api('PUT', '/posts/order-3', post('Order three', 'order'))).status).toBe(201);
+      expect(await b.ensureRendered(category('order'))).toMatchObject({ renders: 1, covered: 2 });
+      leaseOfA.open();
+      await renderOfA;
+    } finally {
+      leaseOfA.open();
+      await fp.lanes.feeds.start();
+    }
+    for (const format of ['rss', 'atom', 'json'] as const) expect(titles((await fetchFeedSet(fp.url, dir('order')))![format]).sort()).toEqual(['Order one', 'Order three', 'Order two']);
+  });
+});
+
 describe('a render whose S3 writes landed but whose record was lost', () => {
   it('is followed by one that finds the objects changed (412), reads their ETags and writes over them', async () => {
     expect((await fp.api('PUT', '/posts/record-1', post('Record one', 'record'))).status).toBe(201);
