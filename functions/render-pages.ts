@@ -9,6 +9,7 @@ const queue = sqsHubQueue();
 const hub = queue ? buildHub(config, hubConfigOf(config), doc, queue) : undefined;
 const regeneration = buildRegeneration(config, doc, createS3Client(), hub ? { onWritten: hub.announce } : {});
 
-// The pages lane: post items' stream records in, each post's page written from its new image (or deleted); and the
-// records of writes an import holds, whose feeds are marked for the hold (or rendered, if it was released meanwhile).
+// The pages lane: post items' stream records in, each post's page written from its new image (or deleted); the
+// records of writes an import holds, whose feeds are marked for the hold (or rendered, if it was released meanwhile);
+// and hold records: a released hold's release renders every feed it marked.
 export const handler = regeneration.backgroundHandler;
