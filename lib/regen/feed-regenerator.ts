@@ -103,6 +103,11 @@ export class FeedRegenerator {
     this.putTimeoutMs = deps.putTimeoutMs ?? Math.min(10_000, this.leaseMs / 3);
   }
 
+  /** Whether any of these inbox items of the feed is still to be covered by a render. */
+  async pending(ref: FeedRef, items: string[]): Promise<boolean> {
+    return this.deps.state.anyPending(feedId(ref), items);
+  }
+
   /** Makes the published document cover its inbox (in `lanes`), waiting up to `waitMs` for another holder. */
   async ensureRendered(ref: FeedRef, request: RenderRequest = {}): Promise<RegenerationResult> {
     const id = feedId(ref);

@@ -20,6 +20,8 @@ export interface FeedRequest {
 
 export const isInboxRecord = (record: Pick<DynamoDBRecord, 'eventName' | 'dynamodb'>) =>
   record.eventName === 'INSERT' && record.dynamodb?.Keys?.SK?.S?.startsWith(INBOX_PREFIX) === true;
+const holdIdOf = (lane: string) => lane.slice(holdLane('').length);
+
 /** An open-lane inbox item's record: the feeds lane's work (nobody's write waits behind another's backlog). */
 export const isOpenInboxRecord = (record: Pick<DynamoDBRecord, 'eventName' | 'dynamodb'>) => isInboxRecord(record) && laneOfInboxKey(record.dynamodb!.Keys!.SK!.S!) === OPEN_LANE;
 /** A held write's inbox record: background work (marking its feed for the hold), in the pages lane. */
@@ -78,27 +80,38 @@ export interface FeedsHandlerOptions {
 export function createFeedsHandler(regenerator: FeedRegenerator, holds: DynamoHoldRepository, release: HoldRelease, { concurrency = 8, waitMs = 5_000, beforeMark, fanOut, renderSlots, beforeRender }: FeedsHandlerOptions = {}) {
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const failed: string[] = [];
-    const known = new Map<string, Hold | undefined>();
-    const holdOf = async (id: string) => {
-      if (!known.has(id)) known.set(id, await holds.get(id));
-      return known.get(id);
-    };
+    const requests = feedRequests(event);
+    // Every feed of the batch with held writes is marked first, then each hold read once: a release that lists the
+    // marks before they were written is seen here as released (its feeds are rendered below); one that lists them
+    // after renders them itself. (A hold read before some of the marks, and kept for the batch, could say holding
+    // to a feed marked after a release had finished looking: nobody would render it.)
+    const heldFeeds = new Map<string, string[]>();
+    for (const request of requests) {
+      for (const lane of request.lanes.keys()) if (lane !== OPEN_LANE) heldFeeds.set(holdIdOf(lane), [...(heldFeeds.get(holdIdOf(lane)) ?? []), request.feedId]);
+    }
+    for (const [holdId, feedIds] of heldFeeds) {
+      for (const feedId of feedIds) await beforeMark?.(holdId, feedId);
+      await holds.markAll(holdId, feedIds);
+    }
+    const known = new Map<string, Hold | undefined>(await Promise.all([...heldFeeds.keys()].map(async (id) => [id, await holds.get(id)] as const)));
 
     const render = async (request: FeedRequest) => {
       const lanes = [OPEN_LANE];
       const items = [...(request.lanes.get(OPEN_LANE) ?? [])];
+      const held: string[] = [];
       for (const [lane, sks] of request.lanes) {
-        if (lane === OPEN_LANE) continue;
-        const holdId = lane.slice(holdLane('').length);
-        // Marked first, then the hold read: a release that lists the marks before this one was written is
-        // seen here as released, and the feed is rendered now; one that lists them after renders it itself.
-        await beforeMark?.(holdId, request.feedId);
-        await holds.mark(holdId, request.feedId);
-        if (isHolding(await holdOf(holdId))) continue;
+        if (lane === OPEN_LANE || isHolding(known.get(holdIdOf(lane)))) continue;
         lanes.push(lane);
         items.push(...sks);
+        held.push(...sks);
       }
       if (items.length === 0) return;
+      // Held writes of a released hold, most often already covered by its release (an import's records keep coming
+      // after it): nothing to render then, and the feed's lease is left to live writes' renders.
+      if (held.length === items.length && !(await regenerator.pending(parseFeedId(request.feedId), held))) {
+        for (const lane of lanes.slice(1)) if (known.get(holdIdOf(lane))?.phase === 'published') await holds.unmark(holdIdOf(lane), request.feedId);
+        return;
+      }
       const started = performance.now();
       // A released hold's lane in turns, as the release renders it (HELD_PER_RENDER): each turn under its own lease.
       const rendering = async () => {
@@ -113,12 +126,11 @@ export function createFeedsHandler(regenerator: FeedRegenerator, holds: DynamoHo
       };
       const outcome = renderSlots ? await renderSlots.run(rendering) : await rendering();
       if (outcome.listingChanged) listingChanged = true;
-      for (const lane of lanes.slice(1)) await holds.unmark(lane.slice(holdLane('').length), request.feedId);
+      for (const lane of lanes.slice(1)) await holds.unmark(holdIdOf(lane), request.feedId);
       logger.debug('feed regenerated', { feedId: request.feedId, ...outcome, ms: Math.round(performance.now() - started) });
     };
 
     let listingChanged = false;
-    const requests = feedRequests(event);
     const results = await mapSettled(requests, concurrency, render);
     // A new feed (or one gone) is in the directory at once, not at the next tick: a reader who just made a category
     // looks for it there. Counts and dates of feeds already listed wait for the tick. One try: if another render of
