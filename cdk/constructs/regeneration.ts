@@ -86,6 +86,8 @@ export class Regeneration extends Construct {
     this.renderPages = new FeedpubFunction(this, 'RenderPages', { entry: 'render-pages', description: 'feedpub pages lane: post pages, held writes, hold releases', environment, timeout: Duration.seconds(90) });
     renderFeeds(this.renderPages);
     this.renderPages.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:DeleteObject'], resources: [postPages] }));
+    // The held writes' records mark their feeds for the hold, 25 to a BatchWriteItem (lib/store/dynamo-hold.ts).
+    this.renderPages.fn.addToRolePolicy(tableActions(table, 'BatchWriteItem'));
     this.renderPages.fn.addEventSource(
       new DynamoEventSource(table, {
         ...stream,

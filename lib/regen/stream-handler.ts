@@ -126,7 +126,10 @@ export function createFeedsHandler(regenerator: FeedRegenerator, holds: DynamoHo
       };
       const outcome = renderSlots ? await renderSlots.run(rendering) : await rendering();
       if (outcome.listingChanged) listingChanged = true;
-      for (const lane of lanes.slice(1)) await holds.unmark(holdIdOf(lane), request.feedId);
+      // A published hold's marks are this lane's to remove. While the release runs, it renders every marked feed and
+      // removes the mark itself: a render here may have covered only this batch's writes (another holder covered
+      // the rest), and the mark is how the release finds the others.
+      for (const lane of lanes.slice(1)) if (known.get(holdIdOf(lane))?.phase === 'published') await holds.unmark(holdIdOf(lane), request.feedId);
       logger.debug('feed regenerated', { feedId: request.feedId, ...outcome, ms: Math.round(performance.now() - started) });
     };
 

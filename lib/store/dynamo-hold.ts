@@ -168,7 +168,9 @@ export class DynamoHoldRepository {
     });
   }
 
+  /** Deletes a published hold and any mark left on it (a record that arrived for a feed the release had done). */
   async forget(id: string): Promise<void> {
+    for (const feedId of await this.marked(id)) await this.unmark(id, feedId);
     await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: keys.hold(id) }));
   }
 }

@@ -401,6 +401,9 @@ describe('service stack', () => {
     expect(JSON.stringify(deletes.map((s) => s.Resource))).toMatch(/\/posts\/\*"/);
     expect(JSON.stringify(deletes.map((s) => s.Resource))).not.toMatch(/feeds/);
     expect(actionsOf(pages)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 's3:PutObject', 'sqs:SendMessage']));
+    // It marks held writes' feeds (BatchWriteItem) and runs hold releases; the feeds lane does neither.
+    expect(actionsOf(pages)).toContain('dynamodb:BatchWriteItem');
+    expect(actionsOf(regenerate)).not.toContain('dynamodb:BatchWriteItem');
     const query = regenerate.filter((s) => s.Action === 'dynamodb:Query' || (Array.isArray(s.Action) && s.Action.includes('dynamodb:Query')));
     expect(JSON.stringify(query)).toContain('/index/feeds');
     for (const prefix of ['PublisherApi', 'PublisherAuthorize', 'RegenerationRegenerate', 'RegenerationRenderPages', 'Hub']) {
