@@ -10,7 +10,7 @@ const queue = sqsHubQueue();
 const hub = queue ? buildHub(config, hubConfigOf(config), doc, queue) : undefined;
 const regeneration = buildRegeneration(config, doc, createS3Client(), hub ? { onWritten: hub.announce } : {});
 
-// The feeds lane: the table's stream (inbox items and hold releases only), answering with partial-batch failures;
+// The feeds lane: the table's stream (open writes' inbox items and settings changes only), answering with partial-batch failures;
 // and once a minute the schedule's tick (scheduled posts due within 45 s, abandoned holds, the directory).
 export const handler = async (event: DynamoDBStreamEvent | { source?: string }) =>
   'Records' in event ? regeneration.feedsHandler(event) : regeneration.tick();
