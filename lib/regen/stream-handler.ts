@@ -73,9 +73,9 @@ export interface FeedsHandlerOptions {
 /**
  * The handler of inbox items' stream records, partial-batch failures out, so one bad feed repeats only itself: in
  * the feeds lane, open writes' items and changes of the site's settings; in the pages lane (a handler of its own,
- * with render slots of its own), held writes' items and hold releases. Each feed renders once per batch, covering every write of the batch and any
- * committed before its inbox read. Writes sent under a hold are only marked while the hold holds; once it is
- * released (or expired), they are rendered like any other.
+ * with render slots of its own), held writes' items and hold releases. Each feed renders once per batch, covering
+ * every write of the batch and any committed before its inbox read. Writes sent under a hold are only marked while
+ * the hold holds; once it is released (or expired), they are rendered like any other.
  */
 export function createFeedsHandler(regenerator: FeedRegenerator, holds: DynamoHoldRepository, release: HoldRelease, { concurrency = 8, waitMs = 5_000, beforeMark, fanOut, renderSlots, beforeRender }: FeedsHandlerOptions = {}) {
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {

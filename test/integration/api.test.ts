@@ -120,7 +120,10 @@ describe('batches', () => {
       { file: '2021-12-08-zhengjianhui.md', jekyll },
     ];
     const response = await fp.api('POST', '/posts/batch', { posts });
-    const by = withinASecond();
+    // 31 posts into five feeds at once. Against the stand-in within a second of the answer; on DynamoDB Local, in a
+    // CI run of the whole suite, the tag feed once took 1,007 ms (cause not isolated; since then each render takes
+    // its lease before it reads the feed, one round trip more, see docs/DESIGN.md): 1.5 s there.
+    const by = Date.now() + (process.env.FEEDPUB_TEST_DYNAMO === 'memory' ? 1000 : 1500);
     expect(response.status).toBe(200);
     const { results } = await json(response);
     expect(results).toHaveLength(31);
