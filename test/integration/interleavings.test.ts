@@ -20,14 +20,14 @@ import { fixedSite } from '../../lib/site/site-source.js';
 let fp: TestFeedpub;
 /** The stack's table calls in flight (settled ones leave). */
 const inFlight = new Set<Promise<unknown>>();
-function tracked<T extends { send(...args: never[]): Promise<unknown> }>(client: T): T {
+function tracked<T extends { send(...args: never[]): Promise<unknown> }>(client: T, calls = inFlight): T {
   return new Proxy(client, {
     get(target, prop, receiver) {
       if (prop !== 'send') return Reflect.get(target, prop, receiver);
       return (...args: never[]) => {
         const call = target.send(...args);
-        const entry = call.then(() => undefined, () => undefined).finally(() => inFlight.delete(entry));
-        inFlight.add(entry);
+        const entry = call.then(() => undefined, () => undefined).finally(() => calls.delete(entry));
+        calls.add(entry);
         return call;
       };
     },
@@ -71,6 +71,19 @@ afterAll(async () => {
   await fp?.stop();
 });
 
+/** A regenerator of the test's own beside the stack's, on `doc`, with any of its parts replaced. */
+function testRegenerator(doc: ReturnType<typeof createDocumentClient>, parts: Partial<ConstructorParameters<typeof FeedRegenerator>[0]> = {}): FeedRegenerator {
+  const { tableName, bucketName } = fp.config;
+  return new FeedRegenerator({
+    posts: new DynamoPostRepository(doc, tableName),
+    archive: new DynamoFeedArchive(doc, tableName),
+    state: new DynamoFeedStateRepository(doc, tableName),
+    feeds: new S3FeedStore(createS3Client(), bucketName),
+    site: fixedSite(fp.config.site),
+    ...parts,
+  });
+}
+
 const category = (name: string): FeedRef => ({ kind: 'category', name });
 const dir = (name: string) => feedDirectory(category(name), encodeURIComponent);
 const post = (title: string, name: string) => ({ title, content: `<p>${title}</p>`, categories: [name], date: `2024-06-01T00:00:0${title.length % 10}Z` });
@@ -97,22 +110,16 @@ describe('a render that outlives its lease', () => {
     // hour ahead, so that A's lease has run out for B the moment A took it.
     await fp.lanes.feeds.stop();
     const { tableName, bucketName } = fp.config;
-    const site = fixedSite(fp.config.site);
     const doc = createDocumentClient();
     const writesOfA = new Gate();
     const renewalsOfA = new Gate();
-    const archive = new DynamoFeedArchive(doc, tableName);
-    const a = new FeedRegenerator({
-      posts: new DynamoPostRepository(doc, tableName),
-      archive,
-      state: new DynamoFeedStateRepository(doc, tableName),
+    const a = testRegenerator(doc, {
       feeds: new S3FeedStore(gateCalls(createS3Client(), writesOfA, (c) => c.constructor.name === 'PutObjectCommand'), bucketName),
-      site,
       leaseMs: 60_000,
       hooks: { beforeRenew: () => renewalsOfA.pass() },
     });
     const later = () => new Date(Date.now() + 3_600_000);
-    const b = new FeedRegenerator({ posts: new DynamoPostRepository(doc, tableName), archive, state: new DynamoFeedStateRepository(doc, tableName, later), feeds: new S3FeedStore(createS3Client(), bucketName), site });
+    const b = testRegenerator(doc, { state: new DynamoFeedStateRepository(doc, tableName, later) });
 
     await fp.api('PUT', '/posts/fence-2', post('Fence two', 'fence'));
     const renderOfA = a.regenerate(category('fence'));
@@ -143,39 +150,22 @@ describe('a render that waits for the lease while another holder renders a new w
     // The stack's feeds lane steps aside; two regenerators of the test take its place: A, whose request for the
     // lease waits at a gate (a slow or retried request), and B.
     await fp.lanes.feeds.stop();
-    const { tableName, bucketName } = fp.config;
-    const site = fixedSite(fp.config.site);
     const doc = createDocumentClient();
     const leaseOfA = new Gate();
-    const inFlight = new Set<Promise<unknown>>();
+    const callsOfA = new Set<Promise<unknown>>();
     const isAcquire = (c: { constructor: { name: string }; input: unknown }) => {
       const input = c.input as { Key?: { PK?: string; SK?: string }; UpdateExpression?: string };
       return c.constructor.name === 'UpdateCommand' && input.Key?.PK === 'FEED#c:order' && input.Key.SK === 'RENDER' && String(input.UpdateExpression).includes('lease');
     };
-    // A's table calls, each tracked until it settles; its lease request held at the gate.
-    const docOfA = new Proxy(doc, {
-      get(target, prop, receiver) {
-        if (prop !== 'send') return Reflect.get(target, prop, receiver);
-        return (command: Parameters<typeof doc.send>[0]) => {
-          const call = (async () => {
-            if (isAcquire(command)) await leaseOfA.pass();
-            return target.send(command);
-          })();
-          if (!isAcquire(command)) inFlight.add(call.finally(() => inFlight.delete(call)));
-          return call;
-        };
-      },
-    });
-    const regenerator = (d: typeof doc) =>
-      new FeedRegenerator({ posts: new DynamoPostRepository(d, tableName), archive: new DynamoFeedArchive(d, tableName), state: new DynamoFeedStateRepository(d, tableName), feeds: new S3FeedStore(createS3Client(), bucketName), site });
-    const [a, b] = [regenerator(docOfA), regenerator(doc)];
+    // A's table calls, each tracked until it settles; its lease request held at the gate (and tracked once through).
+    const [a, b] = [testRegenerator(gateCalls(tracked(doc, callsOfA), leaseOfA, isAcquire)), testRegenerator(doc)];
     try {
       expect((await fp.api('PUT', '/posts/order-2', post('Order two', 'order'))).status).toBe(201);
       const renderOfA = a.regenerate(category('order'));
       await leaseOfA.reached;
       // Whatever A reads without the lease, it has read now.
       await new Promise((r) => setImmediate(r));
-      await Promise.allSettled([...inFlight]);
+      await Promise.allSettled([...callsOfA]);
 
       // A publisher's write, rendered and recorded by B while A waits for the lease.
       expect((await fp.api('PUT', '/posts/order-3', post('Order three', 'order'))).status).toBe(201);
