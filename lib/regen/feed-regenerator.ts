@@ -4,7 +4,7 @@ import { sleep } from '../concurrency.js';
 import { feedId, isFeed, type FeedRef } from '../feeds/feed-ref.js';
 import type { DynamoFeedArchive } from '../store/dynamo-feed-archive.js';
 import type { SiteSource } from '../site/site-source.js';
-import { LeaseLost, PreconditionFailed, settingsVersionOf, type FeedStateRepository, type FeedStore, type InboxItem, type PostRepository, type StoredObject } from '../store/ports.js';
+import { isBusy, LeaseLost, PreconditionFailed, settingsVersionOf, type FeedStateRepository, type LeaseBusy, type FeedStore, type InboxItem, type PostRepository, type StoredObject } from '../store/ports.js';
 import { OPEN_LANE } from '../store/table.js';
 import { renderDirectoryDocument, type RenderedFile } from './documents.js';
 import { renderFeedAndArchive, type WriteFiles } from './feed-render.js';
@@ -79,6 +79,9 @@ export class FeedBusy extends Error {
   override name = 'FeedBusy';
 }
 
+/** How often a live render waiting for background turns asks again for the lease. */
+const ASK_AGAIN_MS = 250;
+
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
 const NONE: RegenerationResult = { renders: 0, puts: 0, bytesWritten: 0, covered: 0 };
 
@@ -112,9 +115,16 @@ export class FeedRegenerator {
   async ensureRendered(ref: FeedRef, request: RenderRequest = {}): Promise<RegenerationResult> {
     const id = feedId(ref);
     const deadline = Date.now() + (request.waitMs ?? 5_000);
+    let askedAt = 0;
     for (let attempt = 0; ; attempt++) {
-      const result = await this.regenerate(ref, request);
-      if (result) return result;
+      const result = await this.attempt(ref, request);
+      if (!isBusy(result)) return result;
+      // A live render waiting for a background turn (250 held posts can take seconds) asks it to end early; again
+      // if the lease stays with background turns (a next turn may have taken it first).
+      if (result.busy === 'background' && request.heldLimit === undefined && Date.now() - askedAt >= ASK_AGAIN_MS) {
+        askedAt = Date.now();
+        await this.deps.state.askTurn(id);
+      }
       // Another holder renders: it read the inbox after our items committed, most likely, and covers them.
       if (request.items && !(await this.deps.state.anyPending(id, request.items))) return NONE;
       if (Date.now() > deadline) throw new FeedBusy(`${id} is held by another regenerator`);
@@ -123,19 +133,27 @@ export class FeedRegenerator {
   }
 
   /** One render under the lease, unless there is nothing to cover; undefined when another holder has the lease. */
-  async regenerate(ref: FeedRef, { lanes = [OPEN_LANE], force = false, heldLimit }: RenderRequest = {}): Promise<RegenerationResult | undefined> {
+  async regenerate(ref: FeedRef, request: RenderRequest = {}): Promise<RegenerationResult | undefined> {
+    const result = await this.attempt(ref, request);
+    return isBusy(result) ? undefined : result;
+  }
+
+  private async attempt(ref: FeedRef, { lanes = [OPEN_LANE], force = false, heldLimit }: RenderRequest): Promise<RegenerationResult | LeaseBusy> {
     const id = feedId(ref);
     const { state, archive } = this.deps;
     const token = `${this.owner}:${randomUUID().slice(0, 8)}`;
     const feed = isFeed(ref);
     // The directory has an inbox too, for changes of the site's settings; the tick renders it without reading one.
     const reads = feed || lanes.length > 0;
+    // A turn of held writes (a limit on them) gives way to live renders that ask, from when it took the lease.
+    const background = heldLimit !== undefined;
+    const since = Date.now();
     // The lease first, then the reads: what a render reads must be what the previous holder committed. Read
     // alongside the lease, the open posts could be read before a publisher's write committed and the lease taken
     // after another holder had rendered and recorded that write (its inbox item gone): this render would then
     // publish the feed without the post, and nothing would render it again until the feed's next write.
-    const current = await state.acquire(id, token, this.leaseMs);
-    if (!current) return undefined;
+    const current = await state.acquire(id, token, this.leaseMs, background ? 'background' : 'live');
+    if (isBusy(current)) return current;
     let read: Awaited<ReturnType<typeof archive.readOpen>>;
     try {
       read = reads ? await archive.readOpen(id, lanes, heldLimit) : { open: [], inbox: [], heldLeft: false };
@@ -166,8 +184,14 @@ export class FeedRegenerator {
       const site = await this.deps.site.current(settingsVersionOf(read.inbox));
       if (feed) {
         const latestSite = () => this.deps.site.current();
-        const rendered = await renderFeedAndArchive(ref, token, read, current, write, { ...this.deps, site, latestSite, pageSize: this.deps.pageSize ?? 50, beforeCommit });
+        const endTurn = background ? () => state.turnAsked(id, since) : undefined;
+        const rendered = await renderFeedAndArchive(ref, token, read, current, write, { ...this.deps, site, latestSite, pageSize: this.deps.pageSize ?? 50, beforeCommit, endTurn });
         result.renders = rendered.renders;
+        if (rendered.left > 0) {
+          // Ended early for a live render: what it did not cover stays in the inbox for the next turn.
+          result.covered -= rendered.left;
+          result.heldLeft = true;
+        }
         if (current.count > 0 !== rendered.count > 0) result.listingChanged = true;
       } else {
         const document = await renderDirectoryDocument(state, site, Object.keys(current.objects));

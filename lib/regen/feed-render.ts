@@ -24,6 +24,12 @@ export interface FeedRenderDeps {
   pageSize: number;
   /** Test hook: after a slice's S3 writes, before its commit. */
   beforeCommit?: () => Promise<void>;
+  /**
+   * Asked before each slice after the first: true ends the render there (a background turn that a live render is
+   * waiting for). The current document is then published from what the slices done left, and the rest of the
+   * inbox stays for the next render.
+   */
+  endTurn?: () => Promise<boolean>;
 }
 
 /** Distinct posts per slice of a render: one slice's commit always fits DynamoDB's transactions. */
@@ -63,15 +69,20 @@ export async function renderFeedAndArchive(
   read: { open: Member[]; inbox: InboxItem[] },
   current: RenderState,
   write: WriteFiles,
-  { posts, archive, site, latestSite, pageSize, beforeCommit }: FeedRenderDeps,
-): Promise<{ renders: number; count: number }> {
+  { posts, archive, site, latestSite, pageSize, beforeCommit, endTurn }: FeedRenderDeps,
+): Promise<{ renders: number; count: number; left: number }> {
   const id = feedId(ref);
   let renders = 0;
   let open = read.open;
   let state: RenderState = { ...current, pages: current.pages ?? 0 };
   const all = slices(read.inbox);
-  for (const [index, slice] of all.entries()) {
-    const last = index === all.length - 1;
+  let left = 0;
+  for (const [index, whole] of all.entries()) {
+    // Ended early: this step covers nothing and publishes the current document as the slices before left it.
+    const ended = index > 0 && (await endTurn?.()) === true;
+    const slice = ended ? [] : whole;
+    const last = ended || index === all.length - 1;
+    if (ended) left = all.slice(index).reduce((n, s) => n + s.length, 0);
     const postItems = slice.filter(isPostItem);
     const ids = [...new Set(postItems.map((i) => i.postId))];
     const now = await posts.current(ids);
@@ -126,6 +137,7 @@ export async function renderFeedAndArchive(
     await archive.commit(id, owner, { state: next, storedOpen: open, change, pages, covered: slice, last });
     open = change.open;
     state = next;
+    if (last) break;
   }
-  return { renders, count: state.count };
+  return { renders, count: state.count, left };
 }

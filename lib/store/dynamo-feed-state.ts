@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { DELTA } from '../feeds/archive.js';
-import { LeaseLost, type FeedListing, type FeedStateRepository, type InboxItem, type RenderState } from './ports.js';
+import { LeaseLost, type FeedListing, type LeaseBusy, type LeaseKind, type FeedStateRepository, type InboxItem, type RenderState } from './ports.js';
 import { DIRECTORY_INDEX, feedIdOfPartition, INBOX_PREFIX, keys, laneOfInboxKey } from './table.js';
 
 /** Inbox deletes per transaction, beside the RENDER update (DynamoDB allows 100 actions). */
@@ -15,18 +15,20 @@ export class DynamoFeedStateRepository implements FeedStateRepository {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async acquire(documentId: string, owner: string, leaseMs: number): Promise<RenderState | undefined> {
+  async acquire(documentId: string, owner: string, leaseMs: number, kind: LeaseKind = 'live'): Promise<RenderState | LeaseBusy> {
     const now = this.now().getTime();
     try {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.feedRender(documentId),
-          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
+          // The kind is kept with the lease: a live render that finds a background turn holding it asks for a turn.
+          UpdateExpression: kind === 'background' ? 'SET leaseOwner = :owner, leaseUntil = :until, leaseKind = :kind' : 'SET leaseOwner = :owner, leaseUntil = :until REMOVE leaseKind',
           // Not re-entrant: each acquisition has its own token, even within one process.
           ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
-          ExpressionAttributeValues: { ':owner': owner, ':until': now + leaseMs, ':now': now },
+          ExpressionAttributeValues: { ':owner': owner, ':until': now + leaseMs, ':now': now, ...(kind === 'background' ? { ':kind': kind } : {}) },
           ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       const item = out.Attributes ?? {};
@@ -38,9 +40,20 @@ export class DynamoFeedStateRepository implements FeedStateRepository {
         pages: Number(item.pages ?? 0),
       };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
+      // The item as it was (raw attribute values: the document client does not convert an error's item).
+      if (error instanceof ConditionalCheckFailedException) return { busy: error.Item?.leaseKind?.S === 'background' ? 'background' : 'live' };
       throw error;
     }
+  }
+
+  async askTurn(documentId: string): Promise<void> {
+    // An item of its own, not the RENDER item: a write there would conflict with the holder's transactions.
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.turnAsked(documentId), at: this.now().getTime() } }));
+  }
+
+  async turnAsked(documentId: string, since: number): Promise<boolean> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.turnAsked(documentId), ConsistentRead: true }));
+    return Number(out.Item?.at ?? 0) > since;
   }
 
   async renew(documentId: string, owner: string, leaseMs: number): Promise<boolean> {

@@ -103,9 +103,26 @@ export interface FeedListing {
   newest: string;
 }
 
+/**
+ * Who renders under a lease: a publisher's write ('live'), or a turn of held writes ('background': an import's
+ * release, or its writes rendered after it), which ends its turn early when a live render asks (`askTurn`).
+ */
+export type LeaseKind = 'live' | 'background';
+
+/** The lease is held by another holder, of this kind. */
+export interface LeaseBusy {
+  busy: LeaseKind;
+}
+
+export const isBusy = <T extends object>(acquired: T | LeaseBusy): acquired is LeaseBusy => 'busy' in acquired;
+
 export interface FeedStateRepository {
-  /** Takes the document's regeneration lease; undefined while another holder has it. */
-  acquire(documentId: string, owner: string, leaseMs: number): Promise<RenderState | undefined>;
+  /** Takes the document's regeneration lease for a render of this kind; what holds it while another holder has it. */
+  acquire(documentId: string, owner: string, leaseMs: number, kind?: LeaseKind): Promise<RenderState | LeaseBusy>;
+  /** A live render waits for a background turn: asks it to publish what it has done and let go of the lease. */
+  askTurn(documentId: string): Promise<void>;
+  /** Whether a live render asked for the lease after `since` (epoch ms): a background turn then ends early. */
+  turnAsked(documentId: string, since: number): Promise<boolean>;
   /** Extends a lease this owner holds; false when it was lost. */
   renew(documentId: string, owner: string, leaseMs: number): Promise<boolean>;
   /** Whether some holder has the lease now. */

@@ -13,6 +13,8 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *   FEED#<feedId>   RENDER          the regenerator's state: lease, what is in S3 (hash and ETag per object), the
  *                                   feed's post count and newest date, its number of archive pages; written only by
  *                                   the lease holder
+ *   FEED#<feedId>   TURN            when a live render last asked a background turn (a release's) for the lease:
+ *                                   the turn then ends early (lib/regen/feed-render.ts)
  *   FEED#<feedId>   M#<postId>      a post of the feed's current document (open: not archived yet), with its date
  *                                   and the write that stored the version rendered
  *   FEED#<feedId>   A#<postId>      an archived post: the number of its archive page (checked against the page)
@@ -37,6 +39,7 @@ export const keys = {
   entry: (feedId: string, date: string, postId: string) => ({ PK: `FEED#${feedId}`, SK: `${ENTRY_PREFIX}${date}#${postId}` }),
   inbox: (feedId: string, lane: string, write: string) => ({ PK: `FEED#${feedId}`, SK: `${INBOX_PREFIX}${lane}#${write}` }),
   feedRender: (feedId: string) => ({ PK: `FEED#${feedId}`, SK: RENDER_SK }),
+  turnAsked: (feedId: string) => ({ PK: `FEED#${feedId}`, SK: 'TURN' }),
   openMember: (feedId: string, postId: string) => ({ PK: `FEED#${feedId}`, SK: `${OPEN_PREFIX}${postId}` }),
   archived: (feedId: string, postId: string) => ({ PK: `FEED#${feedId}`, SK: `${ARCHIVED_PREFIX}${postId}` }),
   archivePage: (feedId: string, page: number) => ({ PK: `FEED#${feedId}`, SK: `${PAGE_PREFIX}${String(page).padStart(7, '0')}` }),

@@ -7,6 +7,8 @@ import { DynamoFeedStateRepository } from '../../lib/store/dynamo-feed-state.js'
 import { DynamoPostRepository } from '../../lib/store/dynamo-posts.js';
 import { S3FeedStore } from '../../lib/store/s3-feed-store.js';
 import { slotOf } from '../../lib/local/event-source.js';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { holdLane, keys, OPEN_LANE } from '../../lib/store/table.js';
 import { Gate, gateCalls, withFaults } from '../support/faults.js';
 import { fetchFeedSet, titles, waitForFeedSet, withinASecond } from '../support/feeds.js';
 import { startTestFeedpub, type TestFeedpub } from '../support/feedpub.js';
@@ -259,6 +261,39 @@ describe('holds', () => {
     }
     await untilPublished(hold);
     expect(titles((await fetchFeedSet(fp.url, dir('stuck')))!.json)).toEqual(['Stuck held']);
+  });
+
+  it('end a turn of held writes early for a live render waiting for the feed: the live post is published, the rest of the turn left for the next', async () => {
+    const hold = ((await (await fp.api('POST', '/regeneration/holds', { seconds: 60 })).json()) as { id: string }).id;
+    // 90 held posts: a turn covers them in slices of 40 (lib/regen/feed-render.ts), each committed on its own.
+    const held = Array.from({ length: 90 }, (_, i) => ({ id: `turn-held-${i}`, ...post(`Turn held ${i}`, 'turns') }));
+    expect((await fp.api('POST', '/posts/batch', { posts: held }, { 'feedpub-hold': hold })).status).toBe(200);
+    await Promise.all([fp.lanes.feeds.idle(), fp.lanes.pages.idle()]);
+
+    // A turn of the test's own over the held writes (as a release renders them), stopped before its first slice's commit.
+    const doc = createDocumentClient();
+    const slices = new Gate();
+    const turnOf = testRegenerator(doc, { hooks: { beforeRecord: () => slices.pass() } });
+    const turn = turnOf.regenerate(category('turns'), { lanes: [OPEN_LANE, holdLane(hold)], heldLimit: 250 });
+    await slices.reached;
+    // A publisher's post to the same feed: the stack's feeds lane finds the lease held by a background turn, and asks for it.
+    expect((await fp.api('POST', '/posts', { ...post('Live beside a turn', 'turns'), date: '2024-07-01T00:00:00Z' })).status).toBe(201);
+    const asked = { TableName: fp.config.tableName, Key: keys.turnAsked('c:turns') };
+    for (const deadline = Date.now() + 5_000; !(await doc.send(new GetCommand({ ...asked, ConsistentRead: true }))).Item; ) {
+      if (Date.now() > deadline) throw new Error('the waiting render never asked the turn for the lease');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    slices.open();
+    // The turn ends after its first slice: 40 of the 90 held writes covered, the rest left for the next turn.
+    expect(await turn).toMatchObject({ covered: 40, heldLeft: true });
+    await waitForFeedSet(fp.url, dir('turns'), (f) => titles(f).includes('Live beside a turn'), withinASecond());
+
+    expect((await fp.api('DELETE', `/regeneration/holds/${hold}`)).status).toBe(202);
+    await untilPublished(hold);
+    const shown = (await fetchFeedSet(fp.url, dir('turns')))!.json;
+    // The release's next turn covered the rest: every held post and the live one.
+    expect(titles(shown)[0]).toBe('Live beside a turn');
+    expect(new Set(titles(shown))).toEqual(new Set(['Live beside a turn', ...held.map((p) => p.title)]));
   });
 
   it('render a held write whose feed the lane marks after the release finished, though it read the hold holding for another feed of the batch', async () => {
