@@ -11,7 +11,7 @@ import { baseline } from './sections/baseline.js';
 import { bursts } from './sections/bursts.js';
 import { flatness } from './sections/flatness.js';
 import { hubDeliveries } from './sections/hub.js';
-import { imports } from './sections/import.js';
+import { imports, type ImportProfiler } from './sections/import.js';
 import { quietLatency } from './sections/latency.js';
 import { publishers } from './sections/publishers.js';
 import { profiled, type ProfileSummary } from './lib/profile.js';
@@ -23,8 +23,9 @@ import { profiled, type ProfileSummary } from './lib/profile.js';
  *
  * Usage: npm run bench [-- --quick] [-- --only latency,bursts,publishers,hub,imports,flatness,baseline,bundles]
  *                      [-- --stores dynamodb-local,memory] [-- --profile]
- * --profile: each stack section under a CPU profile (bench/results/<section>-<store>.cpuprofile), its CPU by
- * process and its hottest modules and functions printed and kept in the results.
+ * --profile: each stack section, and the first import to published, under a CPU profile
+ * (bench/results/<section>-<store>.cpuprofile), its CPU by process and its hottest modules and functions printed
+ * and kept in the results.
  * Prints tables; writes bench/results.json (and bench/results/*.json, bench/results/latency-vs-stored.svg).
  */
 const quick = process.argv.includes('--quick');
@@ -104,7 +105,9 @@ for (const store of stores) {
   const byStore: Record<string, unknown> = {};
   results[store] = byStore;
   await stackSections(store, byStore);
-  if (runs('imports')) byStore.imports = await imports({ quick, corpus, store });
+  // With --profile, the import to published (the first import) runs under a profile too.
+  const profile: ImportProfiler | undefined = profiling ? (name, pids, run) => profiled(`${name} [${STORE_NAMES[store]}]`, pids, run, join(import.meta.dirname, 'results', `${name}-${store}.cpuprofile`)) : undefined;
+  if (runs('imports')) byStore.imports = await imports({ quick, corpus, store, profile });
 }
 
 if (runs('bundles')) {

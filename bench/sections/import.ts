@@ -7,6 +7,7 @@ import { delta, meters } from '../lib/meters.js';
 import { now, publishAndWatch } from '../lib/publish.js';
 import { benchPost } from '../lib/context.js';
 import { printTable, startBenchStack, summarize, type BenchStack, type BenchStore } from '../lib/stack.js';
+import type { ProfileSummary } from '../lib/profile.js';
 
 /**
  * Imports, on a stack of their own: (1) 2,000 Jekyll posts through `importPosts` (what `npx feedpub import` runs),
@@ -15,7 +16,10 @@ import { printTable, startBenchStack, summarize, type BenchStack, type BenchStor
  * publisher posts every half second, each post timed to visible; then posts right after the import. (3) Publish to
  * visible with 22,000 posts stored, small posts against 1-8 KB ones.
  */
-export async function imports({ quick, corpus, store }: { quick: boolean; corpus: string; store: BenchStore }) {
+/** Runs a part of the section under a CPU profile (`--profile`): its result, and where its time went. */
+export type ImportProfiler = <T>(name: string, pids: Record<string, number>, run: () => Promise<T>) => Promise<{ result: T; profile: ProfileSummary }>;
+
+export async function imports({ quick, corpus, store, profile }: { quick: boolean; corpus: string; store: BenchStore; profile?: ImportProfiler }) {
   const samples: CorpusSample[] = corpusSamples(corpus);
   const m = meters();
   const stack = await startBenchStack({ FEEDPUB_TIMEZONE: 'Asia/Shanghai' }, m.wrap, { store });
@@ -26,8 +30,13 @@ export async function imports({ quick, corpus, store }: { quick: boolean; corpus
     const files = writeJekyllFiles(generatePosts(small, { samples, categories: 200, seed: 3 }), dir);
     const before = m.snapshot();
     const started = now();
-    const report = await importPosts(files, options);
-    await stack.feedpub.lanes.pages.idle();
+    const toPublished = async () => {
+      const report = await importPosts(files, options);
+      await stack.feedpub.lanes.pages.idle();
+      return report;
+    };
+    const profiled = profile ? await profile('import', stack.pids, toPublished) : undefined;
+    const report = profiled ? profiled.result : await toPublished();
     const allWrittenMs = now() - started;
     const cost = delta(m.snapshot(), before);
     const first = {
@@ -38,8 +47,10 @@ export async function imports({ quick, corpus, store }: { quick: boolean; corpus
       postsPerSecondToPublished: Math.round(small / (allWrittenMs / 1000)),
       maxRendersOfAFeed: Math.max(...[...cost.renders].filter(([id]) => /^(site|c:|t:)/.test(id)).map(([, n]) => n)),
       s3Puts: cost.puts,
+      ...(profiled ? { profile: profiled.profile } : {}),
     };
-    printTable(`Import of ${small} posts, to published (every feed and page written)`, [{ ...first, target: '>= 200 posts/s to published' }]);
+    const { profile: _profile, ...shown } = first;
+    printTable(`Import of ${small} posts, to published (every feed and page written)`, [{ ...shown, target: '>= 200 posts/s to published' }]);
 
     const big = quick ? 3000 : 20_000;
     const bigFiles = writeJekyllFiles(generatePosts(big, { samples, categories: 2000, seed: 5, prefix: 'big', bodyBytes: [1024, 8192], start: new Date('2022-01-01T00:00:00Z') }), dir);
