@@ -287,6 +287,8 @@ describe('holds', () => {
     // The turn ends after its first slice: 40 of the 90 held writes covered, the rest left for the next turn.
     expect(await turn).toMatchObject({ covered: 40, heldLeft: true });
     await waitForFeedSet(fp.url, dir('turns'), (f) => titles(f).includes('Live beside a turn'), withinASecond());
+    // What a reader sees meanwhile: the live post and the 40 held posts of that slice, not the 50 the turn left.
+    expect(titles((await fetchFeedSet(fp.url, dir('turns')))!.atom)).toHaveLength(41);
 
     expect((await fp.api('DELETE', `/regeneration/holds/${hold}`)).status).toBe(202);
     await untilPublished(hold);
