@@ -119,14 +119,15 @@ export class FeedRegenerator {
     for (let attempt = 0; ; attempt++) {
       const result = await this.attempt(ref, request);
       if (!isBusy(result)) return result;
-      // A live render waiting for a background turn (250 held posts can take seconds) asks it to end early; again
-      // if the lease stays with background turns (a next turn may have taken it first).
+      // Another holder renders: it read the inbox after our items committed, most likely, and covers them.
+      if (request.items && !(await this.deps.state.anyPending(id, request.items))) return NONE;
+      // A live render whose writes are still pending, waiting for a background turn (250 held posts can take
+      // seconds), asks it to end early; again if the lease stays with background turns (a next turn may have taken
+      // it first). Asked only once the writes are known pending: a turn that already covered them goes on.
       if (result.busy === 'background' && request.heldLimit === undefined && Date.now() - askedAt >= ASK_AGAIN_MS) {
         askedAt = Date.now();
         await this.deps.state.askTurn(id);
       }
-      // Another holder renders: it read the inbox after our items committed, most likely, and covers them.
-      if (request.items && !(await this.deps.state.anyPending(id, request.items))) return NONE;
       if (Date.now() > deadline) throw new FeedBusy(`${id} is held by another regenerator`);
       await sleep(10 + Math.random() * Math.min(200, 10 * 2 ** attempt));
     }

@@ -7,8 +7,8 @@ import { DynamoFeedStateRepository } from '../../lib/store/dynamo-feed-state.js'
 import { DynamoPostRepository } from '../../lib/store/dynamo-posts.js';
 import { S3FeedStore } from '../../lib/store/s3-feed-store.js';
 import { slotOf } from '../../lib/local/event-source.js';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { holdLane, keys, OPEN_LANE } from '../../lib/store/table.js';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { holdLane, keys, OPEN_INBOX_PREFIX, OPEN_LANE } from '../../lib/store/table.js';
 import { Gate, gateCalls, withFaults } from '../support/faults.js';
 import { fetchFeedSet, titles, waitForFeedSet, withinASecond } from '../support/feeds.js';
 import { startTestFeedpub, type TestFeedpub } from '../support/feedpub.js';
@@ -296,6 +296,46 @@ describe('holds', () => {
     // The release's next turn covered the rest: every held post and the live one.
     expect(titles(shown)[0]).toBe('Live beside a turn');
     expect(new Set(titles(shown))).toEqual(new Set(['Live beside a turn', ...held.map((p) => p.title)]));
+  });
+
+  it('let a turn of held writes go on when the live writes waiting for the lease were covered by the turn before it', async () => {
+    const hold = ((await (await fp.api('POST', '/regeneration/holds', { seconds: 60 })).json()) as { id: string }).id;
+    const held = Array.from({ length: 90 }, (_, i) => ({ id: `covered-held-${i}`, ...post(`Covered held ${i}`, 'covered') }));
+    expect((await fp.api('POST', '/posts/batch', { posts: held }, { 'feedpub-hold': hold })).status).toBe(200);
+    await Promise.all([fp.lanes.feeds.idle(), fp.lanes.pages.idle()]);
+    // The stack's feeds lane steps aside: the live write's render is the test's own, started when the test says.
+    await fp.lanes.feeds.stop();
+    const doc = createDocumentClient();
+    try {
+      expect((await fp.api('POST', '/posts', { ...post('Live before the turns', 'covered'), date: '2024-07-01T00:00:00Z' })).status).toBe(201);
+      const { Items: liveItems = [] } = await doc.send(
+        new QueryCommand({ TableName: fp.config.tableName, KeyConditionExpression: 'PK = :pk AND begins_with(SK, :open)', ExpressionAttributeValues: { ':pk': 'FEED#c:covered', ':open': OPEN_INBOX_PREFIX }, ConsistentRead: true }),
+      );
+      expect(liveItems).toHaveLength(1);
+      // A first turn (40 held writes at most) covers the live write too: a turn reads the whole open lane.
+      expect(await testRegenerator(doc).regenerate(category('covered'), { lanes: [OPEN_LANE, holdLane(hold)], heldLimit: 40 })).toMatchObject({ covered: 41, heldLeft: true });
+      // A second turn takes the lease for the 50 held writes left, stopped before its first slice's commit.
+      let records = 0;
+      const second = new Gate();
+      const turn = testRegenerator(doc, { hooks: { beforeRecord: async () => void (records++ === 0 && (await second.pass())) } }).regenerate(category('covered'), { lanes: [OPEN_LANE, holdLane(hold)], heldLimit: 250 });
+      await second.reached;
+      // The live write's render (late, as a lane's retry can be) finds the lease held by that turn and its own write
+      // no longer pending: it has nothing to wait for, and must not end the turn for nothing.
+      expect(await fp.regeneration.regenerator.ensureRendered(category('covered'), { items: liveItems.map((item) => String(item.SK)) })).toMatchObject({ renders: 0, covered: 0 });
+      expect((await doc.send(new GetCommand({ TableName: fp.config.tableName, Key: keys.turnAsked('c:covered'), ConsistentRead: true }))).Item).toBeUndefined();
+      second.open();
+      // The turn went on past its first slice: all 50 held writes left, none left over.
+      expect(await turn).toMatchObject({ covered: 50 });
+      expect((await turn)?.heldLeft).toBeUndefined();
+      // What a reader sees: the live post first, then every held one.
+      const shown = titles((await fetchFeedSet(fp.url, dir('covered')))!.json);
+      expect(shown[0]).toBe('Live before the turns');
+      expect(new Set(shown)).toEqual(new Set(['Live before the turns', ...held.map((p) => p.title)]));
+    } finally {
+      await fp.lanes.feeds.start();
+    }
+    expect((await fp.api('DELETE', `/regeneration/holds/${hold}`)).status).toBe(202);
+    await untilPublished(hold);
   });
 
   it('render a held write whose feed the lane marks after the release finished, though it read the hold holding for another feed of the batch', async () => {
