@@ -47,10 +47,8 @@ export async function imports({ quick, corpus, store, profile }: { quick: boolea
       postsPerSecondToPublished: Math.round(small / (allWrittenMs / 1000)),
       maxRendersOfAFeed: Math.max(...[...cost.renders].filter(([id]) => /^(site|c:|t:)/.test(id)).map(([, n]) => n)),
       s3Puts: cost.puts,
-      ...(profiled ? { profile: profiled.profile } : {}),
     };
-    const { profile: _profile, ...shown } = first;
-    printTable(`Import of ${small} posts, to published (every feed and page written)`, [{ ...shown, target: '>= 200 posts/s to published' }]);
+    printTable(`Import of ${small} posts, to published (every feed and page written)`, [{ ...first, target: '>= 200 posts/s to published' }]);
 
     const big = quick ? 3000 : 20_000;
     const bigFiles = writeJekyllFiles(generatePosts(big, { samples, categories: 2000, seed: 5, prefix: 'big', bodyBytes: [1024, 8192], start: new Date('2022-01-01T00:00:00Z') }), dir);
@@ -100,7 +98,7 @@ export async function imports({ quick, corpus, store, profile }: { quick: boolea
     printTable('The import itself', [{ posts: big, 'accepted posts/s': second.acceptedPerSecond, 'posts/s to published': second.postsPerSecondToPublished }]);
 
     const sizes = await bySize(stack, samples, quick ? 30 : 100);
-    return { importSmall: first, importBig: second, latencyByPostSize: sizes };
+    return { importSmall: { ...first, ...(profiled ? { profile: profiled.profile } : {}) }, importBig: second, latencyByPostSize: sizes };
   } finally {
     await stack.stop();
     rmSync(dir, { recursive: true, force: true });
