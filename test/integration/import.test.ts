@@ -190,6 +190,37 @@ describe.skipIf(!present)('feedpub import of the finews site, as Jekyll reads it
     expect(feeds.atom.items[0]!.id).toBe(newest.id);
   });
 
+  it('goes on when connections to the API are reset: each request the import sends is tried again', async () => {
+    const newest = JSON.parse((await fetchFeedFile(fp.url, FEEDS[2]!, 'json')).body).items[0];
+    const id = String(newest.id).split(':').pop()!;
+    const name = readdirSync(POSTS).find((f) => f.endsWith(`-${id}.md`))!;
+    const file = join(work, name);
+    cpSync(join(POSTS, name), file);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^title: .*$/m, 'title: "连接重置后的标题"'));
+    // Fault injection: the first request to each of the API's paths the import uses fails as a reset connection
+    // fails in Node's fetch (undici: TypeError "fetch failed", caused by ECONNRESET).
+    const real = globalThis.fetch;
+    const failed = new Set<string>();
+    globalThis.fetch = async (input, init) => {
+      const path = new URL(String(input)).pathname.replace(/^\/regeneration\/holds.*/, '/regeneration/holds');
+      if (String(input).startsWith(fp.url) && !failed.has(path)) {
+        failed.add(path);
+        throw new TypeError('fetch failed', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) });
+      }
+      return real(input, init);
+    };
+    let report: ImportReport;
+    try {
+      report = await importPosts([file], { api: fp.url, key: fp.key });
+    } finally {
+      globalThis.fetch = real;
+    }
+    expect([...failed].sort()).toEqual(['/posts/batch', '/regeneration/holds', '/site']);
+    expect(report.updated).toEqual([file]);
+    const feeds = await waitForFeedSet(fp.url, FEEDS[2]!, (f) => f.items[0]?.title === '连接重置后的标题', Date.now());
+    expect(feeds.json.items[0]!.id).toBe(newest.id);
+  });
+
   describe('a copy of the site with the posts the reference lacks', () => {
     const site = join(work, 'finews');
     const future = DateTime.now().setZone('Asia/Shanghai').plus({ days: 2 }).startOf('second');
