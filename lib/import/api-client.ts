@@ -45,18 +45,23 @@ export class ImportApi {
   }
 
   /**
-   * A request whose connection fails (reset, refused) is sent again, up to 4 attempts: for requests that are
-   * idempotent only (every one the importer sends is). A long import meets such failures: one reset of the
-   * settings' read ended a 20,000-post import of the benchmark before this.
+   * A request whose connection fails (reset, refused), or whose answer `retryStatus` names, is sent again: 4
+   * attempts in all, whatever failed. For requests that are idempotent only (every one the importer sends is). A
+   * long import meets such failures: one reset of the settings' read ended a 20,000-post import of the benchmark.
    */
-  private async requestAgain(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Response> {
+  private async requestAgain(method: string, path: string, body?: string, headers: Record<string, string> = {}, retryStatus = (_status: number) => false): Promise<Response> {
     for (let attempt = 1; ; attempt++) {
+      let failure: unknown;
       try {
-        return await this.request(method, path, body, headers);
+        const response = await this.request(method, path, body, headers);
+        if (!retryStatus(response.status)) return response;
+        await response.body?.cancel();
+        failure = new Error(`HTTP ${response.status} after ${attempt} attempts`);
       } catch (error) {
-        if (attempt >= ATTEMPTS) throw error;
-        await sleep(200 * 2 ** attempt);
+        failure = error;
       }
+      if (attempt >= ATTEMPTS) throw failure;
+      await sleep(200 * 2 ** attempt);
     }
   }
 
@@ -71,17 +76,10 @@ export class ImportApi {
   /** One POST /posts/batch of JSON posts (each with its id). The batch is idempotent: a failed request is sent again. */
   async sendBatch(holdId: string, posts: string[]): Promise<SendOutcome[]> {
     const payload = `{"posts":[${posts.join(',')}]}`;
-    for (let attempt = 1; ; attempt++) {
-      const response = await this.requestAgain('POST', '/posts/batch', payload, { 'feedpub-hold': holdId });
-      if (response.status < 500 && response.status !== 429) {
-        const body = (await response.json()) as { results?: BatchResult[]; error?: BatchResult['error'] };
-        if (response.status !== 200 || !body.results) throw refusal(body.error, response.status);
-        return body.results.map((r) => (r.outcome ? (r.outcome === 'superseded' ? 'updated' : r.outcome) : refusal(r.error, r.status)));
-      }
-      await response.body?.cancel();
-      if (attempt >= ATTEMPTS) throw new Error(`HTTP ${response.status} after ${attempt} attempts`);
-      await sleep(200 * 2 ** attempt);
-    }
+    const response = await this.requestAgain('POST', '/posts/batch', payload, { 'feedpub-hold': holdId }, (status) => status >= 500 || status === 429);
+    const body = (await response.json()) as { results?: BatchResult[]; error?: BatchResult['error'] };
+    if (response.status !== 200 || !body.results) throw refusal(body.error, response.status);
+    return body.results.map((r) => (r.outcome ? (r.outcome === 'superseded' ? 'updated' : r.outcome) : refusal(r.error, r.status)));
   }
 
   async hold(method: string, path: string, body?: unknown): Promise<HoldState> {
