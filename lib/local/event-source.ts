@@ -30,8 +30,17 @@ export interface EventSourceOptions {
   parallelization?: number;
   /** Pause between polls of an idle stream (Lambda polls a shard about 4 times a second). */
   idleMs?: number;
-  /** Pause between polls for a short while after a nudge, while the records of a write arrive. */
-  eagerMs?: number;
+  /**
+   * Shortest time between the starts of two polls while writes keep coming (a burst): the records of a few
+   * milliseconds of writes come in one read rather than one read each. An empty read costs DynamoDB Local about
+   * 2 ms of CPU and the client about 1 ms (`docs/PERFORMANCE.md`), on the cores the renders need.
+   */
+  minGapMs?: number;
+  /**
+   * After a nudge whose poll found nothing new (an earlier poll took its records), polls again at these times
+   * after the nudge, in case the stream had not yet carried them; then waits for the next nudge or `idleMs`.
+   */
+  followUpMs?: number[];
   /** Attempts of one batch before its failing records are parked (Lambda's MaximumRetryAttempts + 1). */
   maxAttempts?: number;
   retryBaseMs?: number;
@@ -75,6 +84,28 @@ function hash(s: string): number {
   let h = 0;
   for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
   return h >>> 0;
+}
+
+/** Records asked for in one poll of a shard (GetRecords' limit). */
+const POLL_LIMIT = 1000;
+
+/**
+ * How long a lane waits before its next poll of the stream, from what the last one found (a poll that returned a
+ * full page polls again at once). A nudge means a write was committed, so a poll started after it reads it:
+ * - a nudge came after the last poll started: poll again, `minGapMs` after that poll started (in a burst, every
+ *   write is not read by a poll of its own);
+ * - the last poll found records: again after `minGapMs` (writes may still be coming, from elsewhere too);
+ * - it found none: at the next of `followUpMs` after the nudge (a stream slow to carry the write), else `idleMs`
+ *   (a nudge cuts any wait short).
+ */
+export function nextPollIn(
+  now: number,
+  last: { polledAt: number; found: number; nudgedAt: number },
+  o: { idleMs: number; minGapMs: number; followUpMs: number[] },
+): number {
+  if (last.nudgedAt >= last.polledAt || last.found > 0) return Math.max(0, last.polledAt + o.minGapMs - now);
+  const followUp = o.followUpMs.map((ms) => last.nudgedAt + ms).find((at) => at > last.polledAt);
+  return followUp === undefined ? o.idleMs : Math.max(0, followUp - now);
 }
 
 /** Which of a shard's `parallelization` batch slots takes the records of a partition key (one slot per key, always). */
@@ -138,12 +169,15 @@ export class LocalEventSource {
   private readonly workers = new Set<Promise<void>>();
   private wake?: () => void;
   private drained?: () => void;
-  /** Until when polls follow each other closely (a write was just committed). */
-  private eagerUntil = 0;
+  /** When the last write was committed (a nudge): every poll started after it reads that write's records. */
   private nudgedAt = 0;
+  /** When the last poll started. */
+  private lastPollAt = 0;
+  /** Polls of the stream (GetRecords of a shard), since the start (tests count them). */
+  polls = 0;
 
   constructor(options: EventSourceOptions) {
-    this.o = { batchSize: 100, parallelization: 4, idleMs: 250, eagerMs: 5, maxAttempts: 6, retryBaseMs: 100, maxBuffered: 2_000, maxYieldMs: 200, ...options };
+    this.o = { batchSize: 100, parallelization: 4, idleMs: 250, minGapMs: 15, followUpMs: [10, 30, 90], maxAttempts: 6, retryBaseMs: 100, maxBuffered: 2_000, maxYieldMs: 200, ...options };
     this.checkpoints = this.loadCheckpoints();
   }
 
@@ -154,12 +188,12 @@ export class LocalEventSource {
   }
 
   /**
-   * A write was committed: poll now, and closely for a moment after. Locally the API runs in this process and
-   * says so, which lets an idle stream be polled rarely; writes from elsewhere are still picked up by idle polls.
+   * A write this lane may want was committed: poll now (or, in a burst, `minGapMs` after the last poll started).
+   * Locally the API runs in this process and says so, which lets an idle stream be polled rarely; writes from
+   * elsewhere are still picked up by idle polls.
    */
   nudge(): void {
-    this.nudgedAt = Date.now();
-    this.eagerUntil = this.nudgedAt + 200;
+    this.nudgedAt = performance.now();
     this.wake?.();
   }
 
@@ -254,7 +288,10 @@ export class LocalEventSource {
           this.progress.clear();
           for (const shard of await this.readableShards()) iterators.set(shard.ShardId!, await this.iteratorFor(shard.ShardId!));
         }
-        let busy = false;
+        const polledAt = performance.now();
+        this.lastPollAt = polledAt;
+        let found = 0;
+        let full = false;
         for (const [shardId, iterator] of iterators) {
           if (!this.running) break;
           await this.waitUntil(() => this.buffered < this.o.maxBuffered);
@@ -262,19 +299,17 @@ export class LocalEventSource {
             this.endShard(shardId, iterators);
             continue;
           }
-          const polledAt = Date.now();
-          const out = await this.o.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+          this.polls++;
+          const out = await this.o.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: POLL_LIMIT }));
           const records = out.Records ?? [];
-          if (records.length > 0) {
-            busy = true;
-            // The records the nudges announced are here: no need to poll closely any more.
-            if (this.nudgedAt < polledAt) this.eagerUntil = 0;
-            this.accept(shardId, records);
-          }
+          found += records.length;
+          if (records.length >= POLL_LIMIT) full = true;
+          if (records.length > 0) this.accept(shardId, records);
           if (out.NextShardIterator) iterators.set(shardId, out.NextShardIterator);
           else this.endShard(shardId, iterators);
         }
-        if (!busy) await this.pause(Date.now() < this.eagerUntil ? this.o.eagerMs : this.o.idleMs);
+        const wait = full ? 0 : nextPollIn(performance.now(), { polledAt, found, nudgedAt: this.nudgedAt }, this.o);
+        if (wait > 0) await this.pause(wait);
       } catch (error) {
         // Expired iterators, a restarted server: start again from the checkpoints.
         if (this.running) logger.warn('stream poll failed; resuming from checkpoints', { mapping: this.o.name, error: error as Error });
@@ -346,12 +381,15 @@ export class LocalEventSource {
     iterators.clear();
   }
 
+  /** Waits `ms`, or until a nudge; a nudge within `minGapMs` of the last poll's start waits out the gap. */
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
+      let timer = setTimeout(resolve, ms);
       this.wake = () => {
         clearTimeout(timer);
-        resolve();
+        const gap = this.lastPollAt + this.o.minGapMs - performance.now();
+        if (gap > 0 && this.running) timer = setTimeout(resolve, gap);
+        else resolve();
       };
     });
   }

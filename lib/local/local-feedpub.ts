@@ -205,21 +205,41 @@ function s3Endpoint(): string {
 }
 
 /**
- * Wakes the lanes when this process commits a write the stream will carry (a post's transaction, a hold's change,
- * the site's settings and the inbox items that tell feeds of them).
+ * Wakes the lanes when this process commits a write whose stream records a lane takes: a post's transaction (its
+ * item and its feeds' inbox items), a hold's change, the site's settings and the inbox items that tell feeds of
+ * them. The lanes' own writes (a render's record, a lease) carry nothing a lane takes, and do not wake them: each
+ * wake costs a poll of the stream.
  */
 function nudgeOnWrites(doc: DynamoDBDocumentClient, lanes: LocalEventSource[]): void {
-  type Args = { input: { Key?: { PK?: unknown }; Item?: { PK?: unknown; SK?: unknown } } };
-  const carried = (name: string | undefined, { input }: Args) =>
-    name === 'TransactWriteItemsCommand' ||
-    (name === 'UpdateItemCommand' && input.Key?.PK === HOLD_PK) ||
-    (name === 'PutItemCommand' && (input.Item?.PK === META_PK || String(input.Item?.SK).startsWith(INBOX_PREFIX)));
   doc.middlewareStack.add(
     (next, context) => async (args) => {
       const result = await next(args);
-      if (carried(context.commandName, args as Args)) for (const lane of lanes) lane.nudge();
+      if (carriesLaneRecords(context.commandName, args.input as WriteInput)) for (const lane of lanes) lane.nudge();
       return result;
     },
     { step: 'initialize', name: 'nudgeLanes' },
   );
+}
+
+type ItemKey = { PK?: unknown; SK?: unknown };
+interface WriteInput {
+  Key?: ItemKey;
+  Item?: ItemKey;
+  TransactItems?: { Put?: { Item?: ItemKey }; Update?: { Key?: ItemKey }; Delete?: { Key?: ItemKey } }[];
+}
+
+/** Whether a write of the document client makes stream records that one of the lanes' filters passes. */
+export function carriesLaneRecords(commandName: string | undefined, input: WriteInput): boolean {
+  const isInboxPut = (item?: ItemKey) => String(item?.SK).startsWith(INBOX_PREFIX);
+  const isPost = (key?: ItemKey) => String(key?.PK).startsWith('POST#');
+  switch (commandName) {
+    case 'TransactWriteItemsCommand':
+      return (input.TransactItems ?? []).some((t) => isInboxPut(t.Put?.Item) || isPost(t.Put?.Item) || isPost(t.Update?.Key) || isPost(t.Delete?.Key) || t.Update?.Key?.PK === HOLD_PK);
+    case 'UpdateItemCommand':
+      return input.Key?.PK === HOLD_PK || isPost(input.Key);
+    case 'PutItemCommand':
+      return input.Item?.PK === META_PK || input.Item?.PK === HOLD_PK || isInboxPut(input.Item) || isPost(input.Item);
+    default:
+      return false;
+  }
 }
