@@ -33,7 +33,7 @@ export interface EventSourceOptions {
   /**
    * Shortest time between the starts of two polls while writes keep coming (a burst): the records of a few
    * milliseconds of writes come in one read rather than one read each. An empty read costs DynamoDB Local about
-   * 2 ms of CPU and the client about 1 ms (`docs/PERFORMANCE.md`), on the cores the renders need.
+   * 0.7 ms of CPU and the client about 0.6 ms (`npm run bench:dynamo-latency`), on the cores the renders need.
    */
   minGapMs?: number;
   /**
@@ -94,9 +94,10 @@ const POLL_LIMIT = 1000;
  * full page polls again at once). A nudge means a write was committed, so a poll started after it reads it:
  * - a nudge came after the last poll started: poll again, `minGapMs` after that poll started (in a burst, every
  *   write is not read by a poll of its own);
- * - the last poll found records: again after `minGapMs` (writes may still be coming, from elsewhere too);
- * - it found none: at the next of `followUpMs` after the nudge (a stream slow to carry the write), else `idleMs`
- *   (a nudge cuts any wait short).
+ * - the last poll found records the lane takes: again after `minGapMs` (writes may still be coming, from
+ *   elsewhere too);
+ * - it found none: at the next of `followUpMs` after the nudge (a stream slow to carry the write), never sooner
+ *   than `minGapMs` after the last poll, else `idleMs` (a nudge cuts any wait short).
  */
 export function nextPollIn(
   now: number,
@@ -105,7 +106,7 @@ export function nextPollIn(
 ): number {
   if (last.nudgedAt >= last.polledAt || last.found > 0) return Math.max(0, last.polledAt + o.minGapMs - now);
   const followUp = o.followUpMs.map((ms) => last.nudgedAt + ms).find((at) => at > last.polledAt);
-  return followUp === undefined ? o.idleMs : Math.max(0, followUp - now);
+  return followUp === undefined ? o.idleMs : Math.max(0, followUp - now, last.polledAt + o.minGapMs - now);
 }
 
 /** Which of a shard's `parallelization` batch slots takes the records of a partition key (one slot per key, always). */
@@ -177,7 +178,7 @@ export class LocalEventSource {
   polls = 0;
 
   constructor(options: EventSourceOptions) {
-    this.o = { batchSize: 100, parallelization: 4, idleMs: 250, minGapMs: 15, followUpMs: [10, 30, 90], maxAttempts: 6, retryBaseMs: 100, maxBuffered: 2_000, maxYieldMs: 200, ...options };
+    this.o = { batchSize: 100, parallelization: 4, idleMs: 250, minGapMs: 15, followUpMs: [10, 40, 120], maxAttempts: 6, retryBaseMs: 100, maxBuffered: 2_000, maxYieldMs: 200, ...options };
     this.checkpoints = this.loadCheckpoints();
   }
 
@@ -290,25 +291,30 @@ export class LocalEventSource {
         }
         const polledAt = performance.now();
         this.lastPollAt = polledAt;
+        // Records this lane takes (a render's own records, which it does not, say nothing of writes to come).
         let found = 0;
-        let full = false;
+        // Read again at once: a full page (more is waiting), or a shard ended (its children are readable now).
+        let again = false;
         for (const [shardId, iterator] of iterators) {
           if (!this.running) break;
           await this.waitUntil(() => this.buffered < this.o.maxBuffered);
           if (!iterator) {
             this.endShard(shardId, iterators);
+            again = true;
             continue;
           }
           this.polls++;
           const out = await this.o.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: POLL_LIMIT }));
           const records = out.Records ?? [];
-          found += records.length;
-          if (records.length >= POLL_LIMIT) full = true;
-          if (records.length > 0) this.accept(shardId, records);
+          if (records.length >= POLL_LIMIT) again = true;
+          if (records.length > 0) found += this.accept(shardId, records);
           if (out.NextShardIterator) iterators.set(shardId, out.NextShardIterator);
-          else this.endShard(shardId, iterators);
+          else {
+            this.endShard(shardId, iterators);
+            again = true;
+          }
         }
-        const wait = full ? 0 : nextPollIn(performance.now(), { polledAt, found, nudgedAt: this.nudgedAt }, this.o);
+        const wait = again ? 0 : nextPollIn(performance.now(), { polledAt, found, nudgedAt: this.nudgedAt }, this.o);
         if (wait > 0) await this.pause(wait);
       } catch (error) {
         // Expired iterators, a restarted server: start again from the checkpoints.
@@ -319,16 +325,21 @@ export class LocalEventSource {
     }
   }
 
-  /** Files the records of a read: those the filter passes go to their partition key's slot, the others are done. */
-  private accept(shardId: string, records: StreamRecord[]): void {
+  /**
+   * Files the records of a read: those the filter passes go to their partition key's slot, the others are done.
+   * Returns how many it passed.
+   */
+  private accept(shardId: string, records: StreamRecord[]): number {
+    let wanted = 0;
     const progress = this.progress.get(shardId) ?? new ShardProgress();
     this.progress.set(shardId, progress);
     for (const raw of records) {
       const record = toLambdaRecord(raw, this.o.streamArn);
       const seq = record.dynamodb?.SequenceNumber ?? '';
-      const wanted = this.o.filter(record);
-      progress.read(seq, !wanted);
-      if (!wanted) continue;
+      const takes = this.o.filter(record);
+      progress.read(seq, !takes);
+      if (!takes) continue;
+      wanted++;
       const key = `${shardId}/${slotOf(record.dynamodb?.Keys?.PK?.S ?? '', this.o.parallelization)}`;
       const slot = this.slots.get(key) ?? { shardId, queue: [], busy: false };
       this.slots.set(key, slot);
@@ -337,6 +348,7 @@ export class LocalEventSource {
       if (!slot.busy) this.work(slot);
     }
     this.checkpoint(shardId);
+    return wanted;
   }
 
   private work(slot: Slot): void {
@@ -383,7 +395,7 @@ export class LocalEventSource {
 
   /** Waits `ms`, or until a nudge; a nudge within `minGapMs` of the last poll's start waits out the gap. */
   private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
+    return new Promise<void>((resolve) => {
       let timer = setTimeout(resolve, ms);
       this.wake = () => {
         clearTimeout(timer);
@@ -391,7 +403,7 @@ export class LocalEventSource {
         if (gap > 0 && this.running) timer = setTimeout(resolve, gap);
         else resolve();
       };
-    });
+    }).finally(() => (this.wake = undefined));
   }
 
   private async waitUntil(ready: () => boolean): Promise<void> {

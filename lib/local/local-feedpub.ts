@@ -21,7 +21,7 @@ import { createDocumentClient, createS3Client } from '../store/clients.js';
 import { DynamoApiKeyRepository } from '../store/dynamo-api-keys.js';
 import { DynamoKeyAdmin } from '../store/dynamo-key-admin.js';
 import { hashKey } from '../keys/key-format.js';
-import { HOLD_PK, INBOX_PREFIX, META_PK } from '../store/table.js';
+import { HOLD_PK, INBOX_PREFIX, laneOfInboxKey, META_PK, OPEN_LANE, SITE_SETTINGS_SK } from '../store/table.js';
 import { documentHeaders } from '../feeds/document-headers.js';
 import { buildHub, hubConfigOf } from '../hub/build-hub.js';
 import { LocalHubQueue } from '../hub/local-queue.js';
@@ -122,7 +122,7 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   feedsLane = lanes.feeds;
   lanes.feeds.start();
   lanes.pages.start();
-  nudgeOnWrites(base.doc, [lanes.feeds, lanes.pages]);
+  nudgeOnWrites(base.doc, lanes);
   // The schedule of AWS (once a minute there): abandoned holds, stalled releases, the directory.
   const tickMs = options.tickMs ?? config.directoryIntervalMs;
   const tick = setInterval(() => void regeneration.tick().catch((error: unknown) => logger.warn('tick failed', { error: error as Error })), tickMs);
@@ -205,16 +205,16 @@ function s3Endpoint(): string {
 }
 
 /**
- * Wakes the lanes when this process commits a write whose stream records a lane takes: a post's transaction (its
- * item and its feeds' inbox items), a hold's change, the site's settings and the inbox items that tell feeds of
- * them. The lanes' own writes (a render's record, a lease) carry nothing a lane takes, and do not wake them: each
- * wake costs a poll of the stream.
+ * Wakes a lane when this process commits a write whose stream records that lane takes (`lanesWoken`). The lanes'
+ * own writes (a render's record, a lease) carry nothing a lane takes, and wake neither: each wake costs a poll.
  */
-function nudgeOnWrites(doc: DynamoDBDocumentClient, lanes: LocalEventSource[]): void {
+function nudgeOnWrites(doc: DynamoDBDocumentClient, lanes: { feeds: LocalEventSource; pages: LocalEventSource }): void {
   doc.middlewareStack.add(
     (next, context) => async (args) => {
       const result = await next(args);
-      if (carriesLaneRecords(context.commandName, args.input as WriteInput)) for (const lane of lanes) lane.nudge();
+      const woken = lanesWoken(context.commandName, args.input as WriteInput);
+      if (woken.feeds) lanes.feeds.nudge();
+      if (woken.pages) lanes.pages.nudge();
       return result;
     },
     { step: 'initialize', name: 'nudgeLanes' },
@@ -228,18 +228,30 @@ interface WriteInput {
   TransactItems?: { Put?: { Item?: ItemKey }; Update?: { Key?: ItemKey }; Delete?: { Key?: ItemKey } }[];
 }
 
-/** Whether a write of the document client makes stream records that one of the lanes' filters passes. */
-export function carriesLaneRecords(commandName: string | undefined, input: WriteInput): boolean {
-  const isInboxPut = (item?: ItemKey) => String(item?.SK).startsWith(INBOX_PREFIX);
-  const isPost = (key?: ItemKey) => String(key?.PK).startsWith('POST#');
-  switch (commandName) {
-    case 'TransactWriteItemsCommand':
-      return (input.TransactItems ?? []).some((t) => isInboxPut(t.Put?.Item) || isPost(t.Put?.Item) || isPost(t.Update?.Key) || isPost(t.Delete?.Key) || t.Update?.Key?.PK === HOLD_PK);
-    case 'UpdateItemCommand':
-      return input.Key?.PK === HOLD_PK || isPost(input.Key);
-    case 'PutItemCommand':
-      return input.Item?.PK === META_PK || input.Item?.PK === HOLD_PK || isInboxPut(input.Item) || isPost(input.Item);
-    default:
-      return false;
-  }
+/**
+ * Which lanes' filters pass the stream records of a document-client write: the feeds lane takes open-lane inbox
+ * items and the site's settings; the pages lane takes posts, held writes' inbox items and holds. A post's
+ * transaction wakes both (its item, its feeds' inbox items), a hold the pages lane, the settings and the inbox
+ * items that tell feeds of them the feeds lane.
+ */
+export function lanesWoken(commandName: string | undefined, input: WriteInput): { feeds: boolean; pages: boolean } {
+  const woken = { feeds: false, pages: false };
+  const put = (item?: ItemKey) => {
+    const sk = String(item?.SK);
+    if (sk.startsWith(INBOX_PREFIX)) woken[laneOfInboxKey(sk) === OPEN_LANE ? 'feeds' : 'pages'] = true;
+    if (item?.PK === META_PK && item.SK === SITE_SETTINGS_SK) woken.feeds = true;
+    change(item);
+  };
+  const change = (key?: ItemKey) => {
+    if (String(key?.PK).startsWith('POST#') || key?.PK === HOLD_PK) woken.pages = true;
+  };
+  if (commandName === 'TransactWriteItemsCommand') {
+    for (const t of input.TransactItems ?? []) {
+      put(t.Put?.Item);
+      change(t.Update?.Key);
+      change(t.Delete?.Key);
+    }
+  } else if (commandName === 'PutItemCommand') put(input.Item);
+  else if (commandName === 'UpdateItemCommand') change(input.Key);
+  return woken;
 }
