@@ -393,8 +393,12 @@ export class LocalEventSource {
     iterators.clear();
   }
 
-  /** Waits `ms`, or until a nudge; a nudge within `minGapMs` of the last poll's start waits out the gap. */
+  /**
+   * Waits `ms`, or until a nudge; a nudge within `minGapMs` of the last poll's start waits out the gap. A lane
+   * stopped while it polled does not wait at all (stop's wake found no pause to end).
+   */
   private pause(ms: number): Promise<void> {
+    if (!this.running) return Promise.resolve();
     return new Promise<void>((resolve) => {
       let timer = setTimeout(resolve, ms);
       this.wake = () => {
