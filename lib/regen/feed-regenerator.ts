@@ -206,7 +206,9 @@ export class FeedRegenerator {
       result.bytesWritten = written.reduce((n, f) => n + Buffer.byteLength(f.body), 0);
       return result;
     } catch (error) {
-      if (error instanceof LeaseLost) throw new FeedBusy(`Lost the lease of ${id} while rendering`, { cause: error });
+      // A write aborted by the lease's signal (its renewal found it taken over) is a lost lease too, whichever of the
+      // two the render met first.
+      if (error instanceof LeaseLost || lease.signal.aborted) throw new FeedBusy(`Lost the lease of ${id} while rendering`, { cause: error });
       throw error;
     } finally {
       lease.stop();
