@@ -14,7 +14,8 @@ import { hubDeliveries } from './sections/hub.js';
 import { imports, type ImportProfiler } from './sections/import.js';
 import { quietLatency } from './sections/latency.js';
 import { publishers } from './sections/publishers.js';
-import { profiled, type ProfileSummary } from './lib/profile.js';
+import { profiled, serverCpu, type ProfileSummary } from './lib/profile.js';
+import { warmUpStore } from './lib/warm-up.js';
 
 /**
  * The benchmark of feedpub against the local stack (DynamoDB Local, s3rver, the same handlers as in Lambda), every
@@ -22,10 +23,10 @@ import { profiled, type ProfileSummary } from './lib/profile.js';
  * until they hold the expected state: what is measured is what a reader sees.
  *
  * Usage: npm run bench [-- --quick] [-- --only latency,bursts,publishers,hub,imports,flatness,baseline,bundles]
- *                      [-- --stores dynamodb-local,memory] [-- --profile]
+ *                      [-- --stores dynamodb-local,memory] [-- --profile] [-- --cold]
  * --profile: each stack section, and the first import to published, under a CPU profile
  * (bench/results/<section>-<store>.cpuprofile), its CPU by process and its hottest modules and functions printed
- * and kept in the results.
+ * and kept in the results. --cold: without the single-post warm-up of the stack sections (bench/lib/warm-up.ts).
  * Prints tables; writes bench/results.json (and bench/results/*.json, bench/results/latency-vs-stored.svg).
  */
 const quick = process.argv.includes('--quick');
@@ -33,6 +34,8 @@ const onlyArg = process.argv.find((a) => a.startsWith('--only'));
 const only = onlyArg ? new Set((onlyArg.includes('=') ? onlyArg.split('=')[1]! : process.argv[process.argv.indexOf(onlyArg) + 1]!).split(',')) : undefined;
 const runs = (section: string) => !only || only.has(section);
 const profiling = process.argv.includes('--profile');
+// Without the single-post warm-up (bench/lib/warm-up.ts): what the sections measure on a store that is still compiling.
+const cold = process.argv.includes('--cold');
 const storesArg = process.argv.find((a) => a.startsWith('--stores'));
 const stores = (storesArg ? (storesArg.includes('=') ? storesArg.split('=')[1]! : process.argv[process.argv.indexOf(storesArg) + 1]!) : 'dynamodb-local,memory').split(',') as BenchStore[];
 for (const store of stores) if (!(store in STORE_NAMES)) throw new Error(`--stores: ${store} is not dynamodb-local or memory`);
@@ -52,15 +55,25 @@ async function stackSections(store: BenchStore, results: Record<string, unknown>
   const stack = await startBenchStack({ FEEDPUB_FEED_ITEMS: '50' }, m.wrap, { store });
   const profiles: Record<string, ProfileSummary> = {};
   if (profiling) results.profiles = profiles;
+  const storePid = stack.pids[STORE_NAMES[store]]!;
+  // The store's CPU in each section, and its JIT compilers' share of it: whether the section measured a warm server.
+  const storeCpu: Record<string, { cpuMs: number; compilerMs: number }> = {};
+  results.storeCpu = storeCpu;
   const section = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
-    if (!profiling) return run();
-    const { result, profile } = await profiled(`${name} [${STORE_NAMES[store]}]`, stack.pids, run, join(import.meta.dirname, 'results', `${name}-${store}.cpuprofile`));
-    profiles[name] = profile;
-    return result;
+    const spent = serverCpu(storePid);
+    try {
+      if (!profiling) return await run();
+      const { result, profile } = await profiled(`${name} [${STORE_NAMES[store]}]`, stack.pids, run, join(import.meta.dirname, 'results', `${name}-${store}.cpuprofile`));
+      profiles[name] = profile;
+      return result;
+    } finally {
+      storeCpu[name] = spent();
+    }
   };
   const ctx: BenchContext = { stack, m, quick, generated: generatePosts(2_000, { samples, categories: 2_000, seed: 7 }) };
   try {
-    // A site in service: full feeds, and DynamoDB Local's JIT has compiled its hot paths by then.
+    // A site in service: full feeds (a batch import), then single-post writes until DynamoDB Local's JIT has
+    // compiled the paths they take (bench/lib/warm-up.ts).
     const warmUp = quick ? 300 : 1_000;
     for (let i = 0; i < warmUp; i += 50) {
       const posts = Array.from({ length: 50 }, (_, k) => ({ id: `warm-${i + k}`, ...benchPost(i + k, ctx.generated[(i + k) % ctx.generated.length]!, 'w') }));
@@ -68,8 +81,13 @@ async function stackSections(store: BenchStore, results: Record<string, unknown>
       if (response.status !== 200) throw new Error(`warm-up batch answered ${response.status}`);
       await response.body?.cancel();
     }
+    const warm = await warmUpStore(ctx, storePid, cold ? { minRounds: 0, maxRounds: 0 } : {});
     await quiet(m);
-    results.warmUp = { posts: warmUp };
+    results.warmUp = { posts: warmUp, ...warm };
+    const last = warm.rounds.at(-1);
+    if (last) printTable(`Warm-up: ${warmUp} posts in batches, then single-post writes from 16 publishers until the store's JIT compilers took under 5 % of its CPU in a round`, [
+      { rounds: warm.rounds.length, writes: warm.writes, settled: String(warm.settled), 'first round: store CPU ms (compilers)': `${warm.rounds[0]!.storeCpuMs} (${warm.rounds[0]!.compilerMs})`, 'last round': `${last.storeCpuMs} (${last.compilerMs})` },
+    ]);
 
     if (runs('latency')) {
       results.quietLatency = await section('latency', () => quietLatency(ctx));
@@ -91,6 +109,7 @@ async function stackSections(store: BenchStore, results: Record<string, unknown>
       oneFeedMs = flat.rows[0]!.regenP50;
     }
     if (runs('baseline') && oneFeedMs !== undefined) results.baseline = await baseline(stack, oneFeedMs);
+    printTable(`CPU of ${STORE_NAMES[store]} in each section, and of it its JIT compilers'`, Object.entries(storeCpu).map(([name, { cpuMs, compilerMs }]) => ({ section: name, 'store CPU ms': cpuMs, 'compilers ms': compilerMs, share: `${Math.round((100 * compilerMs) / (cpuMs || 1))} %` })));
   } finally {
     await stack.stop();
   }

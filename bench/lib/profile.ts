@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +15,8 @@ export interface ProfileSummary {
   wallMs: number;
   /** CPU ms over the section, per process. */
   cpuMs: Record<string, number>;
+  /** CPU ms over the section per kind of thread of each server process (for the JVM: its JIT compilers apart). */
+  threadCpuMs: Record<string, Record<string, number>>;
   /** Share of the main thread's time it was running JavaScript or native code rather than waiting. */
   eventLoopUtilization: number;
   byModule: { module: string; selfMs: number; share: number }[];
@@ -33,6 +35,52 @@ function processCpuMs(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * utime + stime in ms of each kind of thread of a process: threads named alike (`C2 CompilerThre`, `qtp123-45`,
+ * `GC Thread#1`) summed under their name without its trailing number.
+ */
+export function threadCpuMs(pid: number): Map<string, number> {
+  const kinds = new Map<string, number>();
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return kinds;
+  }
+  for (const task of tasks) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      const kind = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[\d#\-]+$/, '').trim() || '(unnamed)';
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      kinds.set(kind, (kinds.get(kind) ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / 100);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return kinds;
+}
+
+/** The JVM's JIT compiler threads (HotSpot names them `C1 CompilerThread0`, `C2 CompilerThread1`...). */
+export const isCompilerThread = (kind: string) => /CompilerThre/.test(kind);
+
+/**
+ * CPU of a server process over a stretch of work, and how much of it its JIT compilers took: a JVM still
+ * compiling is not yet the server it will be once warm.
+ */
+export function serverCpu(pid: number): () => { cpuMs: number; compilerMs: number } {
+  const before = threadCpuMs(pid);
+  return () => {
+    let cpuMs = 0;
+    let compilerMs = 0;
+    for (const [kind, ms] of threadCpuMs(pid)) {
+      const spent = ms - (before.get(kind) ?? 0);
+      cpuMs += spent;
+      if (isCompilerThread(kind)) compilerMs += spent;
+    }
+    return { cpuMs: Math.round(cpuMs), compilerMs: Math.round(compilerMs) };
+  };
 }
 
 interface CpuProfileNode {
@@ -64,6 +112,7 @@ export async function profiled<T>(name: string, pids: Record<string, number>, fn
   const elu = performance.eventLoopUtilization();
   const ownCpu = process.cpuUsage();
   const others = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, processCpuMs(pid)]));
+  const threadsBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, threadCpuMs(pid)]));
   const started = performance.now();
   // A section that throws ends the benchmark: the profiler goes with the process.
   const result = await fn();
@@ -75,6 +124,11 @@ export async function profiled<T>(name: string, pids: Record<string, number>, fn
   writeFileSync(file, JSON.stringify(profile));
   const cpuMs: Record<string, number> = { 'feedpub (all threads)': Math.round((own.user + own.system) / 1000) };
   for (const [k, pid] of Object.entries(pids)) cpuMs[k] = Math.round(processCpuMs(pid) - others[k]!);
+  const threadCpu: Record<string, Record<string, number>> = {};
+  for (const [k, pid] of Object.entries(pids)) {
+    const spent = [...threadCpuMs(pid)].map(([kind, ms]) => [kind, Math.round(ms - (threadsBefore[k]!.get(kind) ?? 0))] as const);
+    threadCpu[k] = Object.fromEntries(spent.filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]));
+  }
 
   // Self time per node: the sampling intervals that ended in it.
   const self = new Map<number, number>();
@@ -97,11 +151,14 @@ export async function profiled<T>(name: string, pids: Record<string, number>, fn
   const summary: ProfileSummary = {
     wallMs: Math.round(wallMs),
     cpuMs,
+    threadCpuMs: threadCpu,
     eventLoopUtilization: Math.round(utilization * 100) / 100,
     byModule: top(byModule, 15).map(({ k, ...r }) => ({ module: k, ...r })),
     byFunction: top(byFunction, 20).map(({ k, ...r }) => ({ fn: k, ...r })),
   };
   printTable(`profile of ${name}: CPU ms by process over ${summary.wallMs} ms of wall time; main thread busy ${Math.round(utilization * 100)}%`, [summary.cpuMs]);
+  const threadRows = Object.entries(threadCpu).flatMap(([process, kinds]) => Object.entries(kinds).slice(0, 6).map(([thread, ms]) => ({ process, thread, cpuMs: ms })));
+  printTable(`profile of ${name}: CPU ms of the servers' threads (by name; the JVM's compilers are its JIT)`, threadRows);
   printTable(`profile of ${name}: main thread self time by module (of ${Math.round(total)} ms sampled busy)`, summary.byModule);
   printTable(`profile of ${name}: main thread self time by function`, summary.byFunction);
   return { result, profile: summary };
