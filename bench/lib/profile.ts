@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { availableParallelism } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { printTable } from './stack.js';
@@ -80,6 +81,23 @@ export function serverCpu(pid: number): () => { cpuMs: number; compilerMs: numbe
       if (isCompilerThread(kind)) compilerMs += spent;
     }
     return { cpuMs: Math.round(cpuMs), compilerMs: Math.round(compilerMs) };
+  };
+}
+
+/**
+ * The CPU every process of the stack spends over a stretch of wall time (feedpub's own process, the readers' thread
+ * in it included, and the servers beside it), and what that demand alone takes on this machine's cores: no
+ * scheduling of the work can end it sooner than `floorMs`.
+ */
+export function cpuDemand(pids: Record<string, number>): () => { byProcessMs: Record<string, number>; totalMs: number; floorMs: number } {
+  const own = process.cpuUsage();
+  const others = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, processCpuMs(pid)]));
+  return () => {
+    const mine = process.cpuUsage(own);
+    const byProcessMs: Record<string, number> = { feedpub: Math.round((mine.user + mine.system) / 1000) };
+    for (const [k, pid] of Object.entries(pids)) byProcessMs[k] = Math.round(processCpuMs(pid) - others[k]!);
+    const totalMs = Object.values(byProcessMs).reduce((a, b) => a + b, 0);
+    return { byProcessMs, totalMs, floorMs: Math.round(totalMs / availableParallelism()) };
   };
 }
 

@@ -51,6 +51,14 @@ export function watch(checks: Check[], { timeoutMs = 30_000, intervalMs = 10 } =
   return { seen, intensify: (ms = 10) => readerThread().postMessage({ type: 'intensify', id, intervalMs: ms }) };
 }
 
+/** The CPU the readers' thread has spent so far, in ms: the readers are other machines in real life. */
+export function readersCpuMs(): Promise<number> {
+  const id = nextId++;
+  const answer = new Promise<number>((resolve, reject) => waiting.set(id, { resolve, reject }));
+  readerThread().postMessage({ type: 'cpu', id });
+  return answer;
+}
+
 /** The local URLs of every format of the given feeds. */
 export function documentUrls(refs: FeedRef[], url: string, feedsUrl: string): string[] {
   return refs.flatMap((ref) => FORMAT_NAMES.map((format) => feedUrl(ref, format, feedsUrl).replace(feedsUrl, url)));
