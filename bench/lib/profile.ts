@@ -38,58 +38,72 @@ function processCpuMs(pid: number): number {
   }
 }
 
-/**
- * utime + stime in ms of each kind of thread of a process: threads named alike (`C2 CompilerThre`, `qtp123-45`,
- * `GC Thread#1`) summed under their name without its trailing number.
- */
-export function threadCpuMs(pid: number): Map<string, number> {
-  const kinds = new Map<string, number>();
+/** utime + stime in ms of each thread of a process, by thread id, with its kind: its name without a trailing number. */
+function threadTimes(pid: number): Map<string, { kind: string; ms: number }> {
+  const threads = new Map<string, { kind: string; ms: number }>();
   let tasks: string[] = [];
   try {
     tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
-    return kinds;
+    return threads;
   }
   for (const task of tasks) {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      // `C2 CompilerThre` (names are cut at 15 characters), `qtp123-45`, `GC Thread#1`: alike under one kind.
       const kind = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[\d#\-]+$/, '').trim() || '(unnamed)';
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      kinds.set(kind, (kinds.get(kind) ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / 100);
+      threads.set(task, { kind, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 });
     } catch {
       // The thread ended between the listing and the read.
     }
   }
-  return kinds;
+  return threads;
+}
+
+/**
+ * The CPU a process spends from now until the returned function is called: its total (from the process, so the
+ * threads that ended meanwhile count too), and by kind of thread, thread by thread. What threads that ended in
+ * between spent cannot be told apart by kind: it is shown as `(threads that ended)`.
+ */
+export function threadCpu(pid: number): () => { totalMs: number; byKindMs: Map<string, number> } {
+  const total = processCpuMs(pid);
+  const before = threadTimes(pid);
+  return () => {
+    const totalMs = processCpuMs(pid) - total;
+    const byKindMs = new Map<string, number>();
+    for (const [task, { kind, ms }] of threadTimes(pid)) {
+      const spent = ms - (before.get(task)?.ms ?? 0);
+      byKindMs.set(kind, (byKindMs.get(kind) ?? 0) + spent);
+    }
+    const ended = totalMs - [...byKindMs.values()].reduce((a, b) => a + b, 0);
+    if (ended > 0) byKindMs.set('(threads that ended)', ended);
+    return { totalMs, byKindMs };
+  };
 }
 
 /** The JVM's JIT compiler threads (HotSpot names them `C1 CompilerThread0`, `C2 CompilerThread1`...). */
 export const isCompilerThread = (kind: string) => /CompilerThre/.test(kind);
 
 /**
- * CPU of a server process over a stretch of work, and how much of it its JIT compilers took: a JVM still
- * compiling is not yet the server it will be once warm.
+ * CPU of a server process over a stretch of work, and how much of it its JIT compilers took (those alive at the
+ * end): a JVM still compiling is not yet the server it will be once warm.
  */
 export function serverCpu(pid: number): () => { cpuMs: number; compilerMs: number } {
-  const before = threadCpuMs(pid);
+  const spent = threadCpu(pid);
   return () => {
-    let cpuMs = 0;
-    let compilerMs = 0;
-    for (const [kind, ms] of threadCpuMs(pid)) {
-      const spent = ms - (before.get(kind) ?? 0);
-      cpuMs += spent;
-      if (isCompilerThread(kind)) compilerMs += spent;
-    }
-    return { cpuMs: Math.round(cpuMs), compilerMs: Math.round(compilerMs) };
+    const { totalMs, byKindMs } = spent();
+    const compilerMs = [...byKindMs].filter(([kind]) => isCompilerThread(kind)).reduce((a, [, ms]) => a + ms, 0);
+    return { cpuMs: Math.round(totalMs), compilerMs: Math.round(compilerMs) };
   };
 }
 
 /**
  * The CPU every process of the stack spends over a stretch of wall time (feedpub's own process, the readers' thread
- * in it included, and the servers beside it), and what that demand alone takes on this machine's cores: no
- * scheduling of the work can end it sooner than `floorMs`.
+ * in it included, and the servers beside it), and that CPU over the machine's cores: the wall time it fills on all
+ * of them. It is not a strict lower bound of the time: part of the CPU grows with the time taken (polls).
  */
-export function cpuDemand(pids: Record<string, number>): () => { byProcessMs: Record<string, number>; totalMs: number; floorMs: number } {
+export function cpuDemand(pids: Record<string, number>): () => { byProcessMs: Record<string, number>; totalMs: number; cores: number } {
   const own = process.cpuUsage();
   const others = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, processCpuMs(pid)]));
   return () => {
@@ -97,7 +111,7 @@ export function cpuDemand(pids: Record<string, number>): () => { byProcessMs: Re
     const byProcessMs: Record<string, number> = { feedpub: Math.round((mine.user + mine.system) / 1000) };
     for (const [k, pid] of Object.entries(pids)) byProcessMs[k] = Math.round(processCpuMs(pid) - others[k]!);
     const totalMs = Object.values(byProcessMs).reduce((a, b) => a + b, 0);
-    return { byProcessMs, totalMs, floorMs: Math.round(totalMs / availableParallelism()) };
+    return { byProcessMs, totalMs, cores: availableParallelism() };
   };
 }
 
@@ -130,7 +144,7 @@ export async function profiled<T>(name: string, pids: Record<string, number>, fn
   const elu = performance.eventLoopUtilization();
   const ownCpu = process.cpuUsage();
   const others = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, processCpuMs(pid)]));
-  const threadsBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, threadCpuMs(pid)]));
+  const threadsSpent = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, threadCpu(pid)]));
   const started = performance.now();
   // A section that throws ends the benchmark: the profiler goes with the process.
   const result = await fn();
@@ -142,10 +156,10 @@ export async function profiled<T>(name: string, pids: Record<string, number>, fn
   writeFileSync(file, JSON.stringify(profile));
   const cpuMs: Record<string, number> = { 'feedpub (all threads)': Math.round((own.user + own.system) / 1000) };
   for (const [k, pid] of Object.entries(pids)) cpuMs[k] = Math.round(processCpuMs(pid) - others[k]!);
-  const threadCpu: Record<string, Record<string, number>> = {};
-  for (const [k, pid] of Object.entries(pids)) {
-    const spent = [...threadCpuMs(pid)].map(([kind, ms]) => [kind, Math.round(ms - (threadsBefore[k]!.get(kind) ?? 0))] as const);
-    threadCpu[k] = Object.fromEntries(spent.filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]));
+  const threadCpuByKind: Record<string, Record<string, number>> = {};
+  for (const k of Object.keys(pids)) {
+    const spent = [...threadsSpent[k]!().byKindMs].map(([kind, ms]) => [kind, Math.round(ms)] as const);
+    threadCpuByKind[k] = Object.fromEntries(spent.filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]));
   }
 
   // Self time per node: the sampling intervals that ended in it.
@@ -169,13 +183,13 @@ export async function profiled<T>(name: string, pids: Record<string, number>, fn
   const summary: ProfileSummary = {
     wallMs: Math.round(wallMs),
     cpuMs,
-    threadCpuMs: threadCpu,
+    threadCpuMs: threadCpuByKind,
     eventLoopUtilization: Math.round(utilization * 100) / 100,
     byModule: top(byModule, 15).map(({ k, ...r }) => ({ module: k, ...r })),
     byFunction: top(byFunction, 20).map(({ k, ...r }) => ({ fn: k, ...r })),
   };
   printTable(`profile of ${name}: CPU ms by process over ${summary.wallMs} ms of wall time; main thread busy ${Math.round(utilization * 100)}%`, [summary.cpuMs]);
-  const threadRows = Object.entries(threadCpu).flatMap(([process, kinds]) => Object.entries(kinds).slice(0, 6).map(([thread, ms]) => ({ process, thread, cpuMs: ms })));
+  const threadRows = Object.entries(threadCpuByKind).flatMap(([process, kinds]) => Object.entries(kinds).slice(0, 6).map(([thread, ms]) => ({ process, thread, cpuMs: ms })));
   printTable(`profile of ${name}: CPU ms of the servers' threads (by name; the JVM's compilers are its JIT)`, threadRows);
   printTable(`profile of ${name}: main thread self time by module (of ${Math.round(total)} ms sampled busy)`, summary.byModule);
   printTable(`profile of ${name}: main thread self time by function`, summary.byFunction);

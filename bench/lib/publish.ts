@@ -20,18 +20,18 @@ export const now = () => performance.timeOrigin + performance.now();
 
 let readers: Worker | undefined;
 let nextId = 0;
-const waiting = new Map<number, { resolve: (seenAt: number) => void; reject: (error: Error) => void }>();
+const waiting = new Map<number, { resolve: (answer: never) => void; reject: (error: Error) => void }>();
 
 /** The reader thread (readers.worker.mjs), started on first use; it does not keep the process alive. */
 function readerThread(): Worker {
   if (readers) return readers;
   readers = new Worker(new URL('./readers.worker.mjs', import.meta.url));
   readers.unref();
-  readers.on('message', ({ id, seenAt, error }: { id: number; seenAt?: number; error?: string }) => {
+  readers.on('message', ({ id, seenAt, usage, error }: { id: number; seenAt?: number; usage?: ReaderUsage; error?: string }) => {
     const waiter = waiting.get(id);
     waiting.delete(id);
     if (error) waiter?.reject(new Error(error));
-    else waiter?.resolve(seenAt!);
+    else waiter?.resolve((usage ?? seenAt) as never);
   });
   return readers;
 }
@@ -51,10 +51,17 @@ export function watch(checks: Check[], { timeoutMs = 30_000, intervalMs = 10 } =
   return { seen, intensify: (ms = 10) => readerThread().postMessage({ type: 'intensify', id, intervalMs: ms }) };
 }
 
-/** The CPU the readers' thread has spent so far, in ms: the readers are other machines in real life. */
-export function readersCpuMs(): Promise<number> {
+export interface ReaderUsage {
+  /** CPU the readers' thread has spent so far (0 where /proc is not there). */
+  cpuMs: number;
+  /** GETs it has sent so far: each is served by the local front and s3rver too. */
+  gets: number;
+}
+
+/** What the readers have cost so far: in real life they are other machines, and CloudFront serves them. */
+export function readersUsage(): Promise<ReaderUsage> {
   const id = nextId++;
-  const answer = new Promise<number>((resolve, reject) => waiting.set(id, { resolve, reject }));
+  const answer = new Promise<ReaderUsage>((resolve, reject) => waiting.set(id, { resolve, reject }));
   readerThread().postMessage({ type: 'cpu', id });
   return answer;
 }

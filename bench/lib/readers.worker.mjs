@@ -16,6 +16,7 @@ async function watch(watchState, { url, present = [], absent = [] }, deadline) {
   let etag = null;
   let body = '';
   for (;;) {
+    gets++;
     const response = await fetch(url, { headers: etag ? { 'if-none-match': etag } : {} });
     if (response.status === 200) {
       etag = response.headers.get('etag');
@@ -30,16 +31,23 @@ async function watch(watchState, { url, present = [], absent = [] }, deadline) {
   }
 }
 
-/** This thread's CPU (utime + stime) in ms: what the readers cost the process they measure (Linux). */
+/** This thread's CPU (utime + stime) in ms: what the readers cost the process they measure (Linux; 0 elsewhere). */
 function threadCpuMs() {
-  const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
 }
+
+/** GETs sent so far: each is also served by feedpub's local front and by s3rver, in the process measured. */
+let gets = 0;
 
 parentPort.on('message', (message) => {
   if (message.type === 'cpu') {
-    parentPort.postMessage({ id: message.id, seenAt: threadCpuMs() });
+    parentPort.postMessage({ id: message.id, usage: { cpuMs: threadCpuMs(), gets } });
     return;
   }
   if (message.type === 'intensify') {
