@@ -14,9 +14,9 @@ import { createApp } from './app.js';
  * The publisher API, wired to DynamoDB: what functions/api.ts serves and the local runner calls. It reads no key:
  * the caller comes checked, in the event (functions/authorize.ts in AWS, the local front locally).
  */
-export function buildApi(config: FeedpubConfig, doc: DynamoDBDocumentClient, { hub }: { hub?: Pick<Hub, 'accept'> } = {}) {
+export function buildApi(config: FeedpubConfig, doc: DynamoDBDocumentClient, { hub, beforeHeldTransaction }: { hub?: Pick<Hub, 'accept'>; beforeHeldTransaction?: () => Promise<void> } = {}) {
   const holds = new DynamoHoldRepository(doc, config.tableName);
-  const posts = new PostService(new DynamoPostRepository(doc, config.tableName, 5_000, holds), config.site);
+  const posts = new PostService(new DynamoPostRepository(doc, config.tableName, 5_000, holds, beforeHeldTransaction), config.site);
   const store = new DynamoSiteSettings(doc, config.tableName);
   const settings = new SiteSettingsService(store, new CachedSiteSource(config.site, store), config.site);
   return createApp({ posts, site: config.site, settings, holds, visibility: new FeedVisibility(doc, config.tableName), ...(hub ? { hub } : {}) });

@@ -174,6 +174,8 @@ export class LocalEventSource {
   private nudgedAt = 0;
   /** When the last poll started. */
   private lastPollAt = 0;
+  /** When the last poll that has read every shard started: a nudge before it has its records in hand. */
+  private polledThrough = 0;
   /** Polls of the stream (GetRecords of a shard), since the start (tests count them). */
   polls = 0;
 
@@ -207,9 +209,12 @@ export class LocalEventSource {
     await Promise.all(this.workers);
   }
 
-  /** Whether records read are waiting or being handled. */
+  /**
+   * Whether records read are waiting or being handled, or a write was committed (a nudge) that no finished poll
+   * has read yet: work of lower priority gives way from the commit of a write this lane takes, not from its poll.
+   */
   get busy(): boolean {
-    return this.buffered > 0 || [...this.slots.values()].some((s) => s.busy);
+    return this.buffered > 0 || [...this.slots.values()].some((s) => s.busy) || (this.running && this.nudgedAt > this.polledThrough);
   }
 
   /** Resolves once this lane is not busy, or after `maxMs` (work of lower priority waits for it). */
@@ -314,6 +319,7 @@ export class LocalEventSource {
             again = true;
           }
         }
+        if (this.running) this.polledThrough = polledAt;
         const wait = again ? 0 : nextPollIn(performance.now(), { polledAt, found, nudgedAt: this.nudgedAt }, this.o);
         if (wait > 0) await this.pause(wait);
       } catch (error) {

@@ -81,10 +81,12 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   const hub = buildHub(config, hubConfig, doc, hubQueue);
   hubQueue.start(hub.handler());
   const verifier = new ApiKeyVerifier(new DynamoApiKeyRepository(base.doc, config.tableName), KEY_CACHE.localMs);
-  const api = withAuthorizer(verifier, lambdaHandler(buildApi(config, doc, { hub })));
   // Releases and released holds' writes render in the pages lane, in this process: live writes' renders go first.
+  // So do an import's transactions: DynamoDB Local serves one request at a time, and a live render's six or so
+  // requests would each wait behind a 100-action transaction of the import.
   let feedsLane: LocalEventSource | undefined;
   const backgroundYield = async () => feedsLane?.giveWay(BACKGROUND_YIELD_MS);
+  const api = withAuthorizer(verifier, lambdaHandler(buildApi(config, doc, { hub, beforeHeldTransaction: backgroundYield })));
   const regeneration = buildRegeneration(config, doc, s3, { renderSlots: Number(process.env.FEEDPUB_LOCAL_RENDER_SLOTS ?? 4), tickSchedules: false, onWritten: hub.announce, backgroundYield, ...options.regeneration });
   const streams = new DynamoDBStreamsClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
   const common = { streams, streamArn, checkpointFile: options.checkpointFile, ...options.lanes };

@@ -35,7 +35,8 @@ export interface RegenerationOptions {
   /** False where the scheduler runs on its own loop (locally, every second) rather than in the tick. */
   tickSchedules?: boolean;
   /**
-   * Awaited by the pages lane before each render of a feed (a hold's release, a released hold's writes). Locally:
+   * Awaited by the pages lane before each render of a feed (a hold's release, a released hold's writes) and of a
+   * post page. Locally:
    * waits while the feeds lane is busy, since both lanes share one process; in AWS they are separate functions.
    */
   backgroundYield?: () => Promise<void>;
@@ -66,7 +67,7 @@ export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentCl
   const slots = () => (options.renderSlots ? { renderSlots: new Semaphore(options.renderSlots) } : {});
   const feedsHandler = createFeedsHandler(regenerator, holds, release, { beforeMark: options.hooks?.beforeMark, fanOut, ...slots() });
   const heldHandler = createFeedsHandler(regenerator, holds, release, { beforeMark: options.hooks?.beforeMark, fanOut, beforeRender: options.backgroundYield, ...slots() });
-  const pagesHandler = createPagesHandler(pages);
+  const pagesHandler = createPagesHandler(pages, { beforePage: options.backgroundYield });
   return {
     regenerator,
     state,

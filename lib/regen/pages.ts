@@ -50,7 +50,7 @@ function postOf(record: DynamoDBRecord): Post | undefined {
 export const isPostRecord = (record: DynamoDBRecord) => record.dynamodb?.Keys?.SK?.S === POST_SK && record.dynamodb?.Keys?.PK?.S?.startsWith('POST#') === true;
 
 /** The pages lane's Lambda handler: the last record of each post in the batch, rendered; partial-batch failures. */
-export function createPagesHandler(pages: PageRenderer, { concurrency = 8 } = {}) {
+export function createPagesHandler(pages: PageRenderer, { concurrency = 8, beforePage }: { concurrency?: number; beforePage?: () => Promise<void> } = {}) {
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const latest = new Map<string, { first: DynamoDBRecord; last: DynamoDBRecord }>();
     for (const record of event.Records) {
@@ -59,7 +59,10 @@ export function createPagesHandler(pages: PageRenderer, { concurrency = 8 } = {}
       latest.set(id, { first: latest.get(id)?.first ?? record, last: record });
     }
     const posts = [...latest];
-    const results = await mapSettled(posts, concurrency, ([id, { last }]) => pages.publish(id, postOf(last)));
+    const results = await mapSettled(posts, concurrency, async ([id, { last }]) => {
+      await beforePage?.();
+      await pages.publish(id, postOf(last));
+    });
     const failures = results.flatMap((result, i) => {
       if (result.status === 'fulfilled') return [];
       const [id, { first }] = posts[i]!;

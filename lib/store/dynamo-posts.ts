@@ -90,6 +90,11 @@ export class DynamoPostRepository implements PostRepository {
     cachedPosts = 5_000,
     /** Where a hold's writes mark the feeds they touched (the API's repository; renders never write under a hold). */
     private readonly marks?: { markAll(holdId: string, feedIds: string[]): Promise<void> },
+    /**
+     * Awaited before each transaction of a hold's writes. Locally: waits while the feeds lane renders, since an
+     * import's transactions and a publisher's render share one DynamoDB Local and two cores; in AWS, nothing.
+     */
+    private readonly beforeHeldTransaction?: () => Promise<void>,
   ) {
     this.cache = new PostCache(cachedPosts);
   }
@@ -103,7 +108,7 @@ export class DynamoPostRepository implements PostRepository {
     const lane = options.lane ?? OPEN_LANE;
     const { items, write } = this.changeItems(previous, next, lane);
     if (items.length === 0) return;
-    await this.transact(items, (next ?? previous)!.id);
+    await this.transact(items, (next ?? previous)!.id, lane);
     const feedIds = [...feedChanges(previous, next).keys()];
     options.onCommitted?.({ w: write, lane, feedIds });
     await this.markHeld(lane, feedIds);
@@ -128,14 +133,14 @@ export class DynamoPostRepository implements PostRepository {
       const members = group;
       group = [];
       try {
-        await this.transact(members.flatMap((m) => m.items), `${members.length} posts`);
+        await this.transact(members.flatMap((m) => m.items), `${members.length} posts`, lane);
         for (const m of members) committed(m);
       } catch (error) {
         if (!lostRace(error)) throw error;
         if (members.length === 1) return void notWritten.set(members[0]!.index, error as Error);
         // Which post lost is not said by the group's failure: each is tried again alone.
         for (const m of members) {
-          await this.transact(m.items, String(m.index)).then(
+          await this.transact(m.items, String(m.index), lane).then(
             () => committed(m),
             (e: unknown) => {
               if (!lostRace(e)) throw e;
@@ -210,7 +215,8 @@ export class DynamoPostRepository implements PostRepository {
     return { items, write };
   }
 
-  private async transact(items: TransactItems, what: string): Promise<void> {
+  private async transact(items: TransactItems, what: string, lane: string): Promise<void> {
+    if (lane !== OPEN_LANE) await this.beforeHeldTransaction?.();
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (error) {

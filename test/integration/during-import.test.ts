@@ -15,7 +15,7 @@ afterAll(async () => {
 const dir = (ref: FeedRef) => feedDirectory(ref, encodeURIComponent);
 
 describe('a post published while an import writes under its hold', () => {
-  it('is in every feed it belongs to within a second of its answer (2 s locally at most), though the import writes to the same feeds', async () => {
+  it('is in every feed it belongs to within a second of its answer (each within 1.5 s locally, the median within 0.75 s), though the import writes to the same feeds', async () => {
     const hold = ((await (await fp.api('POST', '/regeneration/holds', { seconds: 300 })).json()) as { id: string }).id;
     // The import: 1,000 posts in batches of 100, two in flight, into the site feed and 20 categories.
     let importing = true;
@@ -41,11 +41,13 @@ describe('a post published while an import writes under its hold', () => {
       const answer = await fp.api('POST', '/posts', { title, content: '<p>live</p>', categories: [ref.name] });
       const answered = Date.now();
       expect(answer.status).toBe(201);
-      // Locally the import's writes and this post's render share two cores with DynamoDB Local, whose transactions
-      // take most of them (README, "Importing"): each within 2 s here, the median 0.67-1.15 s over six runs (it
-      // straddles 1 s: held to 1.25 s); against the in-memory stand-in (FEEDPUB_TEST_DYNAMO=memory), each within
-      // 1 s. Before the lanes were split, minutes.
-      await Promise.all([ref, { kind: 'site', name: '' } as FeedRef].map((r) => waitForFeedSet(fp.url, dir(r), (f) => titles(f).includes(title), answered + (process.env.FEEDPUB_TEST_DYNAMO === 'memory' ? 1000 : 2000))));
+      // Locally the import's writes and this post's render share two cores and one DynamoDB Local, which serves one
+      // request at a time: the import's transactions and post pages give way while the feeds lane has a write to
+      // render, from the write's commit (docs/DESIGN.md, "Two lanes from one stream"). Over five runs each post was
+      // visible within 0.81 s, the medians 0.34-0.49 s; before they gave way, within 2.1 s, the medians 0.67-1.4 s.
+      // Against the in-memory stand-in (FEEDPUB_TEST_DYNAMO=memory), each within 1 s. Before the lanes were split,
+      // minutes.
+      await Promise.all([ref, { kind: 'site', name: '' } as FeedRef].map((r) => waitForFeedSet(fp.url, dir(r), (f) => titles(f).includes(title), answered + (process.env.FEEDPUB_TEST_DYNAMO === 'memory' ? 1000 : 1500))));
       late.push({ title, ms: Date.now() - answered });
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -53,7 +55,7 @@ describe('a post published while an import writes under its hold', () => {
     expect(late.length).toBeGreaterThan(3);
     const sorted = late.map((l) => l.ms).sort((a, b) => a - b);
     console.log(`live posts during the import, answer to visible (ms): ${sorted.join(' ')}`);
-    expect(sorted[Math.floor((sorted.length - 1) / 2)], JSON.stringify(late)).toBeLessThanOrEqual(process.env.FEEDPUB_TEST_DYNAMO === 'memory' ? 1000 : 1250);
+    expect(sorted[Math.floor((sorted.length - 1) / 2)], JSON.stringify(late)).toBeLessThanOrEqual(750);
 
     // The import's posts are in none of the feeds until its hold is released, then in all of them.
     const site = await waitForFeedSet(fp.url, 'feeds', () => true, Date.now() + 1000);

@@ -95,11 +95,17 @@ describe('scheduled posts', () => {
   it('a published post re-dated into the future leaves its feeds and page until then', async () => {
     expect((await fp.api('PUT', '/posts/redated', { title: 'Redated', content: '<p>r</p>', categories: ['sched-redate'], tags: ['r'], date: '2024-01-01T00:00:00Z' })).status).toBe(201);
     await waitForFeedSet(fp.url, dir(category('sched-redate')), (f) => titles(f).includes('Redated'), Date.now() + 2000);
-    const date = inOneSecond(3000);
+    const date = inOneSecond(4000);
     expect((await fp.api('PUT', '/posts/redated', { title: 'Redated', content: '<p>r</p>', categories: ['sched-redate'], tags: ['r'], date })).status).toBe(200);
-    // Gone from every feed it was in (each its own render), not only the first to drop it.
+    const answered = Date.now();
+    // Gone from every feed it was in (each its own render), not only the first to drop it, and its page gone (the
+    // pages lane, which gives way to feeds), all within 2 s of the answer; then nowhere until its date.
     for (const feed of [dir(category('sched-redate')), dir({ kind: 'tag', name: 'r' }), 'feeds']) {
-      await waitForFeedSet(fp.url, feed, (f) => !titles(f).includes('Redated'), Date.now() + 2000);
+      await waitForFeedSet(fp.url, feed, (f) => !titles(f).includes('Redated'), answered + 2000);
+    }
+    while ((await fetch(`${fp.url}/posts/redated.html`)).status !== 404) {
+      expect(Date.now() - answered, 'the page of a post re-dated into the future is gone within 2 s').toBeLessThan(2000);
+      await new Promise((r) => setTimeout(r, 25));
     }
     await watchUntilVisible('redated', 'Redated', 'sched-redate', 'r', Date.parse(date), 5000);
   });

@@ -1,6 +1,6 @@
-import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { describe, expect, it } from 'vitest';
 import { LocalEventSource } from '../../lib/local/event-source.js';
+import { fakeStream } from '../support/fake-stream.js';
 
 describe('a local lane stopped while it polls the stream', () => {
   it('stops as soon as the poll in flight returns, not after its idle wait', async () => {
@@ -9,20 +9,11 @@ describe('a local lane stopped while it polls the stream', () => {
     const inFlight = new Promise<void>((resolve) => (polled = resolve));
     let answer!: () => void;
     const answered = new Promise<void>((resolve) => (answer = resolve));
-    const streams = {
-      send: async (command: { constructor: { name: string } }) => {
-        switch (command.constructor.name) {
-          case 'DescribeStreamCommand':
-            return { StreamDescription: { Shards: [{ ShardId: 'shard-1' }] } };
-          case 'GetShardIteratorCommand':
-            return { ShardIterator: 'iterator-1' };
-          default:
-            polled();
-            await answered;
-            return { Records: [], NextShardIterator: 'iterator-2' };
-        }
-      },
-    } as unknown as DynamoDBStreamsClient;
+    const streams = fakeStream(async () => {
+      polled();
+      await answered;
+      return [];
+    });
     const lane = new LocalEventSource({ name: 'test', streams, streamArn: 'arn:stream', filter: () => true, handler: async () => ({ batchItemFailures: [] }), park: async () => undefined, idleMs: 60_000 });
     lane.start();
     await inFlight;
