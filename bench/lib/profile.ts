@@ -142,20 +142,19 @@ export async function profiled<T>(name: string, pids: Record<string, number>, fn
   await session.post('Profiler.setSamplingInterval', { interval: 1000 });
   await session.post('Profiler.start');
   const elu = performance.eventLoopUtilization();
-  const ownCpu = process.cpuUsage();
-  const others = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, processCpuMs(pid)]));
+  const demand = cpuDemand(pids);
   const threadsSpent = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, threadCpu(pid)]));
   const started = performance.now();
   // A section that throws ends the benchmark: the profiler goes with the process.
   const result = await fn();
   const wallMs = performance.now() - started;
   const utilization = performance.eventLoopUtilization(elu).utilization;
-  const own = process.cpuUsage(ownCpu);
+  const { byProcessMs } = demand();
   const { profile } = (await session.post('Profiler.stop')) as { profile: { nodes: CpuProfileNode[]; samples: number[]; timeDeltas: number[] } };
   session.disconnect();
   writeFileSync(file, JSON.stringify(profile));
-  const cpuMs: Record<string, number> = { 'feedpub (all threads)': Math.round((own.user + own.system) / 1000) };
-  for (const [k, pid] of Object.entries(pids)) cpuMs[k] = Math.round(processCpuMs(pid) - others[k]!);
+  const { feedpub, ...servers } = byProcessMs;
+  const cpuMs: Record<string, number> = { 'feedpub (all threads)': feedpub!, ...servers };
   const threadCpuByKind: Record<string, Record<string, number>> = {};
   for (const k of Object.keys(pids)) {
     const spent = [...threadsSpent[k]!().byKindMs].map(([kind, ms]) => [kind, Math.round(ms)] as const);
