@@ -184,8 +184,8 @@ describe("the test suite's own servers (test/support/global-setup.ts)", () => {
     while (!output.includes('s3Endpoint') && child.exitCode === null) await sleep(20);
     const provided = JSON.parse(output) as { dynamoEndpoint: string; s3Endpoint: string };
     const servers = descendantsOf(child.pid!);
-    // DynamoDB Local (its watchdog and the JVM) and s3rver, each answering.
-    expect(servers.filter((s) => s.command.startsWith('java ')).length).toBe(1);
+    // DynamoDB Local (its watchdog and the JVM), the pool's first for an integration file, and s3rver, each answering.
+    expect(servers.filter((s) => s.command.startsWith('java ')).length).toBe(2);
     expect((await fetch(provided.dynamoEndpoint, { method: 'POST' })).status).toBe(400);
     expect((await fetch(provided.s3Endpoint)).status).toBe(200);
 
