@@ -22,6 +22,9 @@ function recordedDocument(command: string, input: Record<string, any>): string |
  */
 export function meters() {
   const m = { rcu: 0, wcu: 0, puts: 0, bytes: 0, renders: new Map<string, number>(), lastWrite: 0 };
+  // When each feed document's last PUTs were sent and answered (epoch ms, as the readers' clock): what a late
+  // reader's document waited for, the render or the serving.
+  const feedPuts = new Map<string, { sentAt: number; doneAt: number }[]>();
   let items: ReturnType<typeof countItemWrites> | undefined;
   const wrap = ({ doc, s3 }: Clients): Clients => {
     items = countItemWrites(doc);
@@ -41,8 +44,11 @@ export function meters() {
     );
     (s3 as unknown as Stack).middlewareStack.add(
       (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: { Body?: string; Key?: string } }) => {
+        const sentAt = performance.timeOrigin + performance.now();
         const result = await next(args);
         if (context.commandName === 'PutObjectCommand') {
+          const key = args.input.Key ?? '';
+          if (key.startsWith('feeds/')) feedPuts.set(key, [...(feedPuts.get(key) ?? []), { sentAt, doneAt: performance.timeOrigin + performance.now() }].slice(-20));
           m.puts++;
           m.bytes += Buffer.byteLength(args.input.Body ?? '');
           m.lastWrite = performance.now();
@@ -54,7 +60,9 @@ export function meters() {
     return { doc, s3 };
   };
   const snapshot = () => ({ rcu: m.rcu, wcu: m.wcu, puts: m.puts, bytes: m.bytes, renders: new Map(m.renders), writes: new Map(items?.writes ?? []) });
-  return { wrap, snapshot, lastWrite: () => m.lastWrite };
+  /** The last PUTs of a feed document answered before `at` (at most 20 kept per document). */
+  const putsBefore = (key: string, at: number) => (feedPuts.get(key) ?? []).filter((p) => p.doneAt <= at);
+  return { wrap, snapshot, lastWrite: () => m.lastWrite, putsBefore };
 }
 
 export type Meters = ReturnType<typeof meters>;

@@ -27,18 +27,27 @@ function readerThread(): Worker {
   if (readers) return readers;
   readers = new Worker(new URL('./readers.worker.mjs', import.meta.url));
   readers.unref();
-  readers.on('message', ({ id, seenAt, usage, error }: { id: number; seenAt?: number; usage?: ReaderUsage; error?: string }) => {
+  readers.on('message', ({ id, seenAt, documents, usage, error }: { id: number; seenAt?: number; documents?: SeenDocument[]; usage?: ReaderUsage; error?: string }) => {
     const waiter = waiting.get(id);
     waiting.delete(id);
     if (error) waiter?.reject(new Error(error));
-    else waiter?.resolve((usage ?? seenAt) as never);
+    else waiter?.resolve((usage ?? { seenAt, documents }) as never);
   });
   return readers;
+}
+
+/** When a reader first saw one document in its expected state, and its longest single GET. */
+export interface SeenDocument {
+  url: string;
+  seenAt: number;
+  slowestGetMs: number;
 }
 
 export interface Watch {
   /** The instant (epoch ms) at which every document first held its expected state. */
   seen: Promise<number>;
+  /** The same, document by document. */
+  documents: Promise<SeenDocument[]>;
   /** Polls every `intervalMs` from now on (a watch started early polls slowly until the moment that matters). */
   intensify(intervalMs?: number): void;
 }
@@ -46,9 +55,9 @@ export interface Watch {
 /** Readers in their own thread poll every document of `checks` with conditional GETs until each holds its state. */
 export function watch(checks: Check[], { timeoutMs = 30_000, intervalMs = 10 } = {}): Watch {
   const id = nextId++;
-  const seen = new Promise<number>((resolve, reject) => waiting.set(id, { resolve, reject }));
+  const answer = new Promise<{ seenAt: number; documents: SeenDocument[] }>((resolve, reject) => waiting.set(id, { resolve, reject }));
   readerThread().postMessage({ id, checks, timeoutMs, intervalMs });
-  return { seen, intensify: (ms = 10) => readerThread().postMessage({ type: 'intensify', id, intervalMs: ms }) };
+  return { seen: answer.then((a) => a.seenAt), documents: answer.then((a) => a.documents), intensify: (ms = 10) => readerThread().postMessage({ type: 'intensify', id, intervalMs: ms }) };
 }
 
 export interface ReaderUsage {
@@ -83,13 +92,46 @@ export async function send(url: string, key: string, method: string, path: strin
  * POSTs a post while readers poll all three formats of every feed it touches, until each shows it. Returns the
  * API's answer time and the time from the answer until the last document showed the post.
  */
-export async function publishAndWatch(url: string, key: string, feedsUrl: string, post: BenchPost): Promise<{ answerMs: number; visibleMs: number }> {
+export async function publishAndWatch(url: string, key: string, feedsUrl: string, post: BenchPost): Promise<{ answerMs: number; visibleMs: number; answeredAt: number; documents: SeenDocument[] }> {
   const checks = documentUrls(feedsOf(post), url, feedsUrl).map((u) => ({ url: u, present: [post.title] }));
   const started = now();
   const response = await send(url, key, 'POST', '/posts', post);
   const answered = now();
   if (response.status !== 201) throw new Error(`POST answered ${response.status}: ${await response.text()}`);
   await response.body?.cancel();
-  const seenAt = await watch(checks).seen;
-  return { answerMs: answered - started, visibleMs: seenAt - answered };
+  const watching = watch(checks);
+  const seenAt = await watching.seen;
+  return { answerMs: answered - started, visibleMs: seenAt - answered, answeredAt: answered, documents: await watching.documents };
 }
+
+/** The bucket key a local document URL reads (the front serves `/<key>`, its segments percent-encoded). */
+const keyOfUrl = (url: string) => decodeURIComponent(new URL(url).pathname.slice(1));
+
+/** A document as a late reader saw it, in ms from `since`. */
+export interface LastDocument {
+  key: string;
+  seenMs: number;
+  lastPutSentMs?: number;
+  lastPutDoneMs?: number;
+  slowestGetMs: number;
+}
+
+/**
+ * The `n` documents seen last, each with when its last PUT before that was sent and answered (ms from `since`). A
+ * PUT answered just before the document was seen says its render was late; one answered long before says the
+ * serving was (the front, the S3 server, the reader's own GET).
+ */
+export function lastDocuments(documents: SeenDocument[], since: number, putsBefore: (key: string, at: number) => { sentAt: number; doneAt: number }[], n = 3): LastDocument[] {
+  const rel = (t: number) => Math.round(t - since);
+  return [...documents]
+    .sort((a, b) => b.seenAt - a.seenAt)
+    .slice(0, n)
+    .map((d) => {
+      const key = keyOfUrl(d.url);
+      const put = putsBefore(key, d.seenAt).at(-1);
+      return { key, seenMs: rel(d.seenAt), ...(put ? { lastPutSentMs: rel(put.sentAt), lastPutDoneMs: rel(put.doneAt) } : {}), slowestGetMs: Math.round(d.slowestGetMs) };
+    });
+}
+
+/** A row of a printed table for one of them. */
+export const documentRow = (d: LastDocument) => ({ key: d.key, seenMs: d.seenMs, lastPutSentMs: d.lastPutSentMs ?? '-', lastPutDoneMs: d.lastPutDoneMs ?? '-', slowestGetMs: d.slowestGetMs });

@@ -15,8 +15,12 @@ const watches = new Map();
 async function watch(watchState, { url, present = [], absent = [] }, deadline) {
   let etag = null;
   let body = '';
+  // The longest single GET of this document (sent to answered, body read): a reader held up by the front or the
+  // S3 server rather than by the render shows here.
+  let slowestGetMs = 0;
   for (;;) {
     gets++;
+    const sent = now();
     const response = await fetch(url, { headers: etag ? { 'if-none-match': etag } : {} });
     if (response.status === 200) {
       etag = response.headers.get('etag');
@@ -25,7 +29,8 @@ async function watch(watchState, { url, present = [], absent = [] }, deadline) {
       await response.arrayBuffer();
       if (response.status !== 304) body = '';
     }
-    if (present.every((s) => body.includes(s)) && !absent.some((s) => body.includes(s))) return now();
+    slowestGetMs = Math.max(slowestGetMs, now() - sent);
+    if (present.every((s) => body.includes(s)) && !absent.some((s) => body.includes(s))) return { url, seenAt: now(), slowestGetMs };
     if (Date.now() > deadline) throw new Error(`${url} did not reach the expected state (missing ${present.filter((s) => !body.includes(s)).slice(0, 3)}; still ${absent.filter((s) => body.includes(s)).slice(0, 3)})`);
     await new Promise((resolve) => setTimeout(resolve, watchState.intervalMs));
   }
@@ -60,7 +65,7 @@ parentPort.on('message', (message) => {
   watches.set(id, state);
   const deadline = Date.now() + timeoutMs;
   Promise.all(checks.map((check) => watch(state, check, deadline))).then(
-    (seen) => parentPort.postMessage({ id, seenAt: Math.max(...seen) }),
+    (documents) => parentPort.postMessage({ id, seenAt: Math.max(...documents.map((d) => d.seenAt)), documents }),
     (error) => parentPort.postMessage({ id, error: String(error?.message ?? error) }),
   ).finally(() => watches.delete(id));
 });

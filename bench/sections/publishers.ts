@@ -1,6 +1,6 @@
 import { feedId, feedsOf, SITE_FEED, type FeedRef } from '../../lib/feeds/feed-ref.js';
 import { delta, quiet } from '../lib/meters.js';
-import { documentUrls, now, readersUsage, send, watch } from '../lib/publish.js';
+import { documentRow, documentUrls, lastDocuments, now, readersUsage, send, watch } from '../lib/publish.js';
 import { inParallel, type BenchContext } from '../lib/context.js';
 import { generatePosts } from '../lib/generate.js';
 import { printTable } from '../lib/stack.js';
@@ -59,10 +59,14 @@ export async function publishers({ stack, m, generated, quick }: BenchContext) {
     cpuOverCoresMs: Math.round(cpu.totalMs / cpu.cores),
     cpuWithoutReadersThreadOverCoresMs: Math.round((cpu.totalMs - readersMs) / cpu.cores),
     readerGets: readersAfter.gets - readersBefore.gets,
+    // The documents seen last (ms from the first POST), each with its last PUT before that and its longest GET.
+    lastDocuments: lastDocuments(await seen.documents, first, m.putsBefore),
   };
+  const { lastDocuments: last, ...row } = sixteen;
   printTable('100 single POSTs from 16 publishers (ms from the first POST)', [
-    { ...sixteen, cpuMs: Object.entries(byProcessMs).map(([k, ms]) => `${k} ${ms}`).join(', '), target: '<= 2000, 0 answers >= 409' },
+    { ...row, cpuMs: Object.entries(byProcessMs).map(([k, ms]) => `${k} ${ms}`).join(', '), target: '<= 2000, 0 answers >= 409' },
   ]);
+  printTable('Its documents seen last (ms from the first POST): the PUT of each answered last before it was seen, and its longest single GET', last.map(documentRow));
 
   // (2) 1,000 single-post writes over 200 categories: the most written item.
   await quiet(m, 1000);
