@@ -174,7 +174,10 @@ export class LocalEventSource {
   private nudgedAt = 0;
   /** When the last poll started. */
   private lastPollAt = 0;
-  /** When the last poll that has read every shard started: a nudge before it has its records in hand. */
+  /**
+   * When the last poll that read every shard started: a nudge before it was read by then, unless the stream had
+   * not carried the write yet (the follow-up polls find it; lower-priority work may start in that gap).
+   */
   private polledThrough = 0;
   /** Polls of the stream (GetRecords of a shard), since the start (tests count them). */
   polls = 0;

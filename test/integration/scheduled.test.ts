@@ -95,6 +95,10 @@ describe('scheduled posts', () => {
   it('a published post re-dated into the future leaves its feeds and page until then', async () => {
     expect((await fp.api('PUT', '/posts/redated', { title: 'Redated', content: '<p>r</p>', categories: ['sched-redate'], tags: ['r'], date: '2024-01-01T00:00:00Z' })).status).toBe(201);
     await waitForFeedSet(fp.url, dir(category('sched-redate')), (f) => titles(f).includes('Redated'), Date.now() + 2000);
+    // Its page too: otherwise the first version's page, still to be written, could pass the 404 check below.
+    for (const until = Date.now() + 2000; (await fetch(`${fp.url}/posts/redated.html`)).status !== 200; await new Promise((r) => setTimeout(r, 25))) {
+      expect(Date.now(), 'the page of the published post is written within 2 s').toBeLessThan(until);
+    }
     const date = inOneSecond(4000);
     expect((await fp.api('PUT', '/posts/redated', { title: 'Redated', content: '<p>r</p>', categories: ['sched-redate'], tags: ['r'], date })).status).toBe(200);
     const answered = Date.now();

@@ -5,9 +5,10 @@ import { startDynamoLocal, type LocalServer } from '../../lib/local/servers.js';
 /**
  * Fresh DynamoDB Locals for the integration files, one each (file-dynamo.ts), served by vitest's main process. When a
  * file gives its server back, the pool stops it in the background and starts the next file's at once: the start
- * (about 1.6 s of a JVM) overlaps vitest's work between files rather than waiting in the next file's setup. Nothing
- * starts while a file's tests run, so no test shares the cores with a server starting. The first is started with the
- * run's servers.
+ * (a second or two of a JVM) overlaps vitest's work between files rather than waiting in the next file's setup. No
+ * integration file's tests run beside a server starting (files run one at a time: vitest.config.ts); a unit file
+ * after an integration file may. The first is started with the run's servers; the one started after the last file
+ * is stopped unused.
  */
 export async function startDynamoPool({ prestart = true } = {}): Promise<{ url: string; stop(): Promise<void> }> {
   let spare: Promise<LocalServer> | undefined;
@@ -24,8 +25,11 @@ export async function startDynamoPool({ prestart = true } = {}): Promise<{ url: 
       try {
         const url = new URL(req.url ?? '/', 'http://pool');
         if (req.method === 'POST' && url.pathname === '/take') {
-          const server = await (spare ?? start());
+          // Taken off the pool before it is awaited: a start that failed fails this file only, and the next
+          // file gets a fresh start.
+          const taking = spare ?? start();
           spare = undefined;
+          const server = await taking;
           leased.set(server.endpoint, server);
           res.end(JSON.stringify({ endpoint: server.endpoint }));
         } else if (req.method === 'POST' && url.pathname === '/give') {
