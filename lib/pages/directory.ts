@@ -43,7 +43,17 @@ const plural = (n: number, one: string) => `${n.toLocaleString('en')} ${n === 1 
 function entry(f: Listed, site: SiteConfig, from: 'feeds' | 'section'): string {
   const path = `${feedDirectory(f.ref, encodeURIComponent)}/index.html`;
   const href = from === 'feeds' ? path.slice('feeds/'.length) : path.slice(path.indexOf('/', 'feeds/'.length) + 1);
-  return `<li><a href="${href}">${escapeHtml(feedLabel(f.ref, site))}</a> <span class="about">${plural(f.count, 'post')} · ${timeElement(f.newest, site.timeZone)}</span></li>`;
+  return `<li><a href="${href}">${escapeHtml(feedLabel(f.ref, site))}</a> ${about(f, site)}</li>`;
+}
+
+/**
+ * A feed's post count and newest date. The date can be missing for a moment: a render that counted a post's
+ * arrival but found it already moved out or deleted (its leave is in the next render) lists the feed with no
+ * member yet. The entry then goes without a date rather than failing the whole directory.
+ */
+function about(f: Listed, site: SiteConfig): string {
+  const dated = Number.isNaN(Date.parse(f.newest)) ? '' : ` · ${timeElement(f.newest, site.timeZone)}`;
+  return `<span class="about">${plural(f.count, 'post')}${dated}</span>`;
 }
 
 /** Links to a section's initials that have names, with how many each has; `current` is not a link. */
@@ -79,7 +89,7 @@ function indexPage(site: SiteConfig, whole: Listed | undefined, sections: Map<Se
   const body = `<nav class="crumbs">${homeLink(site)}</nav>
 <h1>${escapeHtml(site.title)}: feeds</h1>
 <p>Every category and tag of ${escapeHtml(site.title)} has a feed and a page of its own, with its newest posts and the addresses to copy into a feed reader. ${READER_ADVICE}</p>
-${whole ? `<h2>All posts</h2>\n<p>${homeLink(site)}: ${feedLinks(SITE_FEED, site)} <span class="about">${plural(whole.count, 'post')} · ${timeElement(whole.newest, site.timeZone)}</span></p>\n` : ''}${sectionBlocks.join('\n')}
+${whole ? `<h2>All posts</h2>\n<p>${homeLink(site)}: ${feedLinks(SITE_FEED, site)} ${about(whole, site)}</p>\n` : ''}${sectionBlocks.join('\n')}
 ${recent.length ? `<h2>Recently updated</h2>\n<ul class="feeds">\n${recent.map((f) => entry(f, site, 'feeds')).join('\n')}\n</ul>\n` : ''}<p>All ${plural(total, 'feed')} at once, to import into a reader: <a href="opml.xml">OPML</a>.</p>`;
   return page({ lang: site.language, title: `${site.title}: feeds`, canonical: `${site.feedsUrl}/${DIRECTORY_KEYS.index}`, alternates: alternatesOf(SITE_FEED, site), body });
 }

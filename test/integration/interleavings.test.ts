@@ -9,6 +9,8 @@ import { S3FeedStore } from '../../lib/store/s3-feed-store.js';
 import { slotOf } from '../../lib/local/event-source.js';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { holdLane, keys, OPEN_INBOX_PREFIX, OPEN_LANE } from '../../lib/store/table.js';
+import { groupOf } from '../../lib/pages/name-groups.js';
+import { until } from '../support/until.js';
 import { Gate, gateCalls, withFaults } from '../support/faults.js';
 import { fetchFeedSet, titles, waitForFeedSet, withinASecond } from '../support/feeds.js';
 import { startTestFeedpub, type TestFeedpub } from '../support/feedpub.js';
@@ -35,6 +37,21 @@ function tracked<T extends { send(...args: never[]): Promise<unknown> }>(client:
     },
   });
 }
+/** The stack's reads of this post (a render's `posts.current`) wait at the gate of the phase they arrive in. */
+let pauseReadsOf: { postId: string; gate: Gate } | undefined;
+function pausingReads<T extends { send(...args: never[]): Promise<unknown> }>(client: T): T {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop !== 'send') return Reflect.get(target, prop, receiver);
+      return async (...args: never[]) => {
+        const command = args[0] as unknown as { input: unknown; constructor: { name: string } };
+        const pause = pauseReadsOf;
+        if (pause && command.constructor.name === 'BatchGetCommand' && JSON.stringify(command.input).includes(`POST#${pause.postId}`)) await pause.gate.pass();
+        return target.send(...args);
+      };
+    },
+  });
+}
 let pauseRecord: { feedId: string; gate: Gate } | undefined;
 let pauseMark: Gate | undefined;
 /** When set, only the marks of this feed wait at `pauseMark`. */
@@ -56,7 +73,7 @@ beforeAll(async () => {
     },
     // The API's own marks of held feeds fail while `failMarks`: the feeds lane must mark them.
     wrapClients: ({ doc, s3 }) => ({
-      doc: tracked(withFaults(doc, (command) => {
+      doc: tracked(pausingReads(withFaults(doc, (command) => {
         if (failMarks && command.constructor.name === 'BatchWriteCommand' && JSON.stringify(command.input).includes('HOLD#')) return new Error('marks lost');
         const input = command.input as { TransactItems?: { Update?: { Key?: { PK?: string; SK?: string } } }[] };
         if (loseRecordOf && command.constructor.name === 'TransactWriteCommand' && input.TransactItems?.[0]?.Update?.Key?.PK === `FEED#${loseRecordOf}`) {
@@ -64,7 +81,7 @@ beforeAll(async () => {
           return new Error('record lost');
         }
         return undefined;
-      })),
+      }))),
       s3,
     }),
   });
@@ -369,3 +386,37 @@ describe('holds', () => {
     await untilPublished(hold.id, 3000);
   });
 });
+
+describe('the directory', () => {
+  it('lists a feed whose render counted a post that was deleted before it was read, without a date, and drops it once the delete is rendered', async () => {
+    const name = `lonely-${Date.now().toString(36)}`;
+    const groupPage = `${fp.url}/feeds/categories/${groupOf(name)}.html`;
+    const listing = async () => {
+      const html = await (await fetch(groupPage)).text();
+      return html.split('\n').find((line) => line.includes(`>${name}</a>`));
+    };
+    const first = new Gate();
+    const second = new Gate();
+    pauseReadsOf = { postId: 'lonely', gate: first };
+    try {
+      expect((await fp.api('PUT', '/posts/lonely', post('Lonely', name))).status).toBe(201);
+      // The category's and the site's renders have read the inbox (the arrival only) and wait to read the post.
+      await until(async () => first.arrived, (n) => n >= 2);
+      expect(first.arrived).toBe(2);
+      expect((await fp.api('DELETE', '/posts/lonely')).status).toBe(204);
+      // They find it gone: the category counts one post and has none to date it by. The renders of the delete
+      // wait at the second gate, so the directory renders that state.
+      pauseReadsOf = { postId: 'lonely', gate: second };
+      first.open();
+      const listed = await until(listing, (line) => line !== undefined, 8000);
+      expect(listed).toMatch(/1 post<\/span>/);
+      expect(listed).not.toContain('<time');
+    } finally {
+      pauseReadsOf = undefined;
+      first.open();
+      second.open();
+    }
+    expect(await until(listing, (line) => line === undefined, 8000)).toBeUndefined();
+  });
+});
+
