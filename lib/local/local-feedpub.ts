@@ -25,6 +25,7 @@ import { HOLD_PK, INBOX_PREFIX, laneOfInboxKey, META_PK, OPEN_LANE, SITE_SETTING
 import { documentHeaders } from '../feeds/document-headers.js';
 import { buildHub, hubConfigOf } from '../hub/build-hub.js';
 import { LocalHubQueue } from '../hub/local-queue.js';
+import type { RetryPolicy } from '../hub/backoff.js';
 import { LocalEventSource, type EventSourceOptions } from './event-source.js';
 import { createHttpFront } from './http-front.js';
 import { ensureBucket, ensureTable } from './provision.js';
@@ -49,6 +50,11 @@ export interface LocalFeedpubOptions {
   tickMs?: number;
   /** Where the hub's queue keeps its journals (a temporary directory, removed on stop, when not given). */
   hubDirectory?: string;
+  /**
+   * Over the configured retry policy of the hub's deliveries. Tests use it: the environment takes whole seconds,
+   * as SQS's visibility timeouts in AWS do.
+   */
+  hubRetry?: Partial<RetryPolicy>;
 }
 
 export interface LocalFeedpub {
@@ -77,7 +83,7 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   // The hub: its queue journaled on disk (SQS in AWS), its workers in this process, every body inline.
   const hubConfig = { ...hubConfigOf(config, { FEEDPUB_HUB_ALLOW_PRIVATE_CALLBACKS: 'true', ...process.env }), inlineBodyMaxBytes: Infinity };
   const hubDirectory = options.hubDirectory ?? mkdtempSync(join(tmpdir(), 'feedpub-hub-'));
-  const hubQueue = await LocalHubQueue.open({ directory: hubDirectory, deliveryConcurrency: hubConfig.deliveryConcurrency, retry: hubConfig.retry });
+  const hubQueue = await LocalHubQueue.open({ directory: hubDirectory, deliveryConcurrency: hubConfig.deliveryConcurrency, retry: { ...hubConfig.retry, ...options.hubRetry } });
   const hub = buildHub(config, hubConfig, doc, hubQueue);
   hubQueue.start(hub.handler());
   const verifier = new ApiKeyVerifier(new DynamoApiKeyRepository(base.doc, config.tableName), KEY_CACHE.localMs);

@@ -153,7 +153,8 @@ describe('a render whose announcement fails', () => {
 
 describe('a subscriber that fails 30% of its deliveries during a burst of 50 posts', () => {
   it('receives every version the hub announced for its feed, in order, and ends with the served bytes', async () => {
-    const flaky = await startTestFeedpub({ FEEDPUB_HUB_RETRY_FIRST: '1', FEEDPUB_HUB_RETRY_MAX_DELAY: '2' });
+    // Retries after 100 ms, then 200 ms (the environment's whole seconds would make this test wait most of a minute).
+    const flaky = await startTestFeedpub({}, { hubRetry: { firstDelayMs: 100, maxDelayMs: 200 } });
     try {
       expect((await flaky.api('POST', '/posts', { title: 'Burst 0', content: '<p>0</p>', categories: ['burst'] }, { prefer: 'wait=5' })).status).toBe(201);
       const key = atomKey('burst');

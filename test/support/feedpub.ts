@@ -24,7 +24,7 @@ export interface TestFeedpub extends LocalFeedpub {
 /** A whole local feedpub (API, regenerator, HTTP front) on a fresh table and bucket. */
 export async function startTestFeedpub(
   env: Record<string, string> = {},
-  options: Pick<LocalFeedpubOptions, 'wrapClients' | 'lanes' | 'regeneration' | 'tickMs'> = {},
+  options: Pick<LocalFeedpubOptions, 'wrapClients' | 'lanes' | 'regeneration' | 'tickMs' | 'hubRetry'> = {},
 ): Promise<TestFeedpub> {
   useLocalEndpoints();
   const suffix = randomBytes(4).toString('hex');
