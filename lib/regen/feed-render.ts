@@ -85,11 +85,14 @@ export async function renderFeedAndArchive(
     if (ended) left = all.slice(index).reduce((n, s) => n + s.length, 0);
     const postItems = slice.filter(isPostItem);
     const ids = [...new Set(postItems.map((i) => i.postId))];
-    const now = await posts.current(ids);
-    // Only a post with a write other than its arrival can be on a page (docs/DESIGN.md).
+    // Any post not open may be on a page, an arriving one too: a render that covered its earlier departure may
+    // have read it back in the feed and kept it on its page (docs/DESIGN.md, archives). Read beside the posts.
     const openIds = new Set(open.map((m) => m.id));
-    const maybeArchived = ids.filter((postId) => !openIds.has(postId) && postItems.some((i) => i.postId === postId && i.change !== 'join'));
-    const located = maybeArchived.length > 0 ? await archive.locate(id, maybeArchived, state.pages!) : { places: new Map<string, number>(), read: new Map<number, ArchivePage>() };
+    const maybeArchived = state.pages! > 0 ? ids.filter((postId) => !openIds.has(postId)) : [];
+    const [now, located] = await Promise.all([
+      posts.current(ids),
+      maybeArchived.length > 0 ? archive.locate(id, maybeArchived, state.pages!) : { places: new Map<string, number>(), read: new Map<number, ArchivePage>() },
+    ]);
     const touched = ids.map((postId) => {
       const place: Place = openIds.has(postId) ? { kind: 'open' } : located.places.has(postId) ? { kind: 'page', page: located.places.get(postId)! } : { kind: 'absent' };
       const stored = now.get(postId);

@@ -6,6 +6,8 @@ import { archiveUrls, FORMAT_NAMES, SITE_FEED, type FeedRef } from '../../lib/fe
 import { importPosts } from '../../lib/import/importer.js';
 import { startTestFeedpub, type TestFeedpub } from '../support/feedpub.js';
 import { converge, walkArchive } from '../support/scratch.js';
+import { Gate, pauseCalls, readsPost } from '../support/faults.js';
+import { until } from '../support/until.js';
 
 /**
  * RFC 5005 archived feeds, walked as a reader walks them (the current document, then prev-archive to the oldest
@@ -16,8 +18,12 @@ let fp: TestFeedpub;
 const work = mkdtempSync(join(tmpdir(), 'feedpub-archive-'));
 const KEEP = 5;
 const PAGE = 10;
+/** While set, the renders' reads of this post wait at the gate. */
+let pauseReadsOf: { postId: string; gate: Gate } | undefined;
 beforeAll(async () => {
-  fp = await startTestFeedpub({ FEEDPUB_FEED_ITEMS: String(KEEP), FEEDPUB_ARCHIVE_PAGE_SIZE: String(PAGE) });
+  fp = await startTestFeedpub({ FEEDPUB_FEED_ITEMS: String(KEEP), FEEDPUB_ARCHIVE_PAGE_SIZE: String(PAGE) }, {
+    wrapClients: ({ doc, s3 }) => ({ doc: pauseCalls(doc, () => pauseReadsOf?.gate, (command) => pauseReadsOf !== undefined && readsPost(pauseReadsOf.postId)(command)), s3 }),
+  });
 });
 afterAll(async () => {
   await fp?.stop();
@@ -114,6 +120,56 @@ describe('archived feeds', () => {
     const page = (await walkArchive(fp.url, SITE_FEED, fp.config))!.find((d) => d.page === oldest!.page)!;
     expect(page.ids).not.toContain(deleted);
     expect(page.ids).toContain(edited);
+  });
+
+  describe('an archived post that leaves its feed and comes back', () => {
+    /** A category of 20 posts: its 10 oldest sealed on page 1 (`<name>-0` the oldest). */
+    async function archivedCategory(name: string): Promise<FeedRef> {
+      const ref: FeedRef = { kind: 'category', name };
+      for (let i = 0; i < 20; i++) await put(`${name}-${i}`, { title: `${name} ${i}`, date: date(2, i), categories: [name] });
+      expect(await converge(fp.url, [ref], fp.config, 10_000)).toEqual([]);
+      const pages = (await walkArchive(fp.url, ref, fp.config))!;
+      expect(pages.find((d) => d.page === 1)?.ids).toContain(`${name}-0`);
+      return ref;
+    }
+    const where = async (ref: FeedRef, id: string) => ((await walkArchive(fp.url, ref, fp.config)) ?? []).filter((d) => d.ids.includes(id)).map((d) => d.page ?? 'current');
+
+    it('stays on its page once, when the render of its delete reads it after its re-creation', async () => {
+      const ref = await archivedCategory('bounce');
+      const gate = new Gate();
+      pauseReadsOf = { postId: 'bounce-0', gate };
+      try {
+        expect((await fp.api('DELETE', '/posts/bounce-0')).status).toBe(204);
+        // The category's and the site's renders have read the delete from their inboxes and wait to read the post.
+        await until(async () => gate.arrived, (n) => n >= 2);
+        expect(gate.arrived).toBe(2);
+        await put('bounce-0', { title: 'bounce 0', date: date(2, 0), categories: ['bounce'] });
+      } finally {
+        pauseReadsOf = undefined;
+        gate.open();
+      }
+      // Each render reads the post back in the feed and keeps it on its page; the arrival, rendered next, finds it
+      // there. Before, the arrival made it open as well: in two documents for good.
+      expect(await converge(fp.url, [ref, SITE_FEED], fp.config, 10_000)).toEqual([]);
+      expect(await where(ref, 'bounce-0')).toEqual([1]);
+      // A delete now takes it out of every document.
+      expect((await fp.api('DELETE', '/posts/bounce-0')).status).toBe(204);
+      expect(await converge(fp.url, [ref, SITE_FEED], fp.config, 10_000)).toEqual([]);
+      expect(await where(ref, 'bounce-0')).toEqual([]);
+    });
+
+    it('stays on its page once, when a hold releases its departure after the live write that brought it back', async () => {
+      const ref = await archivedCategory('return');
+      const hold = ((await (await fp.api('POST', '/regeneration/holds', { seconds: 60 })).json()) as { id: string }).id;
+      const away = { title: 'return 0', date: date(2, 0) };
+      expect((await fp.api('PUT', '/posts/return-0', { ...away, content: '<p>away</p>', categories: ['elsewhere'] }, { 'feedpub-hold': hold })).status).toBe(200);
+      await put('return-0', { ...away, categories: ['return'] });
+      expect(await converge(fp.url, [ref], fp.config, 10_000)).toEqual([]);
+      expect((await fp.api('DELETE', `/regeneration/holds/${hold}`)).status).toBe(202);
+      await until(async () => ((await (await fp.api('GET', `/regeneration/holds/${hold}`)).json()) as { phase: string }).phase, (phase) => phase === 'published', 10_000);
+      expect(await converge(fp.url, [ref, SITE_FEED, { kind: 'category', name: 'elsewhere' }], fp.config, 10_000)).toEqual([]);
+      expect(await where(ref, 'return-0')).toEqual([1]);
+    });
   });
 
   it('serves archive pages to be kept for a day and current documents for a minute', async () => {

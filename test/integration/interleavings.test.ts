@@ -11,7 +11,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { holdLane, keys, OPEN_INBOX_PREFIX, OPEN_LANE } from '../../lib/store/table.js';
 import { groupOf } from '../../lib/pages/name-groups.js';
 import { until } from '../support/until.js';
-import { Gate, gateCalls, withFaults } from '../support/faults.js';
+import { Gate, gateCalls, pauseCalls, readsPost, withFaults } from '../support/faults.js';
 import { fetchFeedSet, titles, waitForFeedSet, withinASecond } from '../support/feeds.js';
 import { startTestFeedpub, type TestFeedpub } from '../support/feedpub.js';
 import { fixedSite } from '../../lib/site/site-source.js';
@@ -39,19 +39,6 @@ function tracked<T extends { send(...args: never[]): Promise<unknown> }>(client:
 }
 /** The stack's reads of this post (a render's `posts.current`) wait at the gate of the phase they arrive in. */
 let pauseReadsOf: { postId: string; gate: Gate } | undefined;
-function pausingReads<T extends { send(...args: never[]): Promise<unknown> }>(client: T): T {
-  return new Proxy(client, {
-    get(target, prop, receiver) {
-      if (prop !== 'send') return Reflect.get(target, prop, receiver);
-      return async (...args: never[]) => {
-        const command = args[0] as unknown as { input: unknown; constructor: { name: string } };
-        const pause = pauseReadsOf;
-        if (pause && command.constructor.name === 'BatchGetCommand' && JSON.stringify(command.input).includes(`POST#${pause.postId}`)) await pause.gate.pass();
-        return target.send(...args);
-      };
-    },
-  });
-}
 let pauseRecord: { feedId: string; gate: Gate } | undefined;
 let pauseMark: Gate | undefined;
 /** When set, only the marks of this feed wait at `pauseMark`. */
@@ -73,7 +60,7 @@ beforeAll(async () => {
     },
     // The API's own marks of held feeds fail while `failMarks`: the feeds lane must mark them.
     wrapClients: ({ doc, s3 }) => ({
-      doc: tracked(pausingReads(withFaults(doc, (command) => {
+      doc: tracked(pauseCalls(withFaults(doc, (command) => {
         if (failMarks && command.constructor.name === 'BatchWriteCommand' && JSON.stringify(command.input).includes('HOLD#')) return new Error('marks lost');
         const input = command.input as { TransactItems?: { Update?: { Key?: { PK?: string; SK?: string } } }[] };
         if (loseRecordOf && command.constructor.name === 'TransactWriteCommand' && input.TransactItems?.[0]?.Update?.Key?.PK === `FEED#${loseRecordOf}`) {
@@ -81,7 +68,7 @@ beforeAll(async () => {
           return new Error('record lost');
         }
         return undefined;
-      }))),
+      }), () => pauseReadsOf?.gate, (command) => pauseReadsOf !== undefined && readsPost(pauseReadsOf.postId)(command))),
       s3,
     }),
   });

@@ -113,3 +113,25 @@ export function gateCalls<T extends DynamoDBDocumentClient | S3Client>(client: T
     },
   });
 }
+
+/**
+ * Wraps a real SDK client so that, while `armed()` returns a gate, the calls `match` picks wait at that gate before
+ * they are sent (a test arms it for one phase, then another gate for the next).
+ */
+export function pauseCalls<T extends { send(...args: never[]): Promise<unknown> }>(client: T, armed: () => Gate | undefined, match: (command: Command) => boolean): T {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop !== 'send') return Reflect.get(target, prop, receiver);
+      return async (...args: never[]) => {
+        const gate = armed();
+        if (gate && match(args[0] as unknown as Command)) await gate.pass();
+        return target.send(...args);
+      };
+    },
+  });
+}
+
+/** A render's read of the posts its inbox names (`posts.current`, a BatchGet of POST items) that names this post. */
+export const readsPost = (postId: string) => (command: Command) =>
+  command.constructor.name === 'BatchGetCommand' && JSON.stringify(command.input).includes(`"PK":"POST#${postId}"`);
+
