@@ -105,7 +105,7 @@ export async function publishAndWatch(url: string, key: string, feedsUrl: string
 }
 
 /** The bucket key a local document URL reads (the front serves `/<key>`, its segments percent-encoded). */
-const keyOfUrl = (url: string) => decodeURIComponent(new URL(url).pathname.slice(1));
+export const keyOfUrl = (url: string) => decodeURIComponent(new URL(url).pathname.slice(1));
 
 /** A document as a late reader saw it, in ms from `since`. */
 export interface LastDocument {
