@@ -148,8 +148,10 @@ describe('archived feeds', () => {
         pauseReadsOf = undefined;
         gate.open();
       }
-      // Each render reads the post back in the feed and keeps it on its page; the arrival, rendered next, finds it
-      // there. Before, the arrival made it open as well: in two documents for good.
+      // Each render reads the post back in the feed and keeps it on its page; the arrival, rendered next (the lane
+      // idle: every record it read is handled), finds it there. Before, the arrival made it open as well: in two
+      // documents for good.
+      await fp.lanes.feeds.idle();
       expect(await converge(fp.url, [ref, SITE_FEED], fp.config, 10_000)).toEqual([]);
       expect(await where(ref, 'bounce-0')).toEqual([1]);
       // A delete now takes it out of every document.
