@@ -103,15 +103,7 @@ export class Gate {
 
 /** Wraps a real SDK client so that the calls `match` picks wait at `gate` before they are sent. */
 export function gateCalls<T extends DynamoDBDocumentClient | S3Client>(client: T, gate: Gate, match: (command: Command) => boolean): T {
-  return new Proxy(client, {
-    get(target, prop, receiver) {
-      if (prop !== 'send') return Reflect.get(target, prop, receiver);
-      return async (command: Command, ...rest: unknown[]) => {
-        if (match(command)) await gate.pass();
-        return (target as unknown as { send(c: Command, ...r: unknown[]): Promise<unknown> }).send(command, ...rest);
-      };
-    },
-  });
+  return pauseCalls(client, () => gate, match);
 }
 
 /**
