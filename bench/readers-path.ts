@@ -18,7 +18,7 @@ import { feedsOf } from '../lib/feeds/feed-ref.js';
 import { benchPost } from './lib/context.js';
 import { corpusSamples, generatePosts } from './lib/generate.js';
 import { meters } from './lib/meters.js';
-import { documentUrls, keyOfUrl, now, send, watch } from './lib/publish.js';
+import { documentUrls, keyOfUrl, publishAndWatch } from './lib/publish.js';
 import { printTable, startBenchStack, STORE_NAMES, summarize, type BenchStore } from './lib/stack.js';
 
 const perWay = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 120);
@@ -43,15 +43,10 @@ let n = 0;
 
 async function one(way: Way) {
   const post = benchPost(n, generated[n++ % generated.length]!, 'r');
-  const urls = documentUrls(feedsOf(post), url, feedsUrl);
-  const response = await send(url, stack.key, 'POST', '/posts', post);
-  const answered = now();
-  if (response.status !== 201) throw new Error(`POST answered ${response.status}`);
-  await response.body?.cancel();
-  const watched = urls.map((u) => (way.origin ? u.replace(url, origin) : u));
-  const seenAt = await watch(watched.map((u) => ({ url: u, present: [post.title] })), { intervalMs: way.intervalMs }).seen;
-  const lastPut = Math.max(...urls.map((u) => m.putsBefore(keyOfUrl(u), seenAt).at(-1)?.doneAt ?? NaN));
-  return { visible: seenAt - answered, rendered: lastPut - answered, served: seenAt - lastPut };
+  const { answeredAt, visibleMs } = await publishAndWatch(url, stack.key, feedsUrl, post, { readFrom: way.origin ? origin : url, intervalMs: way.intervalMs });
+  const seenAt = answeredAt + visibleMs;
+  const lastPut = Math.max(...documentUrls(feedsOf(post), url, feedsUrl).map((u) => m.putsBefore(keyOfUrl(u), seenAt).at(-1)?.doneAt ?? NaN));
+  return { visible: visibleMs, rendered: lastPut - answeredAt, served: seenAt - lastPut };
 }
 
 // Warm-up (the JIT of both processes, the feeds' first renders), then the ways in turn, 20 posts at a time.

@@ -90,16 +90,24 @@ export async function send(url: string, key: string, method: string, path: strin
 
 /**
  * POSTs a post while readers poll all three formats of every feed it touches, until each shows it. Returns the
- * API's answer time and the time from the answer until the last document showed the post.
+ * API's answer time and the time from the answer until the last document showed the post. The readers read
+ * through the front at `url` every 10 ms, unless `readFrom` (another base URL serving the same keys, such as the
+ * bucket's server) or `intervalMs` say otherwise.
  */
-export async function publishAndWatch(url: string, key: string, feedsUrl: string, post: BenchPost): Promise<{ answerMs: number; visibleMs: number; answeredAt: number; documents: SeenDocument[] }> {
-  const checks = documentUrls(feedsOf(post), url, feedsUrl).map((u) => ({ url: u, present: [post.title] }));
+export async function publishAndWatch(
+  url: string,
+  key: string,
+  feedsUrl: string,
+  post: BenchPost,
+  { readFrom = url, intervalMs = 10 }: { readFrom?: string; intervalMs?: number } = {},
+): Promise<{ answerMs: number; visibleMs: number; answeredAt: number; documents: SeenDocument[] }> {
+  const checks = documentUrls(feedsOf(post), readFrom, feedsUrl).map((u) => ({ url: u, present: [post.title] }));
   const started = now();
   const response = await send(url, key, 'POST', '/posts', post);
   const answered = now();
   if (response.status !== 201) throw new Error(`POST answered ${response.status}: ${await response.text()}`);
   await response.body?.cancel();
-  const watching = watch(checks);
+  const watching = watch(checks, { intervalMs });
   const seenAt = await watching.seen;
   return { answerMs: answered - started, visibleMs: seenAt - answered, answeredAt: answered, documents: await watching.documents };
 }
