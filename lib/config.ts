@@ -88,14 +88,28 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** `env` read by `schema`, or a ConfigError naming every bad variable and its rule. */
+function parseEnv<T>(schema: z.ZodMiniType<T>, env: Record<string, string | undefined>): T {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  throw new ConfigError(`Invalid feedpub configuration:\n  ${problems.join('\n  ')}`);
+}
+
+const localSchema = z.object({
+  PORT: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(65535)), 3000),
+  FEEDPUB_LOCAL_RENDER_SLOTS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(64)), 4),
+});
+
+/** What only the local stack reads: its HTTP port, and how many feed renders it runs at once. */
+export function localSettings(env: Record<string, string | undefined> = process.env): { port: number; renderSlots: number } {
+  const e = parseEnv(localSchema, env);
+  return { port: e.PORT, renderSlots: e.FEEDPUB_LOCAL_RENDER_SLOTS };
+}
+
 /** Reads the configuration once, failing fast with every bad or missing variable named. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): FeedpubConfig {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`Invalid feedpub configuration:\n  ${problems.join('\n  ')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(envSchema, env);
   return {
     tableName: e.FEEDPUB_TABLE,
     bucketName: e.FEEDPUB_BUCKET,

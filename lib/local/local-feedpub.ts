@@ -10,7 +10,7 @@ import type { APIGatewayProxyEventV2WithLambdaAuthorizer, DynamoDBRecord } from 
 import { ApiKeyVerifier, authorize, KEY_CACHE, type CallerContext } from '../api/auth.js';
 import { buildApi } from '../api/build-api.js';
 import { lambdaHandler, type ApiHandler } from '../api/lambda-handler.js';
-import type { FeedpubConfig } from '../config.js';
+import { localSettings, type FeedpubConfig } from '../config.js';
 import { feedId } from '../feeds/feed-ref.js';
 import { logger } from '../log.js';
 import { buildRegeneration, type Regeneration, type RegenerationOptions } from '../regen/build-regeneration.js';
@@ -93,7 +93,7 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   let feedsLane: LocalEventSource | undefined;
   const backgroundYield = async () => feedsLane?.giveWay(BACKGROUND_YIELD_MS);
   const api = withAuthorizer(verifier, lambdaHandler(buildApi(config, doc, { hub, beforeHeldTransaction: backgroundYield })));
-  const regeneration = buildRegeneration(config, doc, s3, { renderSlots: Number(process.env.FEEDPUB_LOCAL_RENDER_SLOTS ?? 4), tickSchedules: false, onWritten: hub.announce, backgroundYield, ...options.regeneration });
+  const regeneration = buildRegeneration(config, doc, s3, { renderSlots: localSettings({ FEEDPUB_LOCAL_RENDER_SLOTS: process.env.FEEDPUB_LOCAL_RENDER_SLOTS }).renderSlots, tickSchedules: false, onWritten: hub.announce, backgroundYield, ...options.regeneration });
   const streams = new DynamoDBStreamsClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
   const common = { streams, streamArn, checkpointFile: options.checkpointFile, ...options.lanes };
   const parkFeeds = async (records: DynamoDBRecord[]) => {

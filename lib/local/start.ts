@@ -20,15 +20,17 @@ export interface LocalStack {
   stop(options?: { graceMs?: number }): Promise<void>;
 }
 
-/** Local defaults; any FEEDPUB_* variable in the environment wins. */
-export async function localConfig(port: number, env = process.env): Promise<FeedpubConfig> {
-  const { loadConfig } = await import('../config.js');
-  return loadConfig({
+/** The local port, checked, and the configuration with local defaults; any FEEDPUB_* variable in the environment wins. */
+export async function localConfig(env = process.env): Promise<{ config: FeedpubConfig; port: number }> {
+  const { loadConfig, localSettings } = await import('../config.js');
+  const { port } = localSettings(env);
+  const config = loadConfig({
     FEEDPUB_TABLE: 'feedpub',
     FEEDPUB_BUCKET: 'feedpub-feeds',
     FEEDPUB_SITE_URL: `http://127.0.0.1:${port}`,
     ...env,
   });
+  return { config, port };
 }
 
 /**
@@ -40,7 +42,6 @@ export async function localConfig(port: number, env = process.env): Promise<Feed
  * Whatever ends this process, the servers end with it (see servers.ts).
  */
 export async function startLocalStack(env = process.env, timings = new StartTimings()): Promise<LocalStack> {
-  const port = Number(env.PORT ?? 3000);
   const dataDir = dataDirectory(env);
   const claim = await timings.time('claim the data directory', () => claimDataDir(dataDir));
   const servers: LocalServer[] = [];
@@ -51,10 +52,10 @@ export async function startLocalStack(env = process.env, timings = new StartTimi
   };
   const stopServers = () => Promise.all(servers.map((s) => s.stop()));
   try {
-    const [dynamo, s3, [{ startLocalFeedpub }, { logger }, config]] = await settleAll([
+    const [dynamo, s3, [{ startLocalFeedpub }, { logger }, { config, port }]] = await settleAll([
       timings.time('DynamoDB Local', () => startDynamoLocal({ dbPath: join(dataDir, 'dynamodb') }).then(started)),
       timings.time('s3rver', () => startS3Local({ directory: join(dataDir, 's3') }).then(started)),
-      timings.time('feedpub modules and configuration', () => Promise.all([import('./local-feedpub.js'), import('../log.js'), localConfig(port, env)])),
+      timings.time('feedpub modules and configuration', () => Promise.all([import('./local-feedpub.js'), import('../log.js'), localConfig(env)])),
     ]);
     // The SDK reads these itself: the handlers run unchanged, only the endpoints differ from AWS.
     Object.assign(process.env, LOCAL_AWS_ENV, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_ENDPOINT_URL_S3: s3.endpoint });
@@ -113,5 +114,5 @@ export function runningStack(env = process.env): Required<Pick<RunningRecord, 'd
 export async function attachToRunningStack(env = process.env): Promise<FeedpubConfig> {
   const endpoints = runningStack(env);
   Object.assign(process.env, LOCAL_AWS_ENV, { AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb, AWS_ENDPOINT_URL_S3: endpoints.s3 });
-  return localConfig(Number(env.PORT ?? 3000), env);
+  return (await localConfig(env)).config;
 }

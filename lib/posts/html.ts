@@ -1,4 +1,5 @@
 import MarkdownIt from 'markdown-it';
+import parseSrcset from 'parse-srcset';
 import sanitizeHtml from 'sanitize-html';
 import { hasVisible, stripXmlForbidden } from '../text.js';
 
@@ -17,7 +18,18 @@ function absolutize(url: string, base: string): string {
   }
 }
 
-const URL_ATTRIBUTES: Record<string, string> = { a: 'href', img: 'src', source: 'src', video: 'src', audio: 'src' };
+/**
+ * A srcset with each candidate's URL made absolute, parsed as sanitize-html parses it (the HTML standard's rules);
+ * a candidate that does not parse is left out, as the sanitizer would leave it out.
+ */
+function absolutizeSrcset(srcset: string, base: string): string {
+  return parseSrcset(srcset)
+    .map(({ url, w, h, d }) => [absolutize(url, base), w && `${w}w`, h && `${h}h`, d && `${d}x`].filter(Boolean).join(' '))
+    .join(', ');
+}
+
+/** The attributes that hold URLs, by tag: each made absolute (a srcset candidate by candidate). */
+const URL_ATTRIBUTES: Record<string, string[]> = { a: ['href'], img: ['src', 'srcset'], source: ['src', 'srcset'], video: ['src', 'poster'], audio: ['src'] };
 
 /**
  * What readers display, and nothing that runs: no script, style, iframe or form, no event handler,
@@ -44,13 +56,19 @@ export function sanitizeContent(html: string, baseUrl: string): string {
       '*': ['lang', 'dir'],
     },
     allowedSchemes: ['http', 'https', 'mailto'],
+    // A video's poster is a URL too: checked like src (sanitize-html checks href, src and cite, and srcset by itself).
+    allowedSchemesAppliedToAttributes: ['href', 'src', 'cite', 'poster'],
     allowProtocolRelative: true,
     transformTags: Object.fromEntries(
-      Object.entries(URL_ATTRIBUTES).map(([tag, attr]) => [
+      Object.entries(URL_ATTRIBUTES).map(([tag, attrs]) => [
         tag,
         (tagName: string, attribs: sanitizeHtml.Attributes) => {
-          const value = attribs[attr];
-          return { tagName, attribs: value ? { ...attribs, [attr]: absolutize(value, baseUrl) } : attribs };
+          const absolute = { ...attribs };
+          for (const attr of attrs) {
+            const value = attribs[attr];
+            if (value) absolute[attr] = attr === 'srcset' ? absolutizeSrcset(value, baseUrl) : absolutize(value, baseUrl);
+          }
+          return { tagName, attribs: absolute };
         },
       ]),
     ),

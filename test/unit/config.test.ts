@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../lib/config.js';
+import { ConfigError, loadConfig, localSettings } from '../../lib/config.js';
 
 const required = { FEEDPUB_TABLE: 'feedpub', FEEDPUB_BUCKET: 'feeds-bucket', FEEDPUB_SITE_URL: 'https://site.example/' };
 
@@ -18,5 +18,20 @@ describe('loadConfig', () => {
       expect((error as Error).message).toMatch(/FEEDPUB_TIMEZONE: must be an IANA time zone/);
       expect((error as Error).message).toMatch(/FEEDPUB_FEED_ITEMS/);
     }
+  });
+});
+
+describe('localSettings', () => {
+  it('gives the local port and render slots, 3000 and 4 by default', () => {
+    expect(localSettings({})).toEqual({ port: 3000, renderSlots: 4 });
+    expect(localSettings({ PORT: '8080', FEEDPUB_LOCAL_RENDER_SLOTS: '2' })).toEqual({ port: 8080, renderSlots: 2 });
+  });
+
+  it('refuses a port or a number of slots that is not one, naming each', () => {
+    expect(() => localSettings({ PORT: 'eighty', FEEDPUB_LOCAL_RENDER_SLOTS: '0' })).toThrow(ConfigError);
+    expect(() => localSettings({ PORT: 'eighty', FEEDPUB_LOCAL_RENDER_SLOTS: '0' })).toThrow(/PORT: [^\n]+\n\s+FEEDPUB_LOCAL_RENDER_SLOTS: /);
+    expect(() => localSettings({ PORT: '70000' })).toThrow(/PORT/);
+    expect(() => localSettings({ PORT: '0' })).toThrow(/PORT/);
+    expect(() => localSettings({ PORT: '80.5' })).toThrow(/PORT/);
   });
 });
