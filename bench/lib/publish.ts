@@ -57,7 +57,11 @@ export function watch(checks: Check[], { timeoutMs = 30_000, intervalMs = 10 } =
   const id = nextId++;
   const answer = new Promise<{ seenAt: number; documents: SeenDocument[] }>((resolve, reject) => waiting.set(id, { resolve, reject }));
   readerThread().postMessage({ id, checks, timeoutMs, intervalMs });
-  return { seen: answer.then((a) => a.seenAt), documents: answer.then((a) => a.documents), intensify: (ms = 10) => readerThread().postMessage({ type: 'intensify', id, intervalMs: ms }) };
+  const documents = answer.then((a) => a.documents);
+  // A caller that stops at `seen` (it rejected: a document never reached its state) never awaits `documents`: its
+  // rejection is the same one, already handled there, and must not end the process as unhandled.
+  documents.catch(() => undefined);
+  return { seen: answer.then((a) => a.seenAt), documents, intensify: (ms = 10) => readerThread().postMessage({ type: 'intensify', id, intervalMs: ms }) };
 }
 
 export interface ReaderUsage {
