@@ -8,6 +8,7 @@ import { documentRow, lastDocuments, now, publishAndWatch, type LastDocument } f
 import { benchPost } from '../lib/context.js';
 import { printTable, startBenchStack, summarize, type BenchStack, type BenchStore } from '../lib/stack.js';
 import type { ProfileSummary } from '../lib/profile.js';
+import { diskWaitSampler, type DiskWait } from '../lib/disk-wait.js';
 
 /**
  * Imports, on a stack of their own: (1) 2,000 Jekyll posts through `importPosts` (what `npx feedpub import` runs),
@@ -24,6 +25,7 @@ export async function imports({ quick, corpus, store, profile }: { quick: boolea
   const m = meters();
   const stack = await startBenchStack({ FEEDPUB_TIMEZONE: 'Asia/Shanghai' }, m.wrap, { store });
   const dir = mkdtempSync(join(tmpdir(), 'feedpub-import-bench-'));
+  const disk = diskWaitSampler(stack.pids.s3rver!);
   try {
     const options = { api: stack.feedpub.url, key: stack.key };
     const small = quick ? 500 : 2000;
@@ -60,7 +62,7 @@ export async function imports({ quick, corpus, store, profile }: { quick: boolea
     const watched = async (kind: 'during' | 'after', post: Parameters<typeof publishAndWatch>[3]) => {
       try {
         const seen = await publishAndWatch(stack.feedpub.url, stack.key, stack.config.site.feedsUrl, post);
-        if (seen.visibleMs > 1000) late.push(lateness(kind, seen, m));
+        if (seen.visibleMs > 1000) late.push(lateness(kind, seen, m, disk.between(seen.answeredAt, seen.answeredAt + seen.visibleMs)));
         return seen.visibleMs;
       } catch (error) {
         missed[kind]++;
@@ -101,13 +103,14 @@ export async function imports({ quick, corpus, store, profile }: { quick: boolea
       { measure: 'posts right after the import returned', ...second.visibleRightAfterImport, 'not seen in 30 s': missed.after, target: 'max <= 1000' },
     ]);
     if (second.latePosts.length > 0) {
-      printTable('The latest of the posts seen later than 1 s (ms from the answer): the document seen last, the PUT of it answered last before it was seen, the longest single GET of it', second.latePosts.map(({ documents, ...post }) => ({ ...post, ...documentRow(documents[0]!) })));
+      printTable('The latest of the posts seen later than 1 s (ms from the answer): the document seen last, the PUT of it answered last before it was seen, the longest single GET of it; and while it waited, the ms in which every task of the machine waited on I/O (ioFullMs), some did (ioSomeMs), and a thread of the local S3 server was in disk wait', second.latePosts.map(({ documents, disk, ...post }) => ({ ...post, ...documentRow(documents[0]!), ...disk })));
     }
     printTable('The import itself', [{ posts: big, 'accepted posts/s': second.acceptedPerSecond, 'posts/s to published': second.postsPerSecondToPublished }]);
 
     const sizes = await bySize(stack, samples, quick ? 30 : 100);
     return { importSmall: { ...first, ...(profiled ? { profile: profiled.profile } : {}) }, importBig: second, latencyByPostSize: sizes };
   } finally {
+    disk.stop();
     await stack.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -118,10 +121,12 @@ interface LatePost {
   visibleMs: number;
   /** Its documents, the last seen first (three at most). */
   documents: LastDocument[];
+  /** What the disk did while the post waited (Linux): a post held while every task waited on I/O was the disk's. */
+  disk?: DiskWait;
 }
 
-function lateness(kind: LatePost['kind'], seen: Awaited<ReturnType<typeof publishAndWatch>>, m: ReturnType<typeof meters>): LatePost {
-  return { kind, visibleMs: Math.round(seen.visibleMs), documents: lastDocuments(seen.documents, seen.answeredAt, m.putsBefore) };
+function lateness(kind: LatePost['kind'], seen: Awaited<ReturnType<typeof publishAndWatch>>, m: ReturnType<typeof meters>, disk: DiskWait | undefined): LatePost {
+  return { kind, visibleMs: Math.round(seen.visibleMs), documents: lastDocuments(seen.documents, seen.answeredAt, m.putsBefore), ...(disk ? { disk } : {}) };
 }
 
 /** Publish to visible with the big import stored: posts of a few hundred bytes against posts of 1-8 KB. */
