@@ -108,8 +108,16 @@ export class Regeneration extends Construct {
     });
     // It renders feeds as the lanes do (archive pages and open members are put in the render's transactions).
     renderFeeds(this.redrive);
-    // Scan only here: the sweep reads the keys of inbox items (an operator's command, not a hot path).
-    this.redrive.fn.addToRolePolicy(tableActions(table, 'Scan'));
+    // Scan only here: the sweep reads the keys of inbox items (an operator's command, not a hot path). IAM cannot
+    // limit a Scan to some partitions, so it is limited to those two attributes, asked for by name: a Scan that
+    // asks for all attributes, or for any other one (a key item's scope, say), is refused.
+    this.redrive.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Scan'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['PK', 'SK'] }, StringEquals: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' } },
+      }),
+    );
     this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], resources: [postPages] }));
     this.redrive.fn.addToRolePolicy(new PolicyStatement({ actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], resources: [this.deadLetters.queueArn] }));
 

@@ -194,9 +194,10 @@ export class DynamoFeedStateRepository implements FeedStateRepository {
   }
 
   async listStale(): Promise<{ feedId: string; lanes: string[] }[]> {
-    // An operator's sweep (re-drive), not a hot path: it reads only the keys of inbox items.
+    // An operator's sweep (re-drive), not a hot path: it reads only the keys of inbox items. Select and the
+    // projection are what the Redrive role's Scan is limited to in IAM (cdk/constructs/regeneration.ts).
     const stale = new Map<string, Set<string>>();
-    const scan = { TableName: this.tableName, FilterExpression: 'begins_with(SK, :inbox)', ExpressionAttributeValues: { ':inbox': INBOX_PREFIX }, ProjectionExpression: 'PK, SK', ConsistentRead: true };
+    const scan = { TableName: this.tableName, FilterExpression: 'begins_with(SK, :inbox)', ExpressionAttributeValues: { ':inbox': INBOX_PREFIX }, ProjectionExpression: 'PK, SK', Select: 'SPECIFIC_ATTRIBUTES' as const, ConsistentRead: true };
     for await (const page of paginateScan({ client: this.doc }, scan)) {
       for (const item of page.Items ?? []) {
         const id = feedIdOfPartition(String(item.PK));

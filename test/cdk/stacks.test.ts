@@ -414,6 +414,10 @@ describe('service stack', () => {
     const redrive = actionsOf(statementsOf(t.svc, 'RegenerationRedrive'));
     expect(redrive).toEqual(expect.arrayContaining(['dynamodb:Scan', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 's3:PutObject']));
     for (const action of redrive) expect(action).not.toMatch(/\*|DeleteTable|DeleteBucket|sqs:Purge/);
+    // Its Scan reads the keys of items and nothing else (a key item's scope, name or dates stay out of reach).
+    const scans = statementsOf(t.svc, 'RegenerationRedrive').filter((s) => JSON.stringify(s.Action).includes('dynamodb:Scan'));
+    expect(scans).toHaveLength(1);
+    expect(scans[0]!.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['PK', 'SK'] }, StringEquals: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' } });
   });
 
   it('lets only the authorizer touch key items: it reads them and notes their last use, and nothing else', () => {
