@@ -194,8 +194,9 @@ export class DynamoFeedStateRepository implements FeedStateRepository {
   }
 
   async listStale(): Promise<{ feedId: string; lanes: string[] }[]> {
-    // An operator's sweep (re-drive), not a hot path: it reads only the keys of inbox items. Select and the
-    // projection are what the Redrive role's Scan is limited to in IAM (cdk/constructs/regeneration.ts).
+    // An operator's sweep (re-drive), not a hot path: it reads only the keys of inbox items. The Redrive role's Scan
+    // is limited in IAM to Select SPECIFIC_ATTRIBUTES over PK and SK (cdk/constructs/regeneration.ts): the filter,
+    // the projection and any later change of them may name no other attribute, or AWS refuses the Scan.
     const stale = new Map<string, Set<string>>();
     const scan = { TableName: this.tableName, FilterExpression: 'begins_with(SK, :inbox)', ExpressionAttributeValues: { ':inbox': INBOX_PREFIX }, ProjectionExpression: 'PK, SK', Select: 'SPECIFIC_ATTRIBUTES' as const, ConsistentRead: true };
     for await (const page of paginateScan({ client: this.doc }, scan)) {
