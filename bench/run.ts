@@ -99,7 +99,7 @@ async function stackSections(store: BenchStore, results: Record<string, unknown>
       // Which documents those renders were of (feed ids; the directory's; a feed's archive page), and how many times.
       results.costOfOnePostRenders = Object.fromEntries(cost.renders);
       printTable('Cost of one post alone (DynamoDB capacity units as DynamoDB Local reports them; S3 through the real client)', [results.costOfOnePost as Record<string, number>]);
-      printTable('The renders of that post, by document', Object.entries(results.costOfOnePostRenders as Record<string, number>).map(([document, renders]) => ({ document, renders })));
+      printTable('The renders of that post, by document', [...cost.renders].map(([document, renders]) => ({ document, renders })));
     }
     if (runs('bursts')) results.bursts = await section('bursts', () => bursts(ctx));
     if (runs('publishers')) results.publishers = await section('publishers', () => publishers(ctx));
