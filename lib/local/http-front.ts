@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import type { ApiHandler } from '../api/lambda-handler.js';
 import { logger } from '../log.js';
 
 // API Gateway's own payload limit; the app's smaller limit answers 413 first.
@@ -69,6 +70,23 @@ export function toGatewayEvent(req: IncomingMessage, body: Buffer): APIGatewayPr
   };
 }
 
+function lambdaContext(requestId: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'feedpub-api-local',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:feedpub-api-local',
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: 'local',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
 function writeGatewayResult(res: ServerResponse, result: APIGatewayProxyResultV2): void {
   if (typeof result === 'string') {
     res.writeHead(200, { 'content-type': 'application/json' }).end(result);
@@ -79,9 +97,6 @@ function writeGatewayResult(res: ServerResponse, result: APIGatewayProxyResultV2
   const body = result.body ? Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8') : undefined;
   res.writeHead(result.statusCode ?? 200, headers).end(body);
 }
-
-/** The API as API Gateway calls it: an event in, a result out (the host adds the Lambda context). */
-export type GatewayApi = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
 
 /** Where the front reads objects: the local S3 server's bucket, as CloudFront reads the bucket in AWS. */
 export interface Origin {
@@ -213,7 +228,7 @@ function notFound(res: ServerResponse, key?: string): void {
  * payload 2.0 event) at the root, and the bucket's objects (CloudFront -> S3): the home page at /, the rest under
  * /feeds/ and /posts/.
  */
-export function createHttpFront(api: GatewayApi, origin: Origin): Server {
+export function createHttpFront(api: ApiHandler, origin: Origin): Server {
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://local');
@@ -230,7 +245,7 @@ export function createHttpFront(api: GatewayApi, origin: Origin): Server {
       const body = await readBody(req);
       if (body === 'too-large') return gatewayAnswer(res, 413, 'Request Entity Too Large');
       const event = toGatewayEvent(req, body);
-      writeGatewayResult(res, await api(event));
+      writeGatewayResult(res, await api(event, lambdaContext(event.requestContext.requestId)));
     })().catch((error: unknown) => {
       logger.error('local http front failed', { error: error as Error });
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -21,11 +22,12 @@ import { DynamoApiKeyRepository } from '../store/dynamo-api-keys.js';
 import { DynamoKeyAdmin } from '../store/dynamo-key-admin.js';
 import { hashKey } from '../keys/key-format.js';
 import { HOLD_PK, INBOX_PREFIX, laneOfInboxKey, META_PK, OPEN_LANE, SITE_SETTINGS_SK } from '../store/table.js';
+import { documentHeaders } from '../feeds/document-headers.js';
 import { buildHub, hubConfigOf } from '../hub/build-hub.js';
 import { LocalHubQueue } from '../hub/local-queue.js';
 import type { RetryPolicy } from '../hub/backoff.js';
 import { LocalEventSource, type EventSourceOptions } from './event-source.js';
-import { startHttpFront } from './front-host.js';
+import { createHttpFront } from './http-front.js';
 import { ensureBucket, ensureTable } from './provision.js';
 
 /** Settings of the local event source mappings (Lambda's event source mappings in AWS). */
@@ -135,15 +137,22 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   tick.unref();
   const schedule = loop(SCHEDULE_INTERVAL_MS, () => regeneration.scheduler.run({ lookaheadMs: SCHEDULE_INTERVAL_MS }));
 
-  const front = await startHttpFront(api, { origin: { endpoint: s3Endpoint(), bucket: config.bucketName }, site: config.site, port: options.port });
+  const server: Server = createHttpFront(api, { endpoint: s3Endpoint(), bucket: config.bucketName, headersOf: (key) => documentHeaders(key, config.site) });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as { port: number };
 
   return {
-    url: front.url,
+    url: `http://127.0.0.1:${port}`,
     hubQueue,
     lanes,
     regeneration,
     stop: async () => {
-      await front.stop();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
       clearInterval(tick);
       await schedule.stop();
       await Promise.all([lanes.feeds.stop(), lanes.pages.stop()]);
