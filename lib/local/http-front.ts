@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import type { ApiHandler } from '../api/lambda-handler.js';
@@ -104,6 +105,16 @@ export interface Origin {
   bucket: string;
   /** Extra headers of an object's responses, by key (CloudFront adds them with a function in AWS). */
   headersOf?: (key: string) => Record<string, string>;
+  /** How long a GET waits for the S3 server's answer, whole, before the reader gets a 504 (CloudFront's default). */
+  responseTimeoutMs?: number;
+}
+
+/** CloudFront's default origin response timeout, after which it answers 504 Gateway Timeout. */
+const ORIGIN_RESPONSE_TIMEOUT_MS = 30_000;
+
+/** The S3 server did not answer a GET in time. */
+class OriginTimeout extends Error {
+  override name = 'OriginTimeout';
 }
 
 // Idle connections are dropped before the local S3 server's own 5 s keep-alive timeout would close them.
@@ -138,11 +149,15 @@ async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Or
   const since = tags.length === 0 ? req.headers['if-modified-since'] : undefined;
   const path = `/${origin.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
   const asked = tags.length === 1 && tags[0] !== '*' ? { 'if-none-match': tags[0]! } : {};
+  const timeoutMs = origin.responseTimeoutMs ?? ORIGIN_RESPONSE_TIMEOUT_MS;
+  // A GET the S3 server leaves hanging (headers or body) is cut at the timeout: the reader gets a 504, or, with
+  // the body under way, a cut connection, as from CloudFront; the request ends either way.
   const get = () =>
     new Promise<IncomingMessage>((resolve, reject) => {
-      request(`${origin.endpoint}${path}`, { agent: originAgent, headers: asked }, resolve)
-        .on('error', reject)
-        .end();
+      const outgoing = request(`${origin.endpoint}${path}`, { agent: originAgent, headers: asked }, resolve);
+      const timer = setTimeout(() => outgoing.destroy(new OriginTimeout(`The S3 server did not answer GET ${key} within ${timeoutMs} ms`)), timeoutMs);
+      outgoing.on('close', () => clearTimeout(timer));
+      outgoing.on('error', reject).end();
     });
   // A kept-alive connection the server has just closed fails the first write (ECONNRESET, "socket hang up");
   // the GET is idempotent, so it is sent again once, on a fresh connection.
@@ -186,7 +201,8 @@ async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Or
     upstream.resume();
     res.end();
   } else {
-    upstream.pipe(res);
+    // A body cut by the timeout (or the S3 server) cuts the reader's response too, rather than leaving it open.
+    pipeline(upstream, res).catch(() => undefined);
   }
 }
 
@@ -247,6 +263,11 @@ export function createHttpFront(api: ApiHandler, origin: Origin): Server {
       const event = toGatewayEvent(req, body);
       writeGatewayResult(res, await api(event, lambdaContext(event.requestContext.requestId)));
     })().catch((error: unknown) => {
+      if (error instanceof OriginTimeout && !res.headersSent) {
+        logger.warn('local http front: the S3 server did not answer in time', { error });
+        res.writeHead(504, { 'content-type': 'text/plain; charset=utf-8' }).end('The origin did not answer in time.\n');
+        return;
+      }
       logger.error('local http front failed', { error: error as Error });
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ message: 'Internal server error' }));

@@ -1,0 +1,72 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpFront } from '../../lib/local/http-front.js';
+
+// A stand-in for the S3 server that misbehaves on purpose (fault injection): the real s3rver is what every other
+// test of the front reads through.
+let origin: Server;
+let front: Server;
+let frontUrl: string;
+const closedAtOrigin: string[] = [];
+
+const listen = (server: Server) => new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+
+beforeAll(async () => {
+  origin = createServer((req: IncomingMessage, res) => {
+    req.on('close', () => closedAtOrigin.push(req.url ?? ''));
+    if (req.url?.includes('/silent/')) return; // never answers
+    if (req.url?.includes('/stalls/')) {
+      res.writeHead(200, { 'content-type': 'application/rss+xml', 'content-length': '100', etag: '"a"' });
+      res.write('<rss>'); // and never the rest
+      return;
+    }
+    const delayMs = req.url?.includes('/slow/') ? 150 : 0;
+    setTimeout(() => res.writeHead(200, { 'content-type': 'application/rss+xml', etag: '"b"' }).end('<rss>whole</rss>'), delayMs);
+  });
+  const endpoint = await listen(origin);
+  front = createHttpFront(
+    async () => {
+      throw new Error('the API is not asked in these tests');
+    },
+    { endpoint, bucket: 'feeds-bucket', responseTimeoutMs: 400 },
+  );
+  frontUrl = await listen(front);
+});
+afterAll(async () => {
+  front.closeAllConnections();
+  origin.closeAllConnections();
+  await Promise.all([new Promise((r) => front.close(r)), new Promise((r) => origin.close(r))]);
+});
+
+describe('the local front, when the S3 server does not answer', () => {
+  it('answers 504 at the timeout, as CloudFront does, and ends its request to the S3 server', async () => {
+    const started = performance.now();
+    const response = await fetch(`${frontUrl}/feeds/categories/silent/rss.xml`);
+    const elapsed = performance.now() - started;
+    expect(response.status).toBe(504);
+    expect(await response.text()).toMatch(/did not answer in time/);
+    expect(elapsed).toBeGreaterThanOrEqual(390);
+    expect(elapsed).toBeLessThan(3_000);
+    await expect.poll(() => closedAtOrigin.some((url) => url.includes('/silent/'))).toBe(true);
+  });
+
+  it('cuts the reader’s response when the body stops half way, rather than leaving it open', async () => {
+    const started = performance.now();
+    const response = await fetch(`${frontUrl}/feeds/categories/stalls/rss.xml`);
+    expect(response.status).toBe(200);
+    await expect(response.text()).rejects.toThrow();
+    expect(performance.now() - started).toBeLessThan(3_000);
+  });
+
+  it('serves an answer that comes in time whole, and the timer of a finished GET cuts nothing later', async () => {
+    const first = await fetch(`${frontUrl}/feeds/categories/slow/rss.xml`);
+    expect(first.status).toBe(200);
+    expect(await first.text()).toBe('<rss>whole</rss>');
+    // Past the first GET's timeout: the kept-alive connection to the S3 server still serves.
+    await new Promise((r) => setTimeout(r, 500));
+    const second = await fetch(`${frontUrl}/feeds/categories/slow/rss.xml`);
+    expect(second.status).toBe(200);
+    expect(await second.text()).toBe('<rss>whole</rss>');
+  });
+});
