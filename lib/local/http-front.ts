@@ -105,11 +105,14 @@ export interface Origin {
   bucket: string;
   /** Extra headers of an object's responses, by key (CloudFront adds them with a function in AWS). */
   headersOf?: (key: string) => Record<string, string>;
-  /** How long a GET waits for the S3 server's answer, whole, before the reader gets a 504 (CloudFront's default). */
+  /** How long a GET waits for the S3 server's next bytes before it is cut (CloudFront's origin response timeout). */
   responseTimeoutMs?: number;
 }
 
-/** CloudFront's default origin response timeout, after which it answers 504 Gateway Timeout. */
+/**
+ * CloudFront's default origin response timeout: how long it waits for the origin's answer, and then for each next
+ * packet of it, before it answers 504 Gateway Timeout (or cuts the body under way).
+ */
 const ORIGIN_RESPONSE_TIMEOUT_MS = 30_000;
 
 /** The S3 server did not answer a GET in time. */
@@ -150,13 +153,13 @@ async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Or
   const path = `/${origin.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
   const asked = tags.length === 1 && tags[0] !== '*' ? { 'if-none-match': tags[0]! } : {};
   const timeoutMs = origin.responseTimeoutMs ?? ORIGIN_RESPONSE_TIMEOUT_MS;
-  // A GET the S3 server leaves hanging (headers or body) is cut at the timeout: the reader gets a 504, or, with
-  // the body under way, a cut connection, as from CloudFront; the request ends either way.
+  // A GET the S3 server leaves silent that long (before its headers or within its body) is cut: the reader gets a
+  // 504, or, with the body under way, a cut connection, as from CloudFront. The socket's own idle timer, which
+  // every GET re-arms at no cost, not a timer per GET: this path carries every reader's poll.
   const get = () =>
     new Promise<IncomingMessage>((resolve, reject) => {
       const outgoing = request(`${origin.endpoint}${path}`, { agent: originAgent, headers: asked }, resolve);
-      const timer = setTimeout(() => outgoing.destroy(new OriginTimeout(`The S3 server did not answer GET ${key} within ${timeoutMs} ms`)), timeoutMs);
-      outgoing.on('close', () => clearTimeout(timer));
+      outgoing.setTimeout(timeoutMs, () => outgoing.destroy(new OriginTimeout(`The S3 server sent nothing for ${timeoutMs} ms of GET ${key}`)));
       outgoing.on('error', reject).end();
     });
   // A kept-alive connection the server has just closed fails the first write (ECONNRESET, "socket hang up");

@@ -9,6 +9,8 @@ let origin: Server;
 let front: Server;
 let frontUrl: string;
 const closedAtOrigin: string[] = [];
+// The front's connection (its port) each GET of /slow/ came in on.
+const slowConnections: number[] = [];
 
 const listen = (server: Server) => new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
 
@@ -21,6 +23,7 @@ beforeAll(async () => {
       res.write('<rss>'); // and never the rest
       return;
     }
+    if (req.url?.includes('/slow/')) slowConnections.push(req.socket.remotePort ?? 0);
     const delayMs = req.url?.includes('/slow/') ? 150 : 0;
     setTimeout(() => res.writeHead(200, { 'content-type': 'application/rss+xml', etag: '"b"' }).end('<rss>whole</rss>'), delayMs);
   });
@@ -59,14 +62,16 @@ describe('the local front, when the S3 server does not answer', () => {
     expect(performance.now() - started).toBeLessThan(3_000);
   });
 
-  it('serves an answer that comes in time whole, and the timer of a finished GET cuts nothing later', async () => {
+  it('serves an answer that comes in time whole, and the timeout of a finished GET cuts nothing later', async () => {
     const first = await fetch(`${frontUrl}/feeds/categories/slow/rss.xml`);
     expect(first.status).toBe(200);
     expect(await first.text()).toBe('<rss>whole</rss>');
-    // Past the first GET's timeout: the kept-alive connection to the S3 server still serves.
+    // Past the first GET's timeout: the kept-alive connection to the S3 server is still there, and serves.
     await new Promise((r) => setTimeout(r, 500));
     const second = await fetch(`${frontUrl}/feeds/categories/slow/rss.xml`);
     expect(second.status).toBe(200);
     expect(await second.text()).toBe('<rss>whole</rss>');
+    expect(slowConnections).toHaveLength(2);
+    expect(slowConnections[1]).toBe(slowConnections[0]);
   });
 });
