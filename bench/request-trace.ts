@@ -8,10 +8,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { LocalFeedpubOptions } from '../lib/local/local-feedpub.js';
-import { benchPost } from './lib/context.js';
+import type { Clients, MiddlewareStack } from './lib/meters.js';
+import { benchPost, fillInBatches } from './lib/context.js';
 import { corpusSamples, generatePosts } from './lib/generate.js';
-import { now, publishAndWatch, send } from './lib/publish.js';
+import { now, publishAndWatch } from './lib/publish.js';
 import { printTable, startBenchStack, STORE_NAMES, summarize, type BenchStore } from './lib/stack.js';
 
 const traced = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 20);
@@ -37,11 +37,9 @@ function kindOf(service: 'dynamodb' | 's3', command: string, input: Record<strin
   return command;
 }
 
-type Clients = Parameters<NonNullable<LocalFeedpubOptions['wrapClients']>>[0];
-type Stack = { middlewareStack: { add(mw: unknown, options: { step: string; name: string }): void } };
 const wrap = (clients: Clients): Clients => {
   for (const [service, client] of [['dynamodb', clients.doc], ['s3', clients.s3]] as const) {
-    (client as unknown as Stack).middlewareStack.add(
+    (client as unknown as MiddlewareStack).middlewareStack.add(
       (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: Record<string, any> }) => {
         const sentAt = now();
         try {
@@ -61,12 +59,7 @@ const generated = generatePosts(2_000, { samples: corpusSamples(corpus), categor
 const round = (n: number) => Math.round(n * 10) / 10;
 try {
   // A site in service: 600 posts in batches, then 300 single posts watched as the benchmark watches them.
-  for (let i = 0; i < 600; i += 50) {
-    const posts = Array.from({ length: 50 }, (_, k) => ({ id: `warm-${i + k}`, ...benchPost(i + k, generated[i + k]!, 'w') }));
-    const response = await send(stack.feedpub.url, stack.key, 'POST', '/posts/batch', { posts });
-    if (response.status !== 200) throw new Error(`batch answered ${response.status}`);
-    await response.body?.cancel();
-  }
+  await fillInBatches(stack, generated, 600);
   for (let i = 0; i < 300; i++) await publishAndWatch(stack.feedpub.url, stack.key, stack.config.site.feedsUrl, benchPost(i, generated[600 + i]!, 's'));
 
   const posts: { visibleMs: number; requests: (Sent & { atMs: number })[] }[] = [];

@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { benchPost, type BenchContext } from './lib/context.js';
+import { benchPost, fillInBatches, type BenchContext } from './lib/context.js';
 import { corpusSamples, generatePosts } from './lib/generate.js';
 import { delta, meters, quiet } from './lib/meters.js';
-import { publishAndWatch, send } from './lib/publish.js';
+import { publishAndWatch } from './lib/publish.js';
 import { printingFor, printTable, startBenchStack, STORE_NAMES, type BenchStore } from './lib/stack.js';
 import { baseline } from './sections/baseline.js';
 import { bursts } from './sections/bursts.js';
@@ -75,12 +75,7 @@ async function stackSections(store: BenchStore, results: Record<string, unknown>
     // A site in service: full feeds (a batch import), then single-post writes until DynamoDB Local's JIT has
     // compiled the paths they take (bench/lib/warm-up.ts).
     const warmUp = quick ? 300 : 1_000;
-    for (let i = 0; i < warmUp; i += 50) {
-      const posts = Array.from({ length: 50 }, (_, k) => ({ id: `warm-${i + k}`, ...benchPost(i + k, ctx.generated[(i + k) % ctx.generated.length]!, 'w') }));
-      const response = await send(stack.feedpub.url, stack.key, 'POST', '/posts/batch', { posts });
-      if (response.status !== 200) throw new Error(`warm-up batch answered ${response.status}`);
-      await response.body?.cancel();
-    }
+    await fillInBatches(stack, ctx.generated, warmUp);
     const warm = await warmUpStore(ctx, storePid, cold ? { minRounds: 0, maxRounds: 0 } : {});
     await quiet(m);
     results.warmUp = { posts: warmUp, cold, ...warm };

@@ -1,8 +1,8 @@
 import type { LocalFeedpubOptions } from '../../lib/local/local-feedpub.js';
 import { countItemWrites } from '../../test/support/item-writes.js';
 
-type Clients = Parameters<NonNullable<LocalFeedpubOptions['wrapClients']>>[0];
-type Stack = { middlewareStack: { add(mw: unknown, options: { step: string; name: string }): void } };
+export type Clients = Parameters<NonNullable<LocalFeedpubOptions['wrapClients']>>[0];
+export type MiddlewareStack = { middlewareStack: { add(mw: unknown, options: { step: string; name: string }): void } };
 type Capacity = { CapacityUnits?: number };
 type Update = { Key?: { PK?: unknown; SK?: unknown }; UpdateExpression?: string };
 
@@ -28,7 +28,7 @@ export function meters() {
   let items: ReturnType<typeof countItemWrites> | undefined;
   const wrap = ({ doc, s3 }: Clients): Clients => {
     items = countItemWrites(doc);
-    (doc as unknown as Stack).middlewareStack.add(
+    (doc as unknown as MiddlewareStack).middlewareStack.add(
       (next: (a: unknown) => Promise<{ output: { ConsumedCapacity?: Capacity | Capacity[] } }>, context: { commandName?: string }) =>
         async (args: { input: Record<string, unknown> }) => {
           args.input.ReturnConsumedCapacity = 'TOTAL';
@@ -42,7 +42,7 @@ export function meters() {
         },
       { step: 'initialize', name: 'benchCapacity' },
     );
-    (s3 as unknown as Stack).middlewareStack.add(
+    (s3 as unknown as MiddlewareStack).middlewareStack.add(
       (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: { Body?: string; Key?: string } }) => {
         const sentAt = performance.timeOrigin + performance.now();
         const result = await next(args);
