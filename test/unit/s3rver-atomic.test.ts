@@ -3,8 +3,24 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeS3rverAtomic } from '../../lib/local/s3rver-atomic.js';
+
+// Fault injection: the next rename onto an object's body file fails, after its MD5 and metadata files were renamed.
+const faults = vi.hoisted(() => ({ failNextBodyRename: false }));
+vi.mock('node:fs/promises', async (original) => {
+  const fs = await original<typeof import('node:fs/promises')>();
+  return {
+    ...fs,
+    rename: async (from: string, to: string) => {
+      if (faults.failNextBodyRename && to.endsWith('_object')) {
+        faults.failNextBodyRename = false;
+        throw Object.assign(new Error(`EIO: i/o error, rename '${from}'`), { code: 'EIO' });
+      }
+      return fs.rename(from, to);
+    },
+  };
+});
 
 type Store = Parameters<typeof makeS3rverAtomic>[0];
 const FilesystemStore = createRequire(import.meta.url)('s3rver/lib/stores/filesystem') as new (dir: string) => Store;
@@ -72,5 +88,45 @@ describe('s3rver made atomic: its cache', () => {
     // A second read is a hit: served even with the disk copy gone.
     rmSync(store.getResourcePath('b', 'feed.xml', 'object'));
     expect((await text(await store.getObject('b', 'feed.xml'))).startsWith('v1')).toBe(true);
+  });
+
+  /** A wrapped store with its default cache, and a write of one key with a body and a content type. */
+  async function plainStore() {
+    const dir = mkdtempSync(join(tmpdir(), 's3rver-atomic-'));
+    dirs.push(dir);
+    const store = new FilesystemStore(dir);
+    makeS3rverAtomic(store);
+    await store.putBucket('b');
+    const put = (body: string, type: string) => store.putObject({ bucket: 'b', key: 'feed', content: Buffer.from(body), metadata: { 'content-type': type } });
+    return { dir, store, put };
+  }
+
+  /** What a new server process on the same directory serves (nothing cached): the files on disk. */
+  async function fromDisk(dir: string, key: string) {
+    const store = new FilesystemStore(dir);
+    makeS3rverAtomic(store);
+    const object = await store.getObject('b', key);
+    return { body: await text(object), type: object!.metadata['content-type'] };
+  }
+
+  it('rewrites an object with the same headers without its metadata file, and with other headers with it', async () => {
+    const { dir, store, put } = await plainStore();
+    await put('v1', 'text/plain');
+    await put('v2', 'text/plain');
+    expect(await fromDisk(dir, 'feed')).toEqual({ body: 'v2', type: 'text/plain' });
+    await put('v3', 'application/xml');
+    expect(await fromDisk(dir, 'feed')).toEqual({ body: 'v3', type: 'application/xml' });
+    await put('v4', 'application/xml');
+    expect(await fromDisk(dir, 'feed')).toEqual({ body: 'v4', type: 'application/xml' });
+  });
+
+  it('after a write that failed part way, goes by the disk: the next write with the old headers writes them again', async () => {
+    const { dir, store, put } = await plainStore();
+    await put('v1', 'text/plain');
+    faults.failNextBodyRename = true;
+    await expect(put('v2', 'application/xml')).rejects.toThrow(/EIO/); // its metadata file is in place, its body is not
+    await put('v3', 'text/plain');
+    expect(await fromDisk(dir, 'feed')).toEqual({ body: 'v3', type: 'text/plain' });
+    expect(await text(await store.getObject('b', 'feed'))).toBe('v3');
   });
 });
