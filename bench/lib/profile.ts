@@ -27,7 +27,7 @@ export interface ProfileSummary {
 const ROOT = resolve(import.meta.dirname, '../..');
 
 /** utime + stime of a process in ms (Linux), 0 when it cannot be read. */
-function processCpuMs(pid: number): number {
+export function processCpuMs(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) in parentheses: utime is the 14th, stime the 15th.
