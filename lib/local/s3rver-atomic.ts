@@ -99,14 +99,15 @@ export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 
     writes.run(`${object.bucket}/${object.key}`, async () => {
       const path = store.getResourcePath(object.bucket, object.key, 'object');
       return changing(path, async () => {
+        const known = cache.get(path);
         try {
-          const written = await putAtomically(store, object, cache.get(path));
+          const written = await putAtomically(store, object, known);
           cache.set(path, written.cached);
           return { size: written.cached.body.length, md5: written.md5 };
         } catch (error) {
-          // A write that failed part way may have renamed some of its files into place: from now on the disk is
-          // what the next read and write go by.
-          cache.delete(path);
+          // A write that failed part way may have renamed some of its files into place. Readers keep the object as
+          // it was (as S3 shows a failed PUT: not at all); the next write writes every file again.
+          if (known) cache.set(path, { ...known, metadataFile: undefined });
           throw error;
         }
       });
@@ -202,7 +203,10 @@ async function putAtomically(store: FilesystemStore, object: Parameters<Filesyst
   const stagingKey = `${object.key}.${suffix}.staging`;
   const contents: Record<string, string> = { 'object.md5': digest, 'metadata.json': metadataFile };
   await Promise.all([writeFile(staging, body), ...resources.map((resource) => writeFile(store.getResourcePath(object.bucket, stagingKey, resource), contents[resource]!))]);
-  await Promise.all(resources.map((resource) => rename(store.getResourcePath(object.bucket, stagingKey, resource), store.getResourcePath(object.bucket, object.key, resource))));
+  // Every rename settled before this write ends, failed or not: none may land after the next write's.
+  const renamed = await Promise.allSettled(resources.map((resource) => rename(store.getResourcePath(object.bucket, stagingKey, resource), store.getResourcePath(object.bucket, object.key, resource))));
+  const failed = renamed.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
   await rename(staging, path);
   // What s3rver's own reader would give from the files: their mtime is the object's Last-Modified.
   const { mtime } = await stat(path);

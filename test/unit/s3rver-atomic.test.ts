@@ -6,21 +6,41 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeS3rverAtomic } from '../../lib/local/s3rver-atomic.js';
 
-// Fault injection: the next rename onto an object's body file fails, after its MD5 and metadata files were renamed.
-const faults = vi.hoisted(() => ({ failNextBodyRename: false }));
+// Fault injection in renames onto an object's files (s3rver names them <key>._S3rver_<resource>): the next rename
+// onto a file ending in `fail` throws; the next onto one ending in `hold` waits until `release` is called.
+const faults = vi.hoisted(() => ({
+  fail: undefined as string | undefined,
+  hold: undefined as { suffix: string; reached: () => void; released: Promise<void> } | undefined,
+}));
 vi.mock('node:fs/promises', async (original) => {
   const fs = await original<typeof import('node:fs/promises')>();
   return {
     ...fs,
     rename: async (from: string, to: string) => {
-      if (faults.failNextBodyRename && to.endsWith('_object')) {
-        faults.failNextBodyRename = false;
+      if (faults.fail !== undefined && to.endsWith(faults.fail)) {
+        faults.fail = undefined;
         throw Object.assign(new Error(`EIO: i/o error, rename '${from}'`), { code: 'EIO' });
+      }
+      const held = faults.hold;
+      if (held && to.endsWith(held.suffix)) {
+        faults.hold = undefined;
+        held.reached();
+        await held.released;
       }
       return fs.rename(from, to);
     },
   };
 });
+
+/** Holds the next rename onto a file ending in `suffix`: `reached` resolves once it is held, `release` lets it go. */
+function holdRename(suffix: string) {
+  let release!: () => void;
+  let reached!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const isReached = new Promise<void>((resolve) => (reached = resolve));
+  faults.hold = { suffix, reached, released };
+  return { reached: isReached, release };
+}
 
 type Store = Parameters<typeof makeS3rverAtomic>[0];
 const FilesystemStore = createRequire(import.meta.url)('s3rver/lib/stores/filesystem') as new (dir: string) => Store;
@@ -120,13 +140,35 @@ describe('s3rver made atomic: its cache', () => {
     expect(await fromDisk(dir, 'feed')).toEqual({ body: 'v4', type: 'application/xml' });
   });
 
-  it('after a write that failed part way, goes by the disk: the next write with the old headers writes them again', async () => {
+  it('after a write that failed part way, serves the object as it was, takes its ETag, and writes every file next time', async () => {
     const { dir, store, put } = await plainStore();
-    await put('v1', 'text/plain');
-    faults.failNextBodyRename = true;
-    await expect(put('v2', 'application/xml')).rejects.toThrow(/EIO/); // its metadata file is in place, its body is not
-    await put('v3', 'text/plain');
+    const v1 = await put('v1', 'text/plain');
+    faults.fail = '_object'; // the body's rename, after the MD5 and metadata files were renamed into place
+    await expect(put('v2', 'application/xml')).rejects.toThrow(/EIO/);
+    const seen = await store.getObject('b', 'feed');
+    expect({ body: await text(seen), type: seen!.metadata['content-type'], etag: seen!.metadata.etag }).toEqual({ body: 'v1', type: 'text/plain', etag: JSON.stringify(v1.md5) });
+    // As on S3, the failed PUT changed nothing: a write conditional on v1's ETag is taken.
+    await store.putObject({ bucket: 'b', key: 'feed', content: Buffer.from('v3'), metadata: { 'content-type': 'text/plain', 'if-match': JSON.stringify(v1.md5) } });
     expect(await fromDisk(dir, 'feed')).toEqual({ body: 'v3', type: 'text/plain' });
     expect(await text(await store.getObject('b', 'feed'))).toBe('v3');
+  });
+
+  it('ends a failed write only once its every rename has settled: none lands after the next write', async () => {
+    const { dir, put } = await plainStore();
+    await put('v1', 'text/plain');
+    faults.fail = '_object.md5';
+    const held = holdRename('_metadata.json');
+    let failedWriteEnded = false;
+    const failed = put('v2', 'application/xml').finally(() => (failedWriteEnded = true));
+    failed.catch(() => undefined);
+    const next = put('v3', 'text/plain'); // queued behind v2's write, as every write of a key is
+    await held.reached; // v2's MD5 rename has failed; its metadata rename is held
+    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(failedWriteEnded).toBe(false);
+    held.release();
+    await expect(failed).rejects.toThrow(/EIO/);
+    await next;
+    await put('v4', 'text/plain');
+    expect(await fromDisk(dir, 'feed')).toEqual({ body: 'v4', type: 'text/plain' });
   });
 });
