@@ -16,18 +16,11 @@ import { LOCAL_AWS_ENV, startDynamoLocal, type LocalServer } from '../lib/local/
 import { createDocumentClient } from '../lib/store/clients.js';
 import { keys, tableDefinition } from '../lib/store/table.js';
 import { startMemoryDynamo } from './lib/memory-dynamo/index.js';
+import { processCpuMs as cpuMs } from './lib/profile.js';
 import { printTable, summarize } from './lib/stack.js';
 
 const REQUESTS = Number(process.argv[2] ?? 1000);
 const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-const TICKS_PER_SECOND = 100;
-
-/** CPU time (ms) a process has used, all its threads. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-}
-
 const content = '<p>' + '新闻内容 news text '.repeat(120) + '</p>';
 const post = (id: string) => ({ id, title: `Post ${id}`, content, summary: 'summary', date: '2024-05-01T00:00:00.000Z', updated: '2024-05-01T00:00:00.000Z', categories: ['markets'], tags: ['stocks'], authors: [], contentHash: 'h', version: 1 });
 

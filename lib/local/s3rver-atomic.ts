@@ -199,12 +199,11 @@ async function putAtomically(store: FilesystemStore, object: Parameters<Filesyst
   // rewritten with the same headers), staged beside the object's, then each renamed over it. In parallel: a read
   // that finds the files of two writes checks the body against the MD5 and retries. Each file less is four file
   // operations less (open, write, close, rename) on the server's one thread and its file-system threads.
-  const resources = known?.metadataFile === metadataFile ? ['object.md5'] : ['object.md5', 'metadata.json'];
+  const sidecars: [resource: string, content: string][] = [['object.md5', digest], ...(known?.metadataFile === metadataFile ? [] : [['metadata.json', metadataFile] as [string, string]])];
   const stagingKey = `${object.key}.${suffix}.staging`;
-  const contents: Record<string, string> = { 'object.md5': digest, 'metadata.json': metadataFile };
-  await Promise.all([writeFile(staging, body), ...resources.map((resource) => writeFile(store.getResourcePath(object.bucket, stagingKey, resource), contents[resource]!))]);
+  await Promise.all([writeFile(staging, body), ...sidecars.map(([resource, content]) => writeFile(store.getResourcePath(object.bucket, stagingKey, resource), content))]);
   // Every rename settled before this write ends, failed or not: none may land after the next write's.
-  const renamed = await Promise.allSettled(resources.map((resource) => rename(store.getResourcePath(object.bucket, stagingKey, resource), store.getResourcePath(object.bucket, object.key, resource))));
+  const renamed = await Promise.allSettled(sidecars.map(([resource]) => rename(store.getResourcePath(object.bucket, stagingKey, resource), store.getResourcePath(object.bucket, object.key, resource))));
   const failed = renamed.find((outcome) => outcome.status === 'rejected');
   if (failed) throw failed.reason;
   await rename(staging, path);
