@@ -58,13 +58,26 @@ export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 
   // count was even and did not move while it read.
   const generations = new Map<string, number>();
   const bump = (path: string) => generations.set(path, (generations.get(path) ?? 0) + 1);
+  // The write or delete of each path under way (one at a time: `writes` below): a read that misses the cache waits
+  // for it and takes what it cached, rather than reading files of which some are that write's and some not.
+  const underWay = new Map<string, Promise<unknown>>();
   const changing = async <T>(path: string, write: () => Promise<T>): Promise<T> => {
     bump(path);
+    const running = write();
+    underWay.set(path, running);
     try {
-      return await write();
+      return await running;
     } finally {
+      if (underWay.get(path) === running) underWay.delete(path);
       bump(path);
     }
+  };
+  /** After the write of `path` under way, if any, ends: what it cached. */
+  const afterWrite = async (path: string): Promise<CachedObject | undefined> => {
+    const running = underWay.get(path);
+    if (!running) return undefined;
+    await running.catch(() => undefined);
+    return cache.get(path);
   };
   const buckets = new Map<string, unknown>();
   // Writes of one key, one at a time: a condition is checked and the write done with no other write between.
@@ -125,8 +138,9 @@ export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 
   store.getObject = async (bucket, key, options) => {
     const ranged = options?.start !== undefined || options?.end !== undefined;
     const path = store.getResourcePath(bucket, key, 'object');
-    const hit = ranged ? undefined : cache.get(path);
-    if (hit) return new S3Object(bucket, key, Readable.from([hit.body]), hit.metadata);
+    const served = (object: CachedObject) => new S3Object(bucket, key, Readable.from([object.body]), object.metadata);
+    const hit = ranged ? undefined : (cache.get(path) ?? (await afterWrite(path)));
+    if (hit) return served(hit);
     const generation = generations.get(path);
     for (let attempt = 0; ; attempt++) {
       let object: StoredObject | null;
@@ -140,13 +154,20 @@ export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 
       }
       if (!object?.content || ranged) return object;
       const body = await toBuffer(object.content);
-      if (!String(object.metadata.etag).includes(md5(body)) && attempt < 100) {
-        await sleep(5);
+      const digest = md5(body);
+      const whole = String(object.metadata.etag).includes(digest);
+      if (!whole && attempt < 100) {
+        // A write of the key began while this read: its bytes, once it ends; otherwise (files left by something
+        // else) a moment, and the files again.
+        const written = await afterWrite(path);
+        if (written) return served(written);
+        if (!underWay.has(path)) await sleep(5);
         continue;
       }
-      const metadata = { ...object.metadata, 'content-length': body.length };
+      // Files that never came to agree are served with their bytes' own ETag, and not cached.
+      const metadata = { ...object.metadata, 'content-length': body.length, ...(whole ? {} : { etag: JSON.stringify(digest) }) };
       // Not while a write of the key is under way either (an odd count): it may cache its bytes before this returns.
-      if (generations.get(path) === generation && (generation ?? 0) % 2 === 0) cache.set(path, { body, metadata });
+      if (whole && generations.get(path) === generation && (generation ?? 0) % 2 === 0) cache.set(path, { body, metadata });
       // A stream, as s3rver expects (a HEAD destroys it unread).
       return new S3Object(bucket, key, Readable.from([body]), metadata);
     }

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -170,5 +171,49 @@ describe('s3rver made atomic: its cache', () => {
     await next;
     await put('v4', 'text/plain');
     expect(await fromDisk(dir, 'feed')).toEqual({ body: 'v4', type: 'text/plain' });
+  });
+
+  /** A server process started anew on `dir` (nothing cached), counting the reads it sends to the files. */
+  function restarted(dir: string) {
+    const store = new FilesystemStore(dir);
+    const reads = { count: 0 };
+    const fromFiles = store.getObject.bind(store);
+    store.getObject = (bucket, key, options) => {
+      reads.count++;
+      return fromFiles(bucket, key, options);
+    };
+    makeS3rverAtomic(store);
+    return { store, reads };
+  }
+
+  const etagOf = (body: string) => JSON.stringify(createHash('md5').update(body).digest('hex'));
+
+  it('serves a read that misses the cache while a write of its key is under way what that write stored, without reading its files', async () => {
+    const { dir, put } = await plainStore();
+    await put('v1', 'text/plain');
+    const { store, reads } = restarted(dir);
+    const held = holdRename('_object'); // v2's body, held after its MD5 and metadata files were renamed into place
+    const writing = store.putObject({ bucket: 'b', key: 'feed', content: Buffer.from('v2'), metadata: { 'content-type': 'text/plain' } });
+    await held.reached;
+    const reading = store.getObject('b', 'feed');
+    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(reads.count).toBe(0); // it waits for the write rather than reading the files of two writes
+    held.release();
+    await writing;
+    const object = await reading;
+    const body = await text(object);
+    expect({ body, etag: object!.metadata.etag }).toEqual({ body: 'v2', etag: etagOf('v2') });
+  });
+
+  it('serves files that never agree with their bytes\' own ETag, and does not keep them', async () => {
+    const { dir, put } = await plainStore();
+    await put('v1', 'text/plain');
+    const { store } = restarted(dir);
+    writeFileSync(store.getResourcePath('b', 'feed', 'object.md5'), createHash('md5').update('other').digest('hex'));
+    const object = await store.getObject('b', 'feed');
+    expect({ body: await text(object), etag: object!.metadata.etag }).toEqual({ body: 'v1', etag: etagOf('v1') });
+    writeFileSync(store.getResourcePath('b', 'feed', 'object'), 'v3'); // not cached: the next read is of the files
+    writeFileSync(store.getResourcePath('b', 'feed', 'object.md5'), createHash('md5').update('v3').digest('hex'));
+    expect(await text(await store.getObject('b', 'feed'))).toBe('v3');
   });
 });
