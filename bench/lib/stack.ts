@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { generateKey } from '../../lib/keys/key-format.js';
 import { loadConfig, type FeedpubConfig } from '../../lib/config.js';
 import { startLocalFeedpub, type LocalFeedpub, type LocalFeedpubOptions } from '../../lib/local/local-feedpub.js';
-import { LOCAL_AWS_ENV, startDynamoLocal, startS3Local } from '../../lib/local/servers.js';
+import { LOCAL_AWS_ENV, startDynamoLocal, startS3Local, type SlowS3Request } from '../../lib/local/servers.js';
 import { startMemoryDynamo } from './memory-dynamo/index.js';
 
 /**
@@ -21,6 +21,8 @@ export interface BenchStack {
   store: BenchStore;
   /** The server processes beside feedpub's (their CPU is read from /proc by --profile). */
   pids: Record<string, number>;
+  /** The requests the local S3 server logged as slow (over FEEDPUB_LOCAL_S3_SLOW_MS, 1 s by default), the latest 1,000. */
+  slowS3Requests(): SlowS3Request[];
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function startBenchStack(
     key,
     store,
     pids: { [STORE_NAMES[store]]: dynamo.pid, s3rver: s3.pid },
+    slowS3Requests: s3.slowRequests,
     stop: async () => {
       await feedpub.stop();
       await Promise.all([dynamo.stop(), s3.stop()]);

@@ -108,7 +108,18 @@ export async function imports({ quick, corpus, store, profile }: { quick: boolea
     printTable('The import itself', [{ posts: big, 'accepted posts/s': second.acceptedPerSecond, 'posts/s to published': second.postsPerSecondToPublished }]);
 
     const sizes = await bySize(stack, samples, quick ? 30 : 100);
-    return { importSmall: { ...first, ...(profiled ? { profile: profiled.profile } : {}) }, importBig: second, latencyByPostSize: sizes };
+    // What the local S3 server logged as slow over the whole section (over 1 s, from arrival to the last byte sent):
+    // a late post held by the server shows here with where the server's time went.
+    const slowS3 = stack.slowS3Requests();
+    const slowS3Requests = { count: slowS3.length, slowest: [...slowS3].sort((a, b) => b.ms - a.ms).slice(0, 10) };
+    if (slowS3.length > 0) {
+      printTable('The slowest requests of the local S3 server over 1 s (ms from arrival to the last byte sent; the store\'s phases in ms)', slowS3Requests.slowest.map(({ phases, finished, ...request }) => ({
+        ...request,
+        sent: finished ? 'whole' : 'client gone',
+        phases: Object.entries(phases).map(([phase, n]) => `${phase} ${n}`).join(', '),
+      })));
+    }
+    return { importSmall: { ...first, ...(profiled ? { profile: profiled.profile } : {}) }, importBig: second, latencyByPostSize: sizes, slowS3Requests };
   } finally {
     disk.stop();
     await stack.stop();

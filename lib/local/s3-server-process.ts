@@ -5,18 +5,45 @@
  */
 import { mkdirSync } from 'node:fs';
 import S3rver from 's3rver';
-import { allowConditionalHeaders, makeS3rverAtomic } from './s3rver-atomic.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { allowConditionalHeaders, makeS3rverAtomic, type Phases } from './s3rver-atomic.js';
 
 const [directory, port = '0'] = process.argv.slice(2);
 if (!directory || !process.send) throw new Error('usage: forked by startS3Local with <directory> [port]');
+const slowMs = Number(process.env.FEEDPUB_LOCAL_S3_SLOW_MS ?? 1000);
+if (!Number.isInteger(slowMs) || slowMs < 0) throw new Error(`FEEDPUB_LOCAL_S3_SLOW_MS must be a whole number of ms (0 or more), got ${process.env.FEEDPUB_LOCAL_S3_SLOW_MS}`);
 mkdirSync(directory, { recursive: true });
 allowConditionalHeaders();
 const server = new S3rver({ address: '127.0.0.1', port: Number(port), directory, silent: true });
-makeS3rverAtomic((server as unknown as { store: Parameters<typeof makeS3rverAtomic>[0] }).store);
+const atomic = makeS3rverAtomic((server as unknown as { store: Parameters<typeof makeS3rverAtomic>[0] }).store);
+interface Context {
+  method: string;
+  path: string;
+  status: number;
+  req: IncomingMessage;
+  res: ServerResponse;
+  store: unknown;
+}
+type Middleware = ((ctx: Context, next: () => Promise<void>) => Promise<void>) & { name: string };
 // Without its request logger: silent or not, it formats and colours a line for every request (several percent of
-// the server's CPU), and every poll of every reader is a request.
-const koa = server as unknown as { middleware: { name: string }[] };
-koa.middleware = koa.middleware.filter((mw) => mw.name !== 'logger');
+// the server's CPU), and every poll of every reader is a request. In its place, first of all, a log of the requests
+// slower than FEEDPUB_LOCAL_S3_SLOW_MS, from arrival to the last byte sent, with where the store's time went: one
+// JSON line on standard error each, which startS3Local passes on and keeps.
+const koa = server as unknown as { middleware: Middleware[] };
+const slowLog: Middleware = async (ctx, next) => {
+  const arrived = performance.now();
+  const phases: Phases = {};
+  ctx.store = atomic.forRequest(phases);
+  ctx.res.once('close', () => {
+    const ms = performance.now() - arrived;
+    if (ms < slowMs) return;
+    const rounded = Object.fromEntries(Object.entries(phases).map(([phase, n]) => [phase, Math.round(n)]));
+    const line = { level: 'WARN', message: 'slow S3 request', at: new Date(performance.timeOrigin + arrived).toISOString(), method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms), finished: ctx.res.writableFinished, phases: rounded };
+    process.stderr.write(`${JSON.stringify(line)}\n`);
+  });
+  await next();
+};
+koa.middleware = [slowLog, ...koa.middleware.filter((mw) => mw.name !== 'logger')];
 const address = (await server.run()) as { port: number };
 // Longer than the clients' idle timeout, so that the server never closes a connection a client is reusing.
 (server as unknown as { httpServer: { keepAliveTimeout: number } }).httpServer.keepAliveTimeout = 65_000;

@@ -29,6 +29,30 @@ async function toBuffer(content: Readable | Buffer): Promise<Buffer> {
 
 const md5 = (body: Buffer) => createHash('md5').update(body).digest('hex');
 
+/**
+ * Where a request's time went inside the store (ms per phase, and counts), for the log of slow requests that
+ * s3-server-process.ts writes: a request held for seconds says whether it queued behind a write of its key, waited
+ * for its body, for the file system, or re-read files that did not agree.
+ */
+export type Phases = Record<string, number>;
+const count = (phases: Phases | undefined, phase: string, n = 1) => {
+  if (phases) phases[phase] = (phases[phase] ?? 0) + n;
+};
+async function timed<T>(phases: Phases | undefined, phase: string, work: () => Promise<T>): Promise<T> {
+  if (!phases) return work();
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    count(phases, phase, performance.now() - started);
+  }
+}
+
+/** The patched store, and a view of it for one request that records that request's phases. */
+export interface AtomicStore {
+  forRequest(phases: Phases): FilesystemStore;
+}
+
 // s3rver's own model classes: its error type (the code maps to the HTTP status; PreconditionFailed: 412) and the
 // list of request headers it passes to the store as metadata.
 const S3Error = createRequire(import.meta.url)('s3rver/lib/models/error') as new (code: string, message: string) => Error;
@@ -52,7 +76,7 @@ const CONDITIONS = ['if-match', 'if-none-match'];
  *   every reader would be served them (with their ETag, so a conditional GET kept answering 304) until the key was
  *   written again.
  */
-export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 * 1024): void {
+export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 * 1024): AtomicStore {
   const cache = new ObjectCache(cacheBytes);
   // Writes begun or ended per path (odd while one is under way): a read from disk goes into the cache only if the
   // count was even and did not move while it read.
@@ -108,13 +132,15 @@ export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 
     return deleteBucket(bucket);
   };
 
-  store.putObject = (object) =>
-    writes.run(`${object.bucket}/${object.key}`, async () => {
+  const putObject = (object: Parameters<FilesystemStore['putObject']>[0], phases?: Phases) => {
+    const queued = performance.now();
+    return writes.run(`${object.bucket}/${object.key}`, async () => {
+      count(phases, 'queuedMs', performance.now() - queued);
       const path = store.getResourcePath(object.bucket, object.key, 'object');
       return changing(path, async () => {
         const known = cache.get(path);
         try {
-          const written = await putAtomically(store, object, known);
+          const written = await putAtomically(store, object, known, phases);
           cache.set(path, written.cached);
           return { size: written.cached.body.length, md5: written.md5 };
         } catch (error) {
@@ -125,6 +151,8 @@ export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 
         }
       });
     });
+  };
+  store.putObject = (object) => putObject(object);
 
   store.deleteObject = (bucket, key) =>
     writes.run(`${bucket}/${key}`, async () => {
@@ -135,17 +163,18 @@ export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 
       });
     });
 
-  store.getObject = async (bucket, key, options) => {
+  const readObject = async (bucket: string, key: string, options?: { start?: number; end?: number }, phases?: Phases): Promise<StoredObject | null> => {
     const ranged = options?.start !== undefined || options?.end !== undefined;
     const path = store.getResourcePath(bucket, key, 'object');
     const served = (object: CachedObject) => new S3Object(bucket, key, Readable.from([object.body]), object.metadata);
-    const hit = ranged ? undefined : (cache.get(path) ?? (await afterWrite(path)));
+    const hit = ranged ? undefined : (cache.get(path) ?? (await timed(phases, 'waitedForWriteMs', () => afterWrite(path))));
     if (hit) return served(hit);
     const generation = generations.get(path);
     for (let attempt = 0; ; attempt++) {
       let object: StoredObject | null;
       try {
-        object = await getObject(bucket, key, options);
+        count(phases, 'diskReads');
+        object = await timed(phases, 'diskReadMs', () => getObject(bucket, key, options));
       } catch (error) {
         // Metadata written by something other than putObject above (older data) may still be read half written.
         if (!(error instanceof SyntaxError) || attempt >= 100) throw error;
@@ -153,15 +182,16 @@ export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 
         continue;
       }
       if (!object?.content || ranged) return object;
-      const body = await toBuffer(object.content);
+      const content = object.content;
+      const body = await timed(phases, 'diskReadMs', () => toBuffer(content));
       const digest = md5(body);
       const whole = String(object.metadata.etag).includes(digest);
       if (!whole && attempt < 100) {
         // A write of the key began while this read: its bytes, once it ends; otherwise (files left by something
         // else) a moment, and the files again.
-        const written = await afterWrite(path);
+        const written = await timed(phases, 'waitedForWriteMs', () => afterWrite(path));
         if (written) return served(written);
-        if (!underWay.has(path)) await sleep(5);
+        if (!underWay.has(path)) await timed(phases, 'retrySleepMs', () => sleep(5));
         continue;
       }
       // Files that never came to agree are served with their bytes' own ETag, and not cached.
@@ -171,6 +201,15 @@ export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 
       // A stream, as s3rver expects (a HEAD destroys it unread).
       return new S3Object(bucket, key, Readable.from([body]), metadata);
     }
+  };
+  store.getObject = (bucket, key, options) => readObject(bucket, key, options);
+
+  return {
+    forRequest: (phases) =>
+      Object.assign(Object.create(store) as FilesystemStore, {
+        getObject: (bucket: string, key: string, options?: { start?: number; end?: number }) => readObject(bucket, key, options, phases),
+        putObject: (object: Parameters<FilesystemStore['putObject']>[0]) => putObject(object, phases),
+      }),
   };
 }
 
@@ -197,11 +236,11 @@ interface CachedObject {
 // Staging files' names: unique within this process, the only writer of its directory.
 let staged = 0;
 
-async function putAtomically(store: FilesystemStore, object: Parameters<FilesystemStore['putObject']>[0], known?: CachedObject): Promise<{ md5: string; cached: CachedObject }> {
+async function putAtomically(store: FilesystemStore, object: Parameters<FilesystemStore['putObject']>[0], known?: CachedObject, phases?: Phases): Promise<{ md5: string; cached: CachedObject }> {
   const [ifMatch, ifNoneMatch] = CONDITIONS.map((header) => object.metadata[header]);
   for (const header of CONDITIONS) delete object.metadata[header];
   // The body is read whole first, also when the write is refused: the client is never cut off mid-request.
-  const body = await toBuffer(object.content);
+  const body = await timed(phases, 'bodyMs', () => toBuffer(object.content));
   if (ifMatch !== undefined || ifNoneMatch !== undefined) {
     const current = known ? unquote(String(known.metadata.etag)) : await readFile(store.getResourcePath(object.bucket, object.key, 'object.md5'), 'utf8').catch(() => undefined);
     if (ifNoneMatch !== undefined && current !== undefined) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
@@ -210,7 +249,7 @@ async function putAtomically(store: FilesystemStore, object: Parameters<Filesyst
     }
   }
   const path = store.getResourcePath(object.bucket, object.key, 'object');
-  await ensureDirectory(dirname(path));
+  await timed(phases, 'mkdirMs', () => ensureDirectory(dirname(path)));
   const suffix = `${process.pid}-${++staged}`;
   const staging = `${path}.${suffix}.tmp`;
   const digest = md5(body);
@@ -222,14 +261,16 @@ async function putAtomically(store: FilesystemStore, object: Parameters<Filesyst
   // operations less (open, write, close, rename) on the server's one thread and its file-system threads.
   const sidecars: [resource: string, content: string][] = [['object.md5', digest], ...(known?.metadataFile === metadataFile ? [] : [['metadata.json', metadataFile] as [string, string]])];
   const stagingKey = `${object.key}.${suffix}.staging`;
-  await Promise.all([writeFile(staging, body), ...sidecars.map(([resource, content]) => writeFile(store.getResourcePath(object.bucket, stagingKey, resource), content))]);
+  await timed(phases, 'filesMs', () => Promise.all([writeFile(staging, body), ...sidecars.map(([resource, content]) => writeFile(store.getResourcePath(object.bucket, stagingKey, resource), content))]));
   // Every rename settled before this write ends, failed or not: none may land after the next write's.
-  const renamed = await Promise.allSettled(sidecars.map(([resource]) => rename(store.getResourcePath(object.bucket, stagingKey, resource), store.getResourcePath(object.bucket, object.key, resource))));
+  const renamed = await timed(phases, 'renamesMs', () =>
+    Promise.allSettled(sidecars.map(([resource]) => rename(store.getResourcePath(object.bucket, stagingKey, resource), store.getResourcePath(object.bucket, object.key, resource)))),
+  );
   const failed = renamed.find((outcome) => outcome.status === 'rejected');
   if (failed) throw failed.reason;
-  await rename(staging, path);
+  await timed(phases, 'renamesMs', () => rename(staging, path));
   // What s3rver's own reader would give from the files: their mtime is the object's Last-Modified.
-  const { mtime } = await stat(path);
+  const { mtime } = await timed(phases, 'statMs', () => stat(path));
   return { md5: digest, cached: { body, metadata: { ...stored, etag: JSON.stringify(digest), 'last-modified': mtime.toUTCString(), 'content-length': body.length }, metadataFile } };
 }
 

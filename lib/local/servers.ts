@@ -129,11 +129,35 @@ export async function startDynamoLocal(options: { port?: number; dbPath?: string
   return { endpoint, pid: await javaPid, stop };
 }
 
+/** A request the local S3 server took longer than FEEDPUB_LOCAL_S3_SLOW_MS over, and where its time went. */
+export interface SlowS3Request {
+  /** When it arrived (ISO 8601). */
+  at: string;
+  method: string;
+  path: string;
+  status: number;
+  ms: number;
+  /** false when the client went away before the answer was sent whole. */
+  finished: boolean;
+  /** ms per phase in the store (queuedMs, bodyMs, filesMs, renamesMs, waitedForWriteMs, diskReadMs...), and counts (diskReads). */
+  phases: Record<string, number>;
+}
+
+function parseSlowRequest(line: string): SlowS3Request | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const { message, level: _level, ...record } = JSON.parse(line) as SlowS3Request & { message?: string; level?: string };
+    return message === 'slow S3 request' ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * s3rver (an S3-compatible server over the local file system), in a child process of its own, patched to
  * replace objects atomically as S3 does (s3rver-atomic.ts).
  */
-export async function startS3Local(options: { port?: number; directory: string }): Promise<LocalServer> {
+export async function startS3Local(options: { port?: number; directory: string }): Promise<LocalServer & { slowRequests(): SlowS3Request[] }> {
   const script = fileURLToPath(new URL('./s3-server-process.ts', import.meta.url));
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
   // A process group of its own, as DynamoDB Local's: feedpub stops it after its lanes. It ends when this process
@@ -143,15 +167,31 @@ export async function startS3Local(options: { port?: number; directory: string }
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     detached: true,
   });
+  // Before it answers, its standard error is the reason it did not; after, it is passed on line by line, and the
+  // slow requests it logs (s3-server-process.ts) are kept, the latest 1,000.
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let started = false;
+  const slow: SlowS3Request[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    if (!started) return;
+    const lines = stderr.split('\n');
+    stderr = lines.pop()!;
+    for (const line of lines) {
+      process.stderr.write(`${line}\n`);
+      const record = parseSlowRequest(line);
+      if (record && slow.push(record) > 1_000) slow.shift();
+    }
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message: { port: number }) => resolve(message.port));
     child.once('exit', (code) => reject(new Error(`s3rver exited with code ${code}: ${stderr.trim()}`)));
   });
+  started = true;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     pid: child.pid ?? 0,
+    slowRequests: () => [...slow],
     stop: () => stopProcess(child, () => (child.connected ? child.send('stop') : child.kill('SIGTERM'))),
   };
 }

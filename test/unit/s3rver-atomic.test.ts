@@ -118,7 +118,7 @@ describe('s3rver made atomic: its cache', () => {
     const store = new FilesystemStore(dir);
     makeS3rverAtomic(store);
     await store.putBucket('b');
-    const put = (body: string, type: string) => store.putObject({ bucket: 'b', key: 'feed', content: Buffer.from(body), metadata: { 'content-type': type } });
+    const put = (body: string, type: string, key = 'feed') => store.putObject({ bucket: 'b', key, content: Buffer.from(body), metadata: { 'content-type': type } });
     return { dir, store, put };
   }
 
@@ -182,8 +182,8 @@ describe('s3rver made atomic: its cache', () => {
       reads.count++;
       return fromFiles(bucket, key, options);
     };
-    makeS3rverAtomic(store);
-    return { store, reads };
+    const atomic = makeS3rverAtomic(store);
+    return { store, reads, atomic };
   }
 
   const etagOf = (body: string) => JSON.stringify(createHash('md5').update(body).digest('hex'));
@@ -215,5 +215,32 @@ describe('s3rver made atomic: its cache', () => {
     writeFileSync(store.getResourcePath('b', 'feed', 'object'), 'v3'); // not cached: the next read is of the files
     writeFileSync(store.getResourcePath('b', 'feed', 'object.md5'), createHash('md5').update('v3').digest('hex'));
     expect(await text(await store.getObject('b', 'feed'))).toBe('v3');
+  });
+
+  it('records where each request\'s time went, for the log of slow requests', async () => {
+    const { dir, put } = await plainStore();
+    await put('v1', 'text/plain');
+    const { atomic } = restarted(dir);
+    const [writePhases, readPhases, missPhases] = [{}, {}, {}] as Record<string, number>[];
+    const held = holdRename('_object');
+    const writing = atomic.forRequest(writePhases!).putObject({ bucket: 'b', key: 'feed', content: Buffer.from('v2'), metadata: { 'content-type': 'text/plain' } });
+    await held.reached;
+    const heldFrom = performance.now();
+    const reading = atomic.forRequest(readPhases!).getObject('b', 'feed');
+    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+    const heldFor = performance.now() - heldFrom;
+    held.release();
+    await writing;
+    expect(await text(await reading)).toBe('v2');
+    // The write's renames include the time its body's rename was held; the read waited for the write, off the disk.
+    expect(Object.keys(writePhases!).sort()).toEqual(['bodyMs', 'filesMs', 'mkdirMs', 'queuedMs', 'renamesMs', 'statMs']);
+    expect(writePhases!.renamesMs).toBeGreaterThanOrEqual(heldFor);
+    expect(readPhases!.waitedForWriteMs).toBeGreaterThanOrEqual(heldFor);
+    expect(readPhases!.diskReads).toBeUndefined();
+    // A read of another key that nothing cached goes to the files once.
+    await put('other', 'text/plain', 'page');
+    const { atomic: fresh } = restarted(dir);
+    expect(await text(await fresh.forRequest(missPhases!).getObject('b', 'page'))).toBe('other');
+    expect(missPhases!.diskReads).toBe(1);
   });
 });
