@@ -8,6 +8,10 @@ interface Sample {
   fullUs: number;
   /** Threads of the local S3 server in uninterruptible sleep (state D: waiting on the disk or the file system). */
   s3rverInDiskWait: number;
+  /** The kernel's count of TCP retransmission timeouts so far (TcpExt TCPTimeouts; here every connection is on loopback). */
+  tcpTimeouts: number;
+  /** How late this sample's timer fired (ms): the event loop of feedpub's process (the benchmark's own) was busy that long. */
+  lagMs: number;
 }
 
 export interface DiskWait {
@@ -17,6 +21,23 @@ export interface DiskWait {
   ioSomeMs: number;
   /** Ms (in samples of 100 ms) in which a thread of the local S3 server was in disk wait. */
   s3rverDiskWaitMs: number;
+  /**
+   * TCP retransmission timeouts on the machine (every connection of the stack is on loopback, where nothing should
+   * be lost): a segment waiting for one waits 200 ms or more, doubled at each next one.
+   */
+  tcpTimeouts: number;
+  /** The longest the event loop of feedpub's process (API, lanes, front) kept a 100 ms timer waiting past its time. */
+  loopLagMaxMs: number;
+}
+
+/** A counter of /proc/net/netstat (pairs of lines: names, then values, per protocol). */
+function netstatCounter(name: string): number {
+  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const index = lines[i]!.split(' ').indexOf(name);
+    if (index > 0) return Number(lines[i + 1]!.split(' ')[index]);
+  }
+  return NaN;
 }
 
 const pressure = (text: string, line: 'some' | 'full') => Number(/total=(\d+)/.exec(text.split('\n').find((l) => l.startsWith(line)) ?? '')?.[1] ?? NaN);
@@ -43,16 +64,20 @@ function threadsInDiskWait(pid: number): number {
 export function diskWaitSampler(s3rverPid: number, intervalMs = 100) {
   const samples: Sample[] = [];
   let available = true;
-  const take = () => {
+  let due = now() + intervalMs;
+  const take = (timed = false) => {
     try {
       const io = readFileSync('/proc/pressure/io', 'utf8');
-      samples.push({ at: now(), someUs: pressure(io, 'some'), fullUs: pressure(io, 'full'), s3rverInDiskWait: threadsInDiskWait(s3rverPid) });
+      const at = now();
+      const lagMs = timed ? Math.max(0, at - due) : 0;
+      if (timed) due = at + intervalMs;
+      samples.push({ at, someUs: pressure(io, 'some'), fullUs: pressure(io, 'full'), s3rverInDiskWait: threadsInDiskWait(s3rverPid), tcpTimeouts: netstatCounter('TCPTimeouts'), lagMs });
     } catch {
       available = false;
       clearInterval(timer);
     }
   };
-  const timer = setInterval(take, intervalMs);
+  const timer = setInterval(() => take(true), intervalMs);
   timer.unref();
   take();
   return {
@@ -67,6 +92,8 @@ export function diskWaitSampler(s3rverPid: number, intervalMs = 100) {
         ioFullMs: Math.round((last.fullUs - first.fullUs) / 1000),
         ioSomeMs: Math.round((last.someUs - first.someUs) / 1000),
         s3rverDiskWaitMs: inside.filter((s) => s.s3rverInDiskWait > 0).length * intervalMs,
+        tcpTimeouts: last.tcpTimeouts - first.tcpTimeouts,
+        loopLagMaxMs: Math.round(Math.max(0, ...inside.map((s) => s.lagMs))),
       };
     },
     stop: () => clearInterval(timer),

@@ -21,7 +21,7 @@ export interface BenchStack {
   store: BenchStore;
   /** The server processes beside feedpub's (their CPU is read from /proc by --profile). */
   pids: Record<string, number>;
-  /** The requests the local S3 server logged as slow (over FEEDPUB_LOCAL_S3_SLOW_MS, 1 s by default), the latest 1,000. */
+  /** The requests the local S3 server logged as slow (over FEEDPUB_LOCAL_SLOW_MS, 1 s by default), the latest 1,000. */
   slowS3Requests(): SlowS3Request[];
   stop(): Promise<void>;
 }

@@ -103,23 +103,27 @@ export async function imports({ quick, corpus, store, profile }: { quick: boolea
       { measure: 'posts right after the import returned', ...second.visibleRightAfterImport, 'not seen in 30 s': missed.after, target: 'max <= 1000' },
     ]);
     if (second.latePosts.length > 0) {
-      printTable('The latest of the posts seen later than 1 s (ms from the answer): the document seen last, the PUT of it answered last before it was seen, the longest single GET of it; and while it waited, the ms in which every task of the machine waited on I/O (ioFullMs), some did (ioSomeMs), and a thread of the local S3 server was in disk wait', second.latePosts.map(({ documents, disk, ...post }) => ({ ...post, ...documentRow(documents[0]!), ...disk })));
+      printTable('The latest of the posts seen later than 1 s (ms from the answer): the document seen last, the PUT of it answered last before it was seen, the longest single GET of it; and while it waited, the ms in which every task of the machine waited on I/O (ioFullMs), some did (ioSomeMs), a thread of the local S3 server was in disk wait, and the longest feedpub\'s event loop kept a 100 ms timer waiting (loopLagMaxMs)', second.latePosts.map(({ documents, disk, ...post }) => ({ ...post, ...documentRow(documents[0]!), ...disk })));
     }
     printTable('The import itself', [{ posts: big, 'accepted posts/s': second.acceptedPerSecond, 'posts/s to published': second.postsPerSecondToPublished }]);
 
     const sizes = await bySize(stack, samples, quick ? 30 : 100);
-    // What the local S3 server logged as slow over the whole section (over 1 s, from arrival to the last byte sent):
-    // a late post held by the server shows here with where the server's time went.
-    const slowS3 = stack.slowS3Requests();
-    const slowS3Requests = { count: slowS3.length, slowest: [...slowS3].sort((a, b) => b.ms - a.ms).slice(0, 10) };
-    if (slowS3.length > 0) {
+    // What the local front and the local S3 server logged as slow over the whole section (over 1 s, from arrival
+    // to the last byte sent): a late post held by either shows here with where that server's time went.
+    const slowest = <T extends { ms: number }>(logged: T[]) => ({ count: logged.length, slowest: [...logged].sort((x, y) => y.ms - x.ms).slice(0, 10) });
+    const slowReads = slowest(stack.feedpub.slowReads());
+    const slowS3Requests = slowest(stack.slowS3Requests());
+    if (slowReads.count > 0) {
+      printTable('The slowest reads of the local front over 1 s (ms): waiting for a connection to the S3 server (of it, connecting), for its answer, and sending the body on', slowReads.slowest.map(({ finished, ...read }) => ({ ...read, sent: finished ? 'whole' : 'reader gone' })));
+    }
+    if (slowS3Requests.count > 0) {
       printTable('The slowest requests of the local S3 server over 1 s (ms from arrival to the last byte sent; the store\'s phases in ms)', slowS3Requests.slowest.map(({ phases, finished, ...request }) => ({
         ...request,
         sent: finished ? 'whole' : 'client gone',
         phases: Object.entries(phases).map(([phase, n]) => `${phase} ${n}`).join(', '),
       })));
     }
-    return { importSmall: { ...first, ...(profiled ? { profile: profiled.profile } : {}) }, importBig: second, latencyByPostSize: sizes, slowS3Requests };
+    return { importSmall: { ...first, ...(profiled ? { profile: profiled.profile } : {}) }, importBig: second, latencyByPostSize: sizes, slowReads, slowS3Requests };
   } finally {
     disk.stop();
     await stack.stop();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import type { ApiHandler } from '../api/lambda-handler.js';
 import { logger } from '../log.js';
@@ -115,6 +115,38 @@ export interface Origin {
  */
 const ORIGIN_RESPONSE_TIMEOUT_MS = 30_000;
 
+/**
+ * A read the front took longer than its threshold over (FEEDPUB_LOCAL_SLOW_MS), from the request's arrival to the
+ * last byte sent, and where that time went: waiting for a connection to the S3 server (the agent's queue and, for
+ * a new connection, its connect), waiting for the S3 server's answer, and sending the body on.
+ */
+export interface SlowRead {
+  /** When it arrived (ISO 8601). */
+  at: string;
+  key: string;
+  status: number;
+  ms: number;
+  /** false when the reader went away before the answer was sent whole. */
+  finished: boolean;
+  /** ms until the GET to the S3 server had a connection; of it, connecting (0: a kept-alive one). */
+  socketMs: number;
+  connectMs: number;
+  /** ms from the GET to the S3 server sent until its answer's headers came. */
+  upstreamMs: number;
+  /** ms from those headers until the last byte to the reader. */
+  sendMs: number;
+  /** GETs to the S3 server (2: the first met a connection the server had closed). */
+  upstreamGets: number;
+  /** Other GETs to the S3 server waiting for a connection when this one arrived. */
+  queuedBefore: number;
+}
+
+export interface FrontOptions {
+  /** Reads slower than this many ms are reported to onSlowRead. */
+  slowMs?: number;
+  onSlowRead?: (read: SlowRead) => void;
+}
+
 /** The S3 server did not answer a GET in time. */
 class OriginTimeout extends Error {
   override name = 'OriginTimeout';
@@ -147,7 +179,8 @@ function entityTags(header: string | undefined): string[] {
  * server (path style), not an SDK call: this path carries every reader's poll and must cost the publisher's process
  * little. The common case, one tag, is asked of the S3 server itself, which then sends no body.
  */
-async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Origin, key: string): Promise<void> {
+async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Origin, key: string, options: FrontOptions): Promise<void> {
+  const timing = options.onSlowRead ? readTiming(res, key, options.slowMs ?? 1000, options.onSlowRead) : undefined;
   const tags = entityTags(req.headers['if-none-match']);
   const since = tags.length === 0 ? req.headers['if-modified-since'] : undefined;
   const path = `/${origin.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
@@ -158,7 +191,11 @@ async function serveObject(req: IncomingMessage, res: ServerResponse, origin: Or
   // every GET re-arms at no cost, not a timer per GET: this path carries every reader's poll.
   const get = () =>
     new Promise<IncomingMessage>((resolve, reject) => {
-      const outgoing = request(`${origin.endpoint}${path}`, { agent: originAgent, headers: asked }, resolve);
+      const outgoing = request(`${origin.endpoint}${path}`, { agent: originAgent, headers: asked }, (response) => {
+        timing?.answered();
+        resolve(response);
+      });
+      timing?.sent(outgoing);
       outgoing.setTimeout(timeoutMs, () => outgoing.destroy(new OriginTimeout(`The S3 server sent nothing for ${timeoutMs} ms of GET ${key}`)));
       outgoing.on('error', reject).end();
     });
@@ -242,12 +279,59 @@ function notFound(res: ServerResponse, key?: string): void {
   res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }).end(text);
 }
 
+/** Times one read (arrival to last byte), and reports it when it took `slowMs` or more. */
+function readTiming(res: ServerResponse, key: string, slowMs: number, report: (read: SlowRead) => void) {
+  const arrived = performance.now();
+  const queuedBefore = Object.values(originAgent.requests).reduce((sum, queue) => sum + (queue?.length ?? 0), 0);
+  let sentAt = arrived;
+  let socketAt = arrived;
+  let connectMs = 0;
+  let answeredAt = arrived;
+  let upstreamGets = 0;
+  res.once('close', () => {
+    const ms = performance.now() - arrived;
+    if (ms < slowMs) return;
+    const round = (n: number) => Math.round(n);
+    report({
+      at: new Date(performance.timeOrigin + arrived).toISOString(),
+      key,
+      status: res.statusCode,
+      ms: round(ms),
+      finished: res.writableFinished,
+      socketMs: round(socketAt - arrived),
+      connectMs: round(connectMs),
+      upstreamMs: round(answeredAt - sentAt),
+      sendMs: round(performance.now() - answeredAt),
+      upstreamGets,
+      queuedBefore,
+    });
+  });
+  return {
+    sent(outgoing: ClientRequest) {
+      upstreamGets++;
+      outgoing.once('socket', (socket) => {
+        // Sent once the socket is there, and connected: the S3 server's part starts then.
+        socketAt = sentAt = performance.now();
+        if (socket.connecting) {
+          socket.once('connect', () => {
+            sentAt = performance.now();
+            connectMs = sentAt - socketAt;
+          });
+        }
+      });
+    },
+    answered() {
+      answeredAt = performance.now();
+    },
+  };
+}
+
 /**
  * One local base URL, as AWS has two: the API (API Gateway -> the API Lambda handler, called with a real
  * payload 2.0 event) at the root, and the bucket's objects (CloudFront -> S3): the home page at /, the rest under
  * /feeds/ and /posts/.
  */
-export function createHttpFront(api: ApiHandler, origin: Origin): Server {
+export function createHttpFront(api: ApiHandler, origin: Origin, options: FrontOptions = {}): Server {
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://local');
@@ -259,7 +343,7 @@ export function createHttpFront(api: ApiHandler, origin: Origin): Server {
       const home = asked === '/' || asked === '/index.html';
       const key = read ? (home ? 'index.html' : objectKey(url.pathname)) : undefined;
       if (key === 'none') return notFound(res);
-      if (key !== undefined) return serveObject(req, res, origin, key);
+      if (key !== undefined) return serveObject(req, res, origin, key, options);
       if (UNROUTABLE_METHODS.has(req.method ?? '')) return gatewayAnswer(res, 404, 'Not Found');
       const body = await readBody(req);
       if (body === 'too-large') return gatewayAnswer(res, 413, 'Request Entity Too Large');

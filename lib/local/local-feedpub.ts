@@ -27,7 +27,7 @@ import { buildHub, hubConfigOf } from '../hub/build-hub.js';
 import { LocalHubQueue } from '../hub/local-queue.js';
 import type { RetryPolicy } from '../hub/backoff.js';
 import { LocalEventSource, type EventSourceOptions } from './event-source.js';
-import { createHttpFront } from './http-front.js';
+import { createHttpFront, type SlowRead } from './http-front.js';
 import { ensureBucket, ensureTable } from './provision.js';
 
 /** Settings of the local event source mappings (Lambda's event source mappings in AWS). */
@@ -65,6 +65,8 @@ export interface LocalFeedpub {
   /** The two lanes: feeds (open writes' inbox items) and background (post pages, held writes, hold releases), each its own consumer of the stream. */
   lanes: { feeds: LocalEventSource; pages: LocalEventSource };
   regeneration: Regeneration;
+  /** The reads of the front slower than FEEDPUB_LOCAL_SLOW_MS (1 s by default), the latest 1,000, each with where its time went. */
+  slowReads(): SlowRead[];
 }
 
 /**
@@ -93,7 +95,8 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   let feedsLane: LocalEventSource | undefined;
   const backgroundYield = async () => feedsLane?.giveWay(BACKGROUND_YIELD_MS);
   const api = withAuthorizer(verifier, lambdaHandler(buildApi(config, doc, { hub, beforeHeldTransaction: backgroundYield })));
-  const regeneration = buildRegeneration(config, doc, s3, { renderSlots: localSettings({ FEEDPUB_LOCAL_RENDER_SLOTS: process.env.FEEDPUB_LOCAL_RENDER_SLOTS }).renderSlots, tickSchedules: false, onWritten: hub.announce, backgroundYield, ...options.regeneration });
+  const local = localSettings({ FEEDPUB_LOCAL_RENDER_SLOTS: process.env.FEEDPUB_LOCAL_RENDER_SLOTS, FEEDPUB_LOCAL_SLOW_MS: process.env.FEEDPUB_LOCAL_SLOW_MS });
+  const regeneration = buildRegeneration(config, doc, s3, { renderSlots: local.renderSlots, tickSchedules: false, onWritten: hub.announce, backgroundYield, ...options.regeneration });
   const streams = new DynamoDBStreamsClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
   const common = { streams, streamArn, checkpointFile: options.checkpointFile, ...options.lanes };
   const parkFeeds = async (records: DynamoDBRecord[]) => {
@@ -137,7 +140,14 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   tick.unref();
   const schedule = loop(SCHEDULE_INTERVAL_MS, () => regeneration.scheduler.run({ lookaheadMs: SCHEDULE_INTERVAL_MS }));
 
-  const server: Server = createHttpFront(api, { endpoint: s3Endpoint(), bucket: config.bucketName, headersOf: (key) => documentHeaders(key, config.site) });
+  // Reads slower than FEEDPUB_LOCAL_SLOW_MS: logged, and the latest 1,000 kept for whoever runs the stack.
+  const slowReads: SlowRead[] = [];
+  const onSlowRead = (read: SlowRead) => {
+    logger.warn('slow read', { ...read });
+    if (slowReads.push(read) > 1_000) slowReads.shift();
+  };
+  const origin = { endpoint: s3Endpoint(), bucket: config.bucketName, headersOf: (key: string) => documentHeaders(key, config.site) };
+  const server: Server = createHttpFront(api, origin, { slowMs: local.slowMs, onSlowRead });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', resolve);
@@ -149,6 +159,7 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
     hubQueue,
     lanes,
     regeneration,
+    slowReads: () => [...slowReads],
     stop: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

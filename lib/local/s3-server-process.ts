@@ -6,12 +6,12 @@
 import { mkdirSync } from 'node:fs';
 import S3rver from 's3rver';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { localSettings } from '../config.js';
 import { allowConditionalHeaders, makeS3rverAtomic, type Phases } from './s3rver-atomic.js';
 
 const [directory, port = '0'] = process.argv.slice(2);
 if (!directory || !process.send) throw new Error('usage: forked by startS3Local with <directory> [port]');
-const slowMs = Number(process.env.FEEDPUB_LOCAL_S3_SLOW_MS ?? 1000);
-if (!Number.isInteger(slowMs) || slowMs < 0) throw new Error(`FEEDPUB_LOCAL_S3_SLOW_MS must be a whole number of ms (0 or more), got ${process.env.FEEDPUB_LOCAL_S3_SLOW_MS}`);
+const { slowMs } = localSettings({ FEEDPUB_LOCAL_SLOW_MS: process.env.FEEDPUB_LOCAL_SLOW_MS });
 mkdirSync(directory, { recursive: true });
 allowConditionalHeaders();
 const server = new S3rver({ address: '127.0.0.1', port: Number(port), directory, silent: true });
@@ -27,7 +27,7 @@ interface Context {
 type Middleware = ((ctx: Context, next: () => Promise<void>) => Promise<void>) & { name: string };
 // Without its request logger: silent or not, it formats and colours a line for every request (several percent of
 // the server's CPU), and every poll of every reader is a request. In its place, first of all, a log of the requests
-// slower than FEEDPUB_LOCAL_S3_SLOW_MS, from arrival to the last byte sent, with where the store's time went: one
+// slower than FEEDPUB_LOCAL_SLOW_MS, from arrival to the last byte sent, with where the store's time went: one
 // JSON line on standard error each, which startS3Local passes on and keeps.
 const koa = server as unknown as { middleware: Middleware[] };
 const slowLog: Middleware = async (ctx, next) => {

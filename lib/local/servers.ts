@@ -129,7 +129,7 @@ export async function startDynamoLocal(options: { port?: number; dbPath?: string
   return { endpoint, pid: await javaPid, stop };
 }
 
-/** A request the local S3 server took longer than FEEDPUB_LOCAL_S3_SLOW_MS over, and where its time went. */
+/** A request the local S3 server took longer than FEEDPUB_LOCAL_SLOW_MS over, and where its time went. */
 export interface SlowS3Request {
   /** When it arrived (ISO 8601). */
   at: string;

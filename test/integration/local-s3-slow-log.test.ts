@@ -6,15 +6,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LOCAL_AWS_ENV, startS3Local, type LocalServer } from '../../lib/local/servers.js';
 import { until } from '../support/until.js';
 
-/** startS3Local with FEEDPUB_LOCAL_S3_SLOW_MS set as given for the server process only. */
+/** startS3Local with FEEDPUB_LOCAL_SLOW_MS set as given for the server process only. */
 async function startWithSlowMs(directory: string, slowMs: string) {
-  const before = process.env.FEEDPUB_LOCAL_S3_SLOW_MS;
-  process.env.FEEDPUB_LOCAL_S3_SLOW_MS = slowMs;
+  const before = process.env.FEEDPUB_LOCAL_SLOW_MS;
+  process.env.FEEDPUB_LOCAL_SLOW_MS = slowMs;
   try {
     return await startS3Local({ directory });
   } finally {
-    if (before === undefined) delete process.env.FEEDPUB_LOCAL_S3_SLOW_MS;
-    else process.env.FEEDPUB_LOCAL_S3_SLOW_MS = before;
+    if (before === undefined) delete process.env.FEEDPUB_LOCAL_SLOW_MS;
+    else process.env.FEEDPUB_LOCAL_SLOW_MS = before;
   }
 }
 
@@ -43,7 +43,7 @@ describe('the local S3 server: its log of slow requests', () => {
     expect(get).toMatchObject({ method: 'GET', status: 200, finished: true, phases: {} });
   });
 
-  it('refuses a threshold that is not a whole number of ms, naming the variable', async () => {
-    await expect(startWithSlowMs(join(dir, 'bad'), 'soon')).rejects.toThrow(/FEEDPUB_LOCAL_S3_SLOW_MS must be a whole number of ms/);
+  it('refuses a threshold that is not a number, naming the variable', async () => {
+    await expect(startWithSlowMs(join(dir, 'bad'), 'soon')).rejects.toThrow(/FEEDPUB_LOCAL_SLOW_MS: /);
   });
 });

@@ -22,9 +22,9 @@ describe('loadConfig', () => {
 });
 
 describe('localSettings', () => {
-  it('gives the local port and render slots, 3000 and 4 by default', () => {
-    expect(localSettings({})).toEqual({ port: 3000, renderSlots: 4 });
-    expect(localSettings({ PORT: '8080', FEEDPUB_LOCAL_RENDER_SLOTS: '2' })).toEqual({ port: 8080, renderSlots: 2 });
+  it('gives the local port, render slots and slow-request threshold, 3000, 4 and 1000 ms by default', () => {
+    expect(localSettings({})).toEqual({ port: 3000, renderSlots: 4, slowMs: 1000 });
+    expect(localSettings({ PORT: '8080', FEEDPUB_LOCAL_RENDER_SLOTS: '2', FEEDPUB_LOCAL_SLOW_MS: '0' })).toEqual({ port: 8080, renderSlots: 2, slowMs: 0 });
   });
 
   it('refuses a port or a number of slots that is not one, naming each', () => {
@@ -33,5 +33,6 @@ describe('localSettings', () => {
     expect(() => localSettings({ PORT: '70000' })).toThrow(/PORT/);
     expect(() => localSettings({ PORT: '0' })).toThrow(/PORT/);
     expect(() => localSettings({ PORT: '80.5' })).toThrow(/PORT/);
+    expect(() => localSettings({ FEEDPUB_LOCAL_SLOW_MS: '-1' })).toThrow(/FEEDPUB_LOCAL_SLOW_MS: /);
   });
 });

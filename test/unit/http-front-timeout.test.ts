@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpFront } from '../../lib/local/http-front.js';
+import { createHttpFront, type SlowRead } from '../../lib/local/http-front.js';
 
 // A stand-in for the S3 server that misbehaves on purpose (fault injection): the real s3rver is what every other
 // test of the front reads through.
@@ -12,6 +12,15 @@ const closedAtOrigin: string[] = [];
 // The front's connection (its port) each GET of /slow/ came in on.
 const slowConnections: number[] = [];
 
+// GETs of /held/ wait at the stand-in until the test releases them.
+const held = { reached: () => undefined as void, released: Promise.resolve() };
+function holdNextGet() {
+  let release!: () => void;
+  const reached = new Promise<void>((resolve) => (held.reached = resolve));
+  held.released = new Promise<void>((resolve) => (release = resolve));
+  return { reached, release };
+}
+
 const listen = (server: Server) => new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
 
 beforeAll(async () => {
@@ -21,6 +30,11 @@ beforeAll(async () => {
     if (req.url?.includes('/stalls/')) {
       res.writeHead(200, { 'content-type': 'application/rss+xml', 'content-length': '100', etag: '"a"' });
       res.write('<rss>'); // and never the rest
+      return;
+    }
+    if (req.url?.includes('/held/')) {
+      void held.released.then(() => res.writeHead(200, { 'content-type': 'application/rss+xml', etag: '"h"' }).end('<rss>held</rss>'));
+      held.reached();
       return;
     }
     if (req.url?.includes('/slow/')) slowConnections.push(req.socket.remotePort ?? 0);
@@ -73,5 +87,47 @@ describe('the local front, when the S3 server does not answer', () => {
     expect(await second.text()).toBe('<rss>whole</rss>');
     expect(slowConnections).toHaveLength(2);
     expect(slowConnections[1]).toBe(slowConnections[0]);
+  });
+});
+
+describe('the local front, its log of slow reads', () => {
+  it('reports a read over the threshold with where its time went, and none under it', async () => {
+    const endpoint = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+    const api = async () => {
+      throw new Error('the API is not asked in these tests');
+    };
+    const slow: SlowRead[] = [];
+    const patient: SlowRead[] = [];
+    const fronts = [
+      createHttpFront(api, { endpoint, bucket: 'feeds-bucket' }, { slowMs: 50, onSlowRead: (read) => slow.push(read) }),
+      createHttpFront(api, { endpoint, bucket: 'feeds-bucket' }, { slowMs: 60_000, onSlowRead: (read) => patient.push(read) }),
+    ];
+    try {
+      for (const front of fronts) {
+        const url = await listen(front);
+        const gate = holdNextGet();
+        const reading = fetch(`${url}/feeds/categories/held/rss.xml`);
+        await gate.reached;
+        const heldFrom = performance.now();
+        await new Promise((r) => setTimeout(r, 80)); // the S3 server keeps the GET 80 ms: over the first front's threshold
+        const heldFor = performance.now() - heldFrom;
+        gate.release();
+        const response = await reading;
+        expect(await response.text()).toBe('<rss>held</rss>');
+        if (front === fronts[0]) {
+          await expect.poll(() => slow.length).toBe(1);
+          expect(slow[0]).toMatchObject({ key: 'feeds/categories/held/rss.xml', status: 200, finished: true, upstreamGets: 1, queuedBefore: 0 });
+          // Its time went to the S3 server's answer, which the stand-in held.
+          expect(slow[0]!.upstreamMs).toBeGreaterThanOrEqual(Math.floor(heldFor));
+          expect(slow[0]!.ms).toBeGreaterThanOrEqual(slow[0]!.upstreamMs);
+        }
+      }
+      expect(patient).toEqual([]);
+    } finally {
+      for (const front of fronts) {
+        front.closeAllConnections();
+        await new Promise((r) => front.close(r));
+      }
+    }
   });
 });
