@@ -32,7 +32,12 @@ export interface DiskWait {
 
 /** A counter of /proc/net/netstat (pairs of lines: names, then values, per protocol). */
 function netstatCounter(name: string): number {
-  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+  let lines: string[];
+  try {
+    lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+  } catch {
+    return NaN; // not Linux, or no /proc/net: the disk's figures still stand
+  }
   for (let i = 0; i + 1 < lines.length; i += 2) {
     const index = lines[i]!.split(' ').indexOf(name);
     if (index > 0) return Number(lines[i + 1]!.split(' ')[index]);
@@ -93,7 +98,8 @@ export function diskWaitSampler(s3rverPid: number, intervalMs = 100) {
         ioSomeMs: Math.round((last.someUs - first.someUs) / 1000),
         s3rverDiskWaitMs: inside.filter((s) => s.s3rverInDiskWait > 0).length * intervalMs,
         tcpTimeouts: last.tcpTimeouts - first.tcpTimeouts,
-        loopLagMaxMs: Math.round(Math.max(0, ...inside.map((s) => s.lagMs))),
+        // A sample's lag is the wait that ended when it was taken: only those taken after `from` fall in the window.
+        loopLagMaxMs: Math.round(Math.max(0, ...inside.filter((s) => s.at > from).map((s) => s.lagMs))),
       };
     },
     stop: () => clearInterval(timer),

@@ -114,11 +114,12 @@ export async function imports({ quick, corpus, store, profile }: { quick: boolea
     const slowReads = slowest(stack.feedpub.slowReads());
     const slowS3Requests = slowest(stack.slowS3Requests());
     if (slowReads.count > 0) {
-      printTable('The slowest reads of the local front over 1 s (ms): waiting for a connection to the S3 server (of it, connecting), for its answer, and sending the body on', slowReads.slowest.map(({ finished, ...read }) => ({ ...read, sent: finished ? 'whole' : 'reader gone' })));
+      printTable('The slowest reads of the local front over 1 s (ms): waiting for a connected socket to the S3 server (of it, connecting a new one), for its answer, and sending the body on', slowReads.slowest.map(({ finished, status, ...read }) => ({ ...read, status: status ?? 'none', sent: finished ? 'whole' : 'reader gone' })));
     }
     if (slowS3Requests.count > 0) {
-      printTable('The slowest requests of the local S3 server over 1 s (ms from arrival to the last byte sent; the store\'s phases in ms)', slowS3Requests.slowest.map(({ phases, finished, ...request }) => ({
+      printTable('The slowest requests of the local S3 server over 1 s (ms from arrival to the last byte sent; the store\'s phases in ms)', slowS3Requests.slowest.map(({ phases, finished, status, ...request }) => ({
         ...request,
+        status: status ?? 'none',
         sent: finished ? 'whole' : 'client gone',
         phases: Object.entries(phases).map(([phase, n]) => `${phase} ${n}`).join(', '),
       })));

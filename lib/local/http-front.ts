@@ -124,16 +124,20 @@ export interface SlowRead {
   /** When it arrived (ISO 8601). */
   at: string;
   key: string;
-  status: number;
+  /** null when the reader went away before any answer was sent. */
+  status: number | null;
   ms: number;
   /** false when the reader went away before the answer was sent whole. */
   finished: boolean;
-  /** ms until the GET to the S3 server had a connection; of it, connecting (0: a kept-alive one). */
+  /**
+   * ms from arrival until the GET to the S3 server had a connected socket (the agent's queue, and connecting a new
+   * connection: `connectMs` of it, 0 for a kept-alive one); the whole time when it never had one.
+   */
   socketMs: number;
   connectMs: number;
-  /** ms from the GET to the S3 server sent until its answer's headers came. */
+  /** ms from the GET to the S3 server sent until its answer's headers came (or, without an answer, until the end). */
   upstreamMs: number;
-  /** ms from those headers until the last byte to the reader. */
+  /** ms from those headers until the last byte to the reader; 0 without an answer. */
   sendMs: number;
   /** GETs to the S3 server (2: the first met a connection the server had closed). */
   upstreamGets: number;
@@ -283,41 +287,48 @@ function notFound(res: ServerResponse, key?: string): void {
 function readTiming(res: ServerResponse, key: string, slowMs: number, report: (read: SlowRead) => void) {
   const arrived = performance.now();
   const queuedBefore = Object.values(originAgent.requests).reduce((sum, queue) => sum + (queue?.length ?? 0), 0);
-  let sentAt = arrived;
-  let socketAt = arrived;
-  let connectMs = 0;
-  let answeredAt = arrived;
+  // Of the latest GET to the S3 server (a second one replaces a first that met a closed connection): when it had a
+  // connected socket, so was sent; how long connecting took; when its answer's headers came. Unset: not (yet) so.
   let upstreamGets = 0;
+  let readyAt: number | undefined;
+  let connectMs = 0;
+  let answeredAt: number | undefined;
   res.once('close', () => {
-    const ms = performance.now() - arrived;
+    const closedAt = performance.now();
+    const ms = closedAt - arrived;
     if (ms < slowMs) return;
     const round = (n: number) => Math.round(n);
     report({
       at: new Date(performance.timeOrigin + arrived).toISOString(),
       key,
-      status: res.statusCode,
+      status: res.headersSent ? res.statusCode : null,
       ms: round(ms),
       finished: res.writableFinished,
-      socketMs: round(socketAt - arrived),
+      socketMs: round((readyAt ?? closedAt) - arrived),
       connectMs: round(connectMs),
-      upstreamMs: round(answeredAt - sentAt),
-      sendMs: round(performance.now() - answeredAt),
+      upstreamMs: readyAt === undefined ? 0 : round((answeredAt ?? closedAt) - readyAt),
+      sendMs: answeredAt === undefined ? 0 : round(closedAt - answeredAt),
       upstreamGets,
       queuedBefore,
     });
   });
   return {
     sent(outgoing: ClientRequest) {
-      upstreamGets++;
+      const attempt = ++upstreamGets;
+      readyAt = answeredAt = undefined;
+      connectMs = 0;
       outgoing.once('socket', (socket) => {
-        // Sent once the socket is there, and connected: the S3 server's part starts then.
-        socketAt = sentAt = performance.now();
-        if (socket.connecting) {
-          socket.once('connect', () => {
-            sentAt = performance.now();
-            connectMs = sentAt - socketAt;
-          });
+        if (attempt !== upstreamGets) return;
+        if (!socket.connecting) {
+          readyAt = performance.now();
+          return;
         }
+        const assignedAt = performance.now();
+        socket.once('connect', () => {
+          if (attempt !== upstreamGets) return;
+          readyAt = performance.now();
+          connectMs = readyAt - assignedAt;
+        });
       });
     },
     answered() {

@@ -38,7 +38,7 @@ const slowLog: Middleware = async (ctx, next) => {
     const ms = performance.now() - arrived;
     if (ms < slowMs) return;
     const rounded = Object.fromEntries(Object.entries(phases).map(([phase, n]) => [phase, Math.round(n)]));
-    const line = { level: 'WARN', message: 'slow S3 request', at: new Date(performance.timeOrigin + arrived).toISOString(), method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms), finished: ctx.res.writableFinished, phases: rounded };
+    const line = { level: 'WARN', message: 'slow S3 request', at: new Date(performance.timeOrigin + arrived).toISOString(), method: ctx.method, path: ctx.path, status: ctx.res.headersSent ? ctx.status : null, ms: Math.round(ms), finished: ctx.res.writableFinished, phases: rounded };
     process.stderr.write(`${JSON.stringify(line)}\n`);
   });
   await next();

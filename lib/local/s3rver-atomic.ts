@@ -137,10 +137,13 @@ export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 
     return writes.run(`${object.bucket}/${object.key}`, async () => {
       count(phases, 'queuedMs', performance.now() - queued);
       const path = store.getResourcePath(object.bucket, object.key, 'object');
+      // The body is read whole first, also when the write is refused: the client is never cut off mid-request. Until
+      // then the files are untouched, so reads are served from them (or the cache) rather than wait for the upload.
+      const body = await timed(phases, 'bodyMs', () => toBuffer(object.content));
       return changing(path, async () => {
         const known = cache.get(path);
         try {
-          const written = await putAtomically(store, object, known, phases);
+          const written = await putAtomically(store, { ...object, content: body }, known, phases);
           cache.set(path, written.cached);
           return { size: written.cached.body.length, md5: written.md5 };
         } catch (error) {
@@ -167,7 +170,7 @@ export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 
     const ranged = options?.start !== undefined || options?.end !== undefined;
     const path = store.getResourcePath(bucket, key, 'object');
     const served = (object: CachedObject) => new S3Object(bucket, key, Readable.from([object.body]), object.metadata);
-    const hit = ranged ? undefined : (cache.get(path) ?? (await timed(phases, 'waitedForWriteMs', () => afterWrite(path))));
+    const hit = ranged ? undefined : (cache.get(path) ?? (underWay.has(path) ? await timed(phases, 'waitedForWriteMs', () => afterWrite(path)) : undefined));
     if (hit) return served(hit);
     const generation = generations.get(path);
     for (let attempt = 0; ; attempt++) {
@@ -189,15 +192,19 @@ export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 
       if (!whole && attempt < 100) {
         // A write of the key began while this read: its bytes, once it ends; otherwise (files left by something
         // else) a moment, and the files again.
-        const written = await timed(phases, 'waitedForWriteMs', () => afterWrite(path));
-        if (written) return served(written);
-        if (!underWay.has(path)) await timed(phases, 'retrySleepMs', () => sleep(5));
+        if (underWay.has(path)) {
+          const written = await timed(phases, 'waitedForWriteMs', () => afterWrite(path));
+          if (written) return served(written);
+        } else {
+          await timed(phases, 'retrySleepMs', () => sleep(5));
+        }
         continue;
       }
-      // Files that never came to agree are served with their bytes' own ETag, and not cached.
+      // Files that never came to agree (left by a write cut off part way, or by a crash) are served with their bytes'
+      // own ETag, and kept like any other read: the next reads do not wait for them again.
       const metadata = { ...object.metadata, 'content-length': body.length, ...(whole ? {} : { etag: JSON.stringify(digest) }) };
       // Not while a write of the key is under way either (an odd count): it may cache its bytes before this returns.
-      if (whole && generations.get(path) === generation && (generation ?? 0) % 2 === 0) cache.set(path, { body, metadata });
+      if (generations.get(path) === generation && (generation ?? 0) % 2 === 0) cache.set(path, { body, metadata });
       // A stream, as s3rver expects (a HEAD destroys it unread).
       return new S3Object(bucket, key, Readable.from([body]), metadata);
     }
@@ -236,11 +243,10 @@ interface CachedObject {
 // Staging files' names: unique within this process, the only writer of its directory.
 let staged = 0;
 
-async function putAtomically(store: FilesystemStore, object: Parameters<FilesystemStore['putObject']>[0], known?: CachedObject, phases?: Phases): Promise<{ md5: string; cached: CachedObject }> {
+async function putAtomically(store: FilesystemStore, object: Parameters<FilesystemStore['putObject']>[0] & { content: Buffer }, known?: CachedObject, phases?: Phases): Promise<{ md5: string; cached: CachedObject }> {
   const [ifMatch, ifNoneMatch] = CONDITIONS.map((header) => object.metadata[header]);
   for (const header of CONDITIONS) delete object.metadata[header];
-  // The body is read whole first, also when the write is refused: the client is never cut off mid-request.
-  const body = await timed(phases, 'bodyMs', () => toBuffer(object.content));
+  const body = object.content;
   if (ifMatch !== undefined || ifNoneMatch !== undefined) {
     const current = known ? unquote(String(known.metadata.etag)) : await readFile(store.getResourcePath(object.bucket, object.key, 'object.md5'), 'utf8').catch(() => undefined);
     if (ifNoneMatch !== undefined && current !== undefined) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');

@@ -135,7 +135,8 @@ export interface SlowS3Request {
   at: string;
   method: string;
   path: string;
-  status: number;
+  /** null when the client went away before any answer was sent. */
+  status: number | null;
   ms: number;
   /** false when the client went away before the answer was sent whole. */
   finished: boolean;
@@ -172,22 +173,28 @@ export async function startS3Local(options: { port?: number; directory: string }
   let stderr = '';
   let started = false;
   const slow: SlowS3Request[] = [];
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    if (!started) return;
+  const passOn = (final: boolean) => {
     const lines = stderr.split('\n');
-    stderr = lines.pop()!;
-    for (const line of lines) {
+    stderr = final ? '' : lines.pop()!;
+    for (const line of lines.filter((l, i) => l !== '' || i < lines.length - 1)) {
       process.stderr.write(`${line}\n`);
       const record = parseSlowRequest(line);
       if (record && slow.push(record) > 1_000) slow.shift();
     }
+  };
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr += chunk;
+    if (started) passOn(false);
   });
+  child.stderr?.on('end', () => started && passOn(true));
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message: { port: number }) => resolve(message.port));
-    child.once('exit', (code) => reject(new Error(`s3rver exited with code ${code}: ${stderr.trim()}`)));
+    // 'close', not 'exit': only then has all it wrote to its standard error been read.
+    child.once('close', (code) => reject(new Error(`s3rver exited with code ${code}: ${stderr.trim()}`)));
   });
   started = true;
+  passOn(false);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     pid: child.pid ?? 0,

@@ -130,4 +130,30 @@ describe('the local front, its log of slow reads', () => {
       }
     }
   });
+
+  it('reports a read the S3 server never answered as time waiting for it, with the front\'s own 504', async () => {
+    const endpoint = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+    const slow: SlowRead[] = [];
+    const timed = createHttpFront(
+      async () => {
+        throw new Error('the API is not asked in these tests');
+      },
+      { endpoint, bucket: 'feeds-bucket', responseTimeoutMs: 200 },
+      { slowMs: 50, onSlowRead: (read) => slow.push(read) },
+    );
+    try {
+      const url = await listen(timed);
+      const response = await fetch(`${url}/feeds/categories/silent/atom.xml`);
+      expect(response.status).toBe(504);
+      await response.text();
+      await expect.poll(() => slow.length).toBe(1);
+      expect(slow[0]).toMatchObject({ key: 'feeds/categories/silent/atom.xml', status: 504, upstreamGets: 1, sendMs: 0 });
+      // The whole wait is the S3 server's: from the GET sent (once connected) until the front gave up on it.
+      expect(slow[0]!.upstreamMs).toBeGreaterThanOrEqual(190);
+      expect(slow[0]!.socketMs + slow[0]!.upstreamMs).toBeLessThanOrEqual(slow[0]!.ms + 1);
+    } finally {
+      timed.closeAllConnections();
+      await new Promise((r) => timed.close(r));
+    }
+  });
 });

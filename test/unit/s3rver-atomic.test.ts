@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeS3rverAtomic } from '../../lib/local/s3rver-atomic.js';
 
@@ -205,16 +205,36 @@ describe('s3rver made atomic: its cache', () => {
     expect({ body, etag: object!.metadata.etag }).toEqual({ body: 'v2', etag: etagOf('v2') });
   });
 
-  it('serves files that never agree with their bytes\' own ETag, and does not keep them', async () => {
+  it('serves a read that misses the cache while a write of its key is still receiving its body from the files, without waiting for the upload', async () => {
     const { dir, put } = await plainStore();
     await put('v1', 'text/plain');
-    const { store } = restarted(dir);
+    const { store, reads } = restarted(dir);
+    const upload = new PassThrough();
+    upload.write('v2, first half ');
+    const writing = store.putObject({ bucket: 'b', key: 'feed', content: upload, metadata: { 'content-type': 'text/plain' } });
+    // The upload is not finished (its end is never sent before the read is answered): the read is served at once.
+    const object = await store.getObject('b', 'feed');
+    expect({ body: await text(object), etag: object!.metadata.etag, reads: reads.count }).toEqual({ body: 'v1', etag: etagOf('v1'), reads: 1 });
+    upload.end('and the rest');
+    await writing;
+    expect(await text(await store.getObject('b', 'feed'))).toBe('v2, first half and the rest');
+  });
+
+  it('serves files that never agree with their bytes\' own ETag, and keeps them until the key is written again', async () => {
+    const { dir, put } = await plainStore();
+    await put('v1', 'text/plain');
+    const { store, reads } = restarted(dir);
     writeFileSync(store.getResourcePath('b', 'feed', 'object.md5'), createHash('md5').update('other').digest('hex'));
     const object = await store.getObject('b', 'feed');
     expect({ body: await text(object), etag: object!.metadata.etag }).toEqual({ body: 'v1', etag: etagOf('v1') });
-    writeFileSync(store.getResourcePath('b', 'feed', 'object'), 'v3'); // not cached: the next read is of the files
-    writeFileSync(store.getResourcePath('b', 'feed', 'object.md5'), createHash('md5').update('v3').digest('hex'));
-    expect(await text(await store.getObject('b', 'feed'))).toBe('v3');
+    const attempts = reads.count;
+    expect(attempts).toBeGreaterThan(100); // it waited for them to agree
+    // The next read does not wait again: no file read at all.
+    expect(await text(await store.getObject('b', 'feed'))).toBe('v1');
+    expect(reads.count).toBe(attempts);
+    // A write replaces them, files and all.
+    await store.putObject({ bucket: 'b', key: 'feed', content: Buffer.from('v2'), metadata: { 'content-type': 'text/plain' } });
+    expect(await fromDisk(dir, 'feed')).toEqual({ body: 'v2', type: 'text/plain' });
   });
 
   it('records where each request\'s time went, for the log of slow requests', async () => {
