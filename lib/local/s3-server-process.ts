@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import S3rver from 's3rver';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { localSettings } from '../config.js';
 import { allowConditionalHeaders, makeS3rverAtomic, type Phases } from './s3rver-atomic.js';
 
@@ -20,7 +20,6 @@ interface Context {
   method: string;
   path: string;
   status: number;
-  req: IncomingMessage;
   res: ServerResponse;
   store: unknown;
 }

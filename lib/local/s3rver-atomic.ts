@@ -96,12 +96,14 @@ export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 
       bump(path);
     }
   };
-  /** After the write of `path` under way, if any, ends: what it cached. */
-  const afterWrite = async (path: string): Promise<CachedObject | undefined> => {
+  /** After the write of `path` under way, if any, ends: what it cached (the wait counted in the request's phases). */
+  const afterWrite = async (path: string, phases?: Phases): Promise<CachedObject | undefined> => {
     const running = underWay.get(path);
     if (!running) return undefined;
-    await running.catch(() => undefined);
-    return cache.get(path);
+    return timed(phases, 'waitedForWriteMs', async () => {
+      await running.catch(() => undefined);
+      return cache.get(path);
+    });
   };
   const buckets = new Map<string, unknown>();
   // Writes of one key, one at a time: a condition is checked and the write done with no other write between.
@@ -170,7 +172,7 @@ export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 
     const ranged = options?.start !== undefined || options?.end !== undefined;
     const path = store.getResourcePath(bucket, key, 'object');
     const served = (object: CachedObject) => new S3Object(bucket, key, Readable.from([object.body]), object.metadata);
-    const hit = ranged ? undefined : (cache.get(path) ?? (underWay.has(path) ? await timed(phases, 'waitedForWriteMs', () => afterWrite(path)) : undefined));
+    const hit = ranged ? undefined : (cache.get(path) ?? (await afterWrite(path, phases)));
     if (hit) return served(hit);
     const generation = generations.get(path);
     for (let attempt = 0; ; attempt++) {
@@ -192,12 +194,9 @@ export function makeS3rverAtomic(store: FilesystemStore, cacheBytes = 64 * 1024 
       if (!whole && attempt < 100) {
         // A write of the key began while this read: its bytes, once it ends; otherwise (files left by something
         // else) a moment, and the files again.
-        if (underWay.has(path)) {
-          const written = await timed(phases, 'waitedForWriteMs', () => afterWrite(path));
-          if (written) return served(written);
-        } else {
-          await timed(phases, 'retrySleepMs', () => sleep(5));
-        }
+        if (!underWay.has(path)) await timed(phases, 'retrySleepMs', () => sleep(5));
+        const written = await afterWrite(path, phases);
+        if (written) return served(written);
         continue;
       }
       // Files that never came to agree (left by a write cut off part way, or by a crash) are served with their bytes'
