@@ -1,3 +1,5 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { feedDirectory, parseFeedId } from '../../lib/feeds/feed-ref.js';
 import type { LocalFeedpubOptions } from '../../lib/local/local-feedpub.js';
 import { countItemWrites } from '../../test/support/item-writes.js';
 
@@ -15,6 +17,24 @@ function recordedDocument(command: string, input: Record<string, any>): string |
   return String(update.Key.PK).slice('FEED#'.length);
 }
 
+/** One attempt to take a feed's render lease (lib/store/dynamo-feed-state.ts), as the client saw it (epoch ms). */
+export interface LeaseTry {
+  /** A live render's, or a background turn's (a release of held writes). */
+  kind: 'live' | 'background';
+  sentAt: number;
+  doneAt: number;
+  taken: boolean;
+  /** When not taken: the kind of the holder it found. */
+  heldBy?: 'live' | 'background';
+}
+
+/** The feed directory (`feeds`, `feeds/tags/<segment>`) whose lease an update takes, if it is an acquisition. */
+function leaseOf(command: string, input: Record<string, any>): string | undefined {
+  if (command !== 'UpdateItemCommand' || input.Key?.SK !== 'RENDER' || !String(input.UpdateExpression).startsWith('SET leaseOwner = :owner, leaseUntil')) return undefined;
+  const id = String(input.Key.PK).slice('FEED#'.length);
+  return id === 'dir' ? undefined : feedDirectory(parseFeedId(id));
+}
+
 /**
  * What the local stack spends, measured on the real clients: DynamoDB capacity units as DynamoDB reports them
  * (ReturnConsumedCapacity=TOTAL on every call), item writes by key (hot items), S3 PUTs and bytes, renders per
@@ -25,6 +45,8 @@ export function meters() {
   // When each feed document's last PUTs were sent and answered (epoch ms, as the readers' clock): what a late
   // reader's document waited for, the render or the serving.
   const feedPuts = new Map<string, { sentAt: number; doneAt: number }[]>();
+  // Each feed's lease acquisitions, by feed directory: whether a late document's render waited for the lease.
+  const leaseTries = new Map<string, LeaseTry[]>();
   let items: ReturnType<typeof countItemWrites> | undefined;
   const wrap = ({ doc, s3 }: Clients): Clients => {
     items = countItemWrites(doc);
@@ -32,7 +54,21 @@ export function meters() {
       (next: (a: unknown) => Promise<{ output: { ConsumedCapacity?: Capacity | Capacity[] } }>, context: { commandName?: string }) =>
         async (args: { input: Record<string, unknown> }) => {
           args.input.ReturnConsumedCapacity = 'TOTAL';
-          const result = await next(args);
+          const lease = leaseOf(context.commandName ?? '', args.input);
+          const sentAt = performance.timeOrigin + performance.now();
+          const tried = (directory: string, taken: boolean, heldBy?: LeaseTry['heldBy']) => {
+            const kind = String(args.input.UpdateExpression).includes('leaseKind = :kind') ? 'background' : 'live';
+            const entry: LeaseTry = { kind, sentAt, doneAt: performance.timeOrigin + performance.now(), taken, ...(heldBy ? { heldBy } : {}) };
+            leaseTries.set(directory, [...(leaseTries.get(directory) ?? []), entry].slice(-200));
+          };
+          let result: Awaited<ReturnType<typeof next>>;
+          try {
+            result = await next(args);
+          } catch (error) {
+            if (lease && error instanceof ConditionalCheckFailedException) tried(lease, false, error.Item?.leaseKind?.S === 'background' ? 'background' : 'live');
+            throw error;
+          }
+          if (lease) tried(lease, true);
           const used = ([] as Capacity[]).concat(result.output.ConsumedCapacity ?? []).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
           if (READS.has(context.commandName ?? '')) m.rcu += used;
           else m.wcu += used;
@@ -62,7 +98,9 @@ export function meters() {
   const snapshot = () => ({ rcu: m.rcu, wcu: m.wcu, puts: m.puts, bytes: m.bytes, renders: new Map(m.renders), writes: new Map(items?.writes ?? []) });
   /** The last PUTs of a feed document answered before `at` (at most 20 kept per document). */
   const putsBefore = (key: string, at: number) => (feedPuts.get(key) ?? []).filter((p) => p.doneAt <= at);
-  return { wrap, snapshot, lastWrite: () => m.lastWrite, putsBefore };
+  /** A feed directory's lease acquisitions sent in [from, to] (at most 200 kept per feed). */
+  const leaseTriesBetween = (directory: string, from: number, to: number) => (leaseTries.get(directory) ?? []).filter((t) => t.sentAt >= from && t.sentAt <= to);
+  return { wrap, snapshot, lastWrite: () => m.lastWrite, putsBefore, leaseTriesBetween };
 }
 
 export type Meters = ReturnType<typeof meters>;

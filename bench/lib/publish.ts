@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { feedsOf, feedUrl, FORMAT_NAMES, type FeedRef } from '../../lib/feeds/feed-ref.js';
+import type { Meters } from './meters.js';
 
 export interface BenchPost {
   title: string;
@@ -126,24 +127,57 @@ export interface LastDocument {
   lastPutSentMs?: number;
   lastPutDoneMs?: number;
   slowestGetMs: number;
+  /**
+   * Its feed's live lease acquisitions from `since` to that PUT: when the first was sent, how many found the lease
+   * held and by what (a live render, a background turn of an import's release), and when the last that took it was
+   * answered. A render that waited for the lease shows here; one that came late to it shows in the first.
+   */
+  lease?: { firstTriedMs: number; busyTries: number; heldBy: string; takenMs?: number };
+}
+
+type History = Pick<Meters, 'putsBefore' | 'leaseTriesBetween'>;
+
+/** The live lease acquisitions of a document's feed between two instants (epoch ms), summed up from `since`. */
+function leaseWait(key: string, since: number, until: number, { leaseTriesBetween }: History): LastDocument['lease'] {
+  const tries = leaseTriesBetween(key.slice(0, key.lastIndexOf('/')), since, until).filter((t) => t.kind === 'live');
+  if (tries.length === 0) return undefined;
+  const busy = tries.filter((t) => !t.taken);
+  const taken = tries.filter((t) => t.taken).at(-1);
+  return {
+    firstTriedMs: Math.round(tries[0]!.sentAt - since),
+    busyTries: busy.length,
+    heldBy: [...new Set(busy.map((t) => t.heldBy))].join('+') || '-',
+    ...(taken ? { takenMs: Math.round(taken.doneAt - since) } : {}),
+  };
 }
 
 /**
  * The `n` documents seen last, each with when its last PUT before that was sent and answered (ms from `since`). A
  * PUT answered just before the document was seen says its render was late; one answered long before says the
- * serving was (the front, the S3 server, the reader's own GET).
+ * serving was (the front, the S3 server, the reader's own GET). For a late render, its feed's lease acquisitions
+ * say whether it waited for another holder's render.
  */
-export function lastDocuments(documents: SeenDocument[], since: number, putsBefore: (key: string, at: number) => { sentAt: number; doneAt: number }[], n = 3): LastDocument[] {
+export function lastDocuments(documents: SeenDocument[], since: number, history: History, n = 3): LastDocument[] {
   const rel = (t: number) => Math.round(t - since);
   return [...documents]
     .sort((a, b) => b.seenAt - a.seenAt)
     .slice(0, n)
     .map((d) => {
       const key = keyOfUrl(d.url);
-      const put = putsBefore(key, d.seenAt).at(-1);
-      return { key, seenMs: rel(d.seenAt), ...(put ? { lastPutSentMs: rel(put.sentAt), lastPutDoneMs: rel(put.doneAt) } : {}), slowestGetMs: Math.round(d.slowestGetMs) };
+      const put = history.putsBefore(key, d.seenAt).at(-1);
+      const lease = leaseWait(key, since, put?.sentAt ?? d.seenAt, history);
+      return { key, seenMs: rel(d.seenAt), ...(put ? { lastPutSentMs: rel(put.sentAt), lastPutDoneMs: rel(put.doneAt) } : {}), slowestGetMs: Math.round(d.slowestGetMs), ...(lease ? { lease } : {}) };
     });
 }
 
 /** A row of a printed table for one of them. */
-export const documentRow = (d: LastDocument) => ({ key: d.key, seenMs: d.seenMs, lastPutSentMs: d.lastPutSentMs ?? '-', lastPutDoneMs: d.lastPutDoneMs ?? '-', slowestGetMs: d.slowestGetMs });
+export const documentRow = (d: LastDocument) => ({
+  key: d.key,
+  seenMs: d.seenMs,
+  leaseFirstTriedMs: d.lease?.firstTriedMs ?? '-',
+  leaseBusyTries: d.lease ? `${d.lease.busyTries} (${d.lease.heldBy})` : '-',
+  leaseTakenMs: d.lease?.takenMs ?? '-',
+  lastPutSentMs: d.lastPutSentMs ?? '-',
+  lastPutDoneMs: d.lastPutDoneMs ?? '-',
+  slowestGetMs: d.slowestGetMs,
+});

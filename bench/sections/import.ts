@@ -103,7 +103,7 @@ export async function imports({ quick, corpus, store, profile }: { quick: boolea
       { measure: 'posts right after the import returned', ...second.visibleRightAfterImport, 'not seen in 30 s': missed.after, target: 'max <= 1000' },
     ]);
     if (second.latePosts.length > 0) {
-      printTable('The latest of the posts seen later than 1 s (ms from the answer): the document seen last, the PUT of it answered last before it was seen, the longest single GET of it; and while it waited, the ms in which every task of the machine waited on I/O (ioFullMs), some did (ioSomeMs), a thread of the local S3 server was in disk wait, and the longest feedpub\'s event loop kept a 100 ms timer waiting (loopLagMaxMs)', second.latePosts.map(({ documents, disk, ...post }) => ({ ...post, ...documentRow(documents[0]!), ...disk })));
+      printTable('The latest of the posts seen later than 1 s (ms from the answer): the document seen last, its feed\'s live lease acquisitions until its last PUT (the first sent, how many found the lease held and by what, the last that took it answered), the PUT of it answered last before it was seen, the longest single GET of it; and while it waited, the ms in which every task of the machine waited on I/O (ioFullMs), some did (ioSomeMs), a thread of the local S3 server was in disk wait, and the longest feedpub\'s event loop kept a 100 ms timer waiting (loopLagMaxMs)', second.latePosts.map(({ documents, disk, ...post }) => ({ ...post, ...documentRow(documents[0]!), ...disk })));
     }
     printTable('The import itself', [{ posts: big, 'accepted posts/s': second.acceptedPerSecond, 'posts/s to published': second.postsPerSecondToPublished }]);
 
@@ -142,7 +142,7 @@ interface LatePost {
 }
 
 function lateness(kind: LatePost['kind'], seen: Awaited<ReturnType<typeof publishAndWatch>>, m: ReturnType<typeof meters>, disk: DiskWait | undefined): LatePost {
-  return { kind, visibleMs: Math.round(seen.visibleMs), documents: lastDocuments(seen.documents, seen.answeredAt, m.putsBefore), ...(disk ? { disk } : {}) };
+  return { kind, visibleMs: Math.round(seen.visibleMs), documents: lastDocuments(seen.documents, seen.answeredAt, m), ...(disk ? { disk } : {}) };
 }
 
 /** Publish to visible with the big import stored: posts of a few hundred bytes against posts of 1-8 KB. */

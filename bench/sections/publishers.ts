@@ -60,13 +60,13 @@ export async function publishers({ stack, m, generated, quick }: BenchContext) {
     cpuWithoutReadersThreadOverCoresMs: Math.round((cpu.totalMs - readersMs) / cpu.cores),
     readerGets: readersAfter.gets - readersBefore.gets,
     // The documents seen last (ms from the first POST), each with its last PUT before that and its longest GET.
-    lastDocuments: lastDocuments(await seen.documents, first, m.putsBefore),
+    lastDocuments: lastDocuments(await seen.documents, first, m),
   };
   const { lastDocuments: last, ...row } = sixteen;
   printTable('100 single POSTs from 16 publishers (ms from the first POST)', [
     { ...row, cpuMs: Object.entries(byProcessMs).map(([k, ms]) => `${k} ${ms}`).join(', '), target: '<= 2000, 0 answers >= 409' },
   ]);
-  printTable('Its documents seen last (ms from the first POST): the PUT of each answered last before it was seen, and its longest single GET', last.map(documentRow));
+  printTable('Its documents seen last (ms from the first POST): its feed\'s live lease acquisitions until its last PUT (the first sent, how many found the lease held and by what, the last that took it answered), the PUT of each answered last before it was seen, and its longest single GET', last.map(documentRow));
 
   // (2) 1,000 single-post writes over 200 categories: the most written item.
   await quiet(m, 1000);

@@ -81,6 +81,8 @@ export class FeedBusy extends Error {
 
 /** How often a live render waiting for background turns asks again for the lease. */
 const ASK_AGAIN_MS = 250;
+/** The longest a live render that found a background turn holding the lease waits before it tries again. */
+export const LONGEST_POLL_BEHIND_TURN_MS = 50;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
 const NONE: RegenerationResult = { renders: 0, puts: 0, bytesWritten: 0, covered: 0 };
@@ -129,7 +131,9 @@ export class FeedRegenerator {
         await this.deps.state.askTurn(id);
       }
       if (Date.now() > deadline) throw new FeedBusy(`${id} is held by another regenerator`);
-      await sleep(10 + Math.random() * Math.min(200, 10 * 2 ** attempt));
+      // Behind a turn that was asked to end, the lease comes free within a slice: asked for again soon.
+      const longest = result.busy === 'background' && request.heldLimit === undefined ? LONGEST_POLL_BEHIND_TURN_MS : 210;
+      await sleep(10 + Math.random() * Math.min(longest - 10, 10 * 2 ** attempt));
     }
   }
 

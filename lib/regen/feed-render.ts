@@ -34,6 +34,8 @@ export interface FeedRenderDeps {
 
 /** Distinct posts per slice of a render: one slice's commit always fits DynamoDB's transactions. */
 const SLICE_POSTS = 40;
+/** Per slice of a background turn, which a live render may ask to end: it waits for at most one slice. */
+export const TURN_SLICE_POSTS = 10;
 
 const inFeed = (post: Post | undefined, ref: FeedRef) => post !== undefined && feedsShowing(post).some((r) => feedId(r) === feedId(ref));
 
@@ -45,12 +47,12 @@ function files(ref: FeedRef, rendered: Record<string, string>, key: (format: (ty
  * The inbox in slices of at most SLICE_POSTS posts, a post's items never split, oldest lanes as read. Changes of the
  * site's settings go with the last slice, whose commit records the current document rendered with them.
  */
-function slices(inbox: InboxItem[]): InboxItem[][] {
+function slices(inbox: InboxItem[], size: number): InboxItem[][] {
   const byPost = new Map<string, PostInboxItem[]>();
   for (const item of inbox.filter(isPostItem)) byPost.set(item.postId, [...(byPost.get(item.postId) ?? []), item]);
   const groups = [...byPost.values()];
   const out: InboxItem[][] = [];
-  for (let i = 0; i < groups.length; i += SLICE_POSTS) out.push(groups.slice(i, i + SLICE_POSTS).flat());
+  for (let i = 0; i < groups.length; i += size) out.push(groups.slice(i, i + size).flat());
   if (out.length === 0) out.push([]);
   out.at(-1)!.push(...inbox.filter((item) => !isPostItem(item)));
   return out;
@@ -75,7 +77,7 @@ export async function renderFeedAndArchive(
   let renders = 0;
   let open = read.open;
   let state: RenderState = { ...current, pages: current.pages ?? 0 };
-  const all = slices(read.inbox);
+  const all = slices(read.inbox, endTurn ? TURN_SLICE_POSTS : SLICE_POSTS);
   let left = 0;
   for (const [index, whole] of all.entries()) {
     // Ended early: this step covers nothing and publishes the current document as the slices before left it.

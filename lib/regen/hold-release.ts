@@ -12,10 +12,10 @@ import type { FeedRegenerator } from './feed-regenerator.js';
  */
 export const HELD_PER_RENDER = 250;
 /**
- * The pause between two turns: longer than a waiting render's longest poll of the lease (FeedRegenerator,
- * ensureRendered), so that a live write's render takes the lease before the next turn does.
+ * The pause between two turns: longer than the longest poll of the lease by a live render that found a turn holding
+ * it (LONGEST_POLL_BEHIND_TURN_MS, FeedRegenerator.ensureRendered), so that it takes the lease before the next turn does.
  */
-export const TURN_GAP_MS = 300;
+export const TURN_GAP_MS = 100;
 
 export interface HoldReleaseOptions {
   concurrency?: number;

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedDirectory, type FeedRef } from '../../lib/feeds/feed-ref.js';
-import { FeedBusy, FeedRegenerator } from '../../lib/regen/feed-regenerator.js';
+import { FeedBusy, FeedRegenerator, LONGEST_POLL_BEHIND_TURN_MS } from '../../lib/regen/feed-regenerator.js';
+import { TURN_GAP_MS } from '../../lib/regen/hold-release.js';
+import { TURN_SLICE_POSTS } from '../../lib/regen/feed-render.js';
 import { createDocumentClient, createS3Client } from '../../lib/store/clients.js';
 import { DynamoFeedArchive } from '../../lib/store/dynamo-feed-archive.js';
 import { DynamoFeedStateRepository } from '../../lib/store/dynamo-feed-state.js';
@@ -269,7 +271,10 @@ describe('holds', () => {
 
   it('end a turn of held writes early for a live render waiting for the feed: the live post is published, the rest of the turn left for the next', async () => {
     const hold = ((await (await fp.api('POST', '/regeneration/holds', { seconds: 60 })).json()) as { id: string }).id;
-    // 90 held posts: a turn covers them in slices of 40 (lib/regen/feed-render.ts), each committed on its own.
+    // 90 held posts: a turn covers them in slices of TURN_SLICE_POSTS (lib/regen/feed-render.ts), each committed on its own.
+    expect(TURN_SLICE_POSTS).toBeLessThan(90);
+    // A live render behind a turn polls the lease more often than turns follow each other: it gets the lease between two.
+    expect(TURN_GAP_MS).toBeGreaterThan(LONGEST_POLL_BEHIND_TURN_MS);
     const held = Array.from({ length: 90 }, (_, i) => ({ id: `turn-held-${i}`, ...post(`Turn held ${i}`, 'turns') }));
     expect((await fp.api('POST', '/posts/batch', { posts: held }, { 'feedpub-hold': hold })).status).toBe(200);
     await Promise.all([fp.lanes.feeds.idle(), fp.lanes.pages.idle()]);
@@ -288,11 +293,11 @@ describe('holds', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     slices.open();
-    // The turn ends after its first slice: 40 of the 90 held writes covered, the rest left for the next turn.
-    expect(await turn).toMatchObject({ covered: 40, heldLeft: true });
+    // The turn ends after its first slice: that many of the 90 held writes covered, the rest left for the next turn.
+    expect(await turn).toMatchObject({ covered: TURN_SLICE_POSTS, heldLeft: true });
     await waitForFeedSet(fp.url, dir('turns'), (f) => titles(f).includes('Live beside a turn'), withinASecond());
-    // What a reader sees meanwhile: the live post and the 40 held posts of that slice, not the 50 the turn left.
-    expect(titles((await fetchFeedSet(fp.url, dir('turns')))!.atom)).toHaveLength(41);
+    // What a reader sees meanwhile: the live post and the held posts of that slice, not those the turn left.
+    expect(titles((await fetchFeedSet(fp.url, dir('turns')))!.atom)).toHaveLength(TURN_SLICE_POSTS + 1);
 
     expect((await fp.api('DELETE', `/regeneration/holds/${hold}`)).status).toBe(202);
     await untilPublished(hold);
