@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { feedDirectory, parseFeedId } from '../../lib/feeds/feed-ref.js';
+import { feedDirectory, isFeed, parseFeedId } from '../../lib/feeds/feed-ref.js';
 import type { LocalFeedpubOptions } from '../../lib/local/local-feedpub.js';
 import { countItemWrites } from '../../test/support/item-writes.js';
 
@@ -31,8 +31,8 @@ export interface LeaseTry {
 /** The feed directory (`feeds`, `feeds/tags/<segment>`) whose lease an update takes, if it is an acquisition. */
 function leaseOf(command: string, input: Record<string, any>): string | undefined {
   if (command !== 'UpdateItemCommand' || input.Key?.SK !== 'RENDER' || !String(input.UpdateExpression).startsWith('SET leaseOwner = :owner, leaseUntil')) return undefined;
-  const id = String(input.Key.PK).slice('FEED#'.length);
-  return id === 'dir' ? undefined : feedDirectory(parseFeedId(id));
+  const ref = parseFeedId(String(input.Key.PK).slice('FEED#'.length));
+  return isFeed(ref) ? feedDirectory(ref) : undefined;
 }
 
 /**
@@ -59,7 +59,10 @@ export function meters() {
           const tried = (directory: string, taken: boolean, heldBy?: LeaseTry['heldBy']) => {
             const kind = String(args.input.UpdateExpression).includes('leaseKind = :kind') ? 'background' : 'live';
             const entry: LeaseTry = { kind, sentAt, doneAt: performance.timeOrigin + performance.now(), taken, ...(heldBy ? { heldBy } : {}) };
-            leaseTries.set(directory, [...(leaseTries.get(directory) ?? []), entry].slice(-200));
+            const tries = leaseTries.get(directory) ?? [];
+            tries.push(entry);
+            if (tries.length > 2000) tries.splice(0, tries.length - 2000);
+            leaseTries.set(directory, tries);
           };
           let result: Awaited<ReturnType<typeof next>>;
           try {
@@ -98,7 +101,7 @@ export function meters() {
   const snapshot = () => ({ rcu: m.rcu, wcu: m.wcu, puts: m.puts, bytes: m.bytes, renders: new Map(m.renders), writes: new Map(items?.writes ?? []) });
   /** The last PUTs of a feed document answered before `at` (at most 20 kept per document). */
   const putsBefore = (key: string, at: number) => (feedPuts.get(key) ?? []).filter((p) => p.doneAt <= at);
-  /** A feed directory's lease acquisitions sent in [from, to] (at most 200 kept per feed). */
+  /** A feed directory's lease acquisitions sent in [from, to] (at most 2,000 kept per feed). */
   const leaseTriesBetween = (directory: string, from: number, to: number) => (leaseTries.get(directory) ?? []).filter((t) => t.sentAt >= from && t.sentAt <= to);
   return { wrap, snapshot, lastWrite: () => m.lastWrite, putsBefore, leaseTriesBetween };
 }

@@ -31,6 +31,8 @@ export interface RegeneratorDeps {
    * published, and a render that fails after writing is rendered again and tells again (at least once, in order).
    */
   onWritten?: (files: WrittenFile[]) => Promise<void>;
+  /** How often a live render that keeps finding the same background turn holding the lease asks it again. */
+  askAgainMs?: number;
   /** Test hooks: fault injection between the steps of a render. */
   hooks?: RegeneratorHooks;
 }
@@ -40,6 +42,8 @@ export interface RegeneratorHooks {
   beforeRenew?: (documentId: string, owner: string) => Promise<void>;
   /** After a render's S3 writes (and their announcement), before it is recorded. */
   beforeRecord?: (documentId: string) => Promise<void>;
+  /** After an attempt of ensureRendered found the lease held (and asked a turn, if it did), before it waits to try again. */
+  afterBusy?: (documentId: string, busy: LeaseBusy) => Promise<void>;
 }
 
 export interface WrittenFile extends RenderedFile {
@@ -117,22 +121,26 @@ export class FeedRegenerator {
   async ensureRendered(ref: FeedRef, request: RenderRequest = {}): Promise<RegenerationResult> {
     const id = feedId(ref);
     const deadline = Date.now() + (request.waitMs ?? 5_000);
-    let askedAt = 0;
+    const askAgainMs = this.deps.askAgainMs ?? ASK_AGAIN_MS;
+    let asked: { at: number; holder: string | undefined } | undefined;
     for (let attempt = 0; ; attempt++) {
       const result = await this.attempt(ref, request);
       if (!isBusy(result)) return result;
       // Another holder renders: it read the inbox after our items committed, most likely, and covers them.
       if (request.items && !(await this.deps.state.anyPending(id, request.items))) return NONE;
       // A live render whose writes are still pending, waiting for a background turn (250 held posts can take
-      // seconds), asks it to end early; again if the lease stays with background turns (a next turn may have taken
-      // it first). Asked only once the writes are known pending: a turn that already covered them goes on.
-      if (result.busy === 'background' && request.heldLimit === undefined && Date.now() - askedAt >= ASK_AGAIN_MS) {
-        askedAt = Date.now();
+      // seconds), asks it to end early: at once when a turn it has not asked holds the lease (the next turn may take
+      // it in the pause between two, before this render does), and again now and then while the same one holds it.
+      // Asked only once the writes are known pending: a turn that already covered them goes on.
+      if (result.busy === 'background' && request.heldLimit === undefined && (!asked || asked.holder !== result.holder || Date.now() - asked.at >= askAgainMs)) {
+        asked = { at: Date.now(), holder: result.holder };
         await this.deps.state.askTurn(id);
       }
+      await this.deps.hooks?.afterBusy?.(id, result);
       if (Date.now() > deadline) throw new FeedBusy(`${id} is held by another regenerator`);
-      // Behind a turn that was asked to end, the lease comes free within a slice: asked for again soon.
-      const longest = result.busy === 'background' && request.heldLimit === undefined ? LONGEST_POLL_BEHIND_TURN_MS : 210;
+      // Behind a turn, the lease comes free within a slice when asked, and for the pause between two turns in any
+      // case: any render waiting behind one (a live one, or another turn) asks for it again soon enough to take it.
+      const longest = result.busy === 'background' ? LONGEST_POLL_BEHIND_TURN_MS : 210;
       await sleep(10 + Math.random() * Math.min(longest - 10, 10 * 2 ** attempt));
     }
   }

@@ -44,7 +44,7 @@ function files(ref: FeedRef, rendered: Record<string, string>, key: (format: (ty
 }
 
 /**
- * The inbox in slices of at most SLICE_POSTS posts, a post's items never split, oldest lanes as read. Changes of the
+ * The inbox in slices of at most `size` posts, a post's items never split, oldest lanes as read. Changes of the
  * site's settings go with the last slice, whose commit records the current document rendered with them.
  */
 function slices(inbox: InboxItem[], size: number): InboxItem[][] {

@@ -41,7 +41,10 @@ export class DynamoFeedStateRepository implements FeedStateRepository {
       };
     } catch (error) {
       // The item as it was (raw attribute values: the document client does not convert an error's item).
-      if (error instanceof ConditionalCheckFailedException) return { busy: error.Item?.leaseKind?.S === 'background' ? 'background' : 'live' };
+      if (error instanceof ConditionalCheckFailedException) {
+        const holder = error.Item?.leaseOwner?.S;
+        return { busy: error.Item?.leaseKind?.S === 'background' ? 'background' : 'live', ...(holder ? { holder } : {}) };
+      }
       throw error;
     }
   }

@@ -112,6 +112,8 @@ export type LeaseKind = 'live' | 'background';
 /** The lease is held by another holder, of this kind. */
 export interface LeaseBusy {
   busy: LeaseKind;
+  /** The holder's lease token: a next turn that took the lease has another. */
+  holder?: string;
 }
 
 export const isBusy = <T extends object>(acquired: T | LeaseBusy): acquired is LeaseBusy => 'busy' in acquired;

@@ -93,6 +93,23 @@ function testRegenerator(doc: ReturnType<typeof createDocumentClient>, parts: Pa
 }
 
 const category = (name: string): FeedRef => ({ kind: 'category', name });
+
+/** A hold of 60 s with 90 held posts of category `name` written under it, the lanes idle after them. */
+async function ninetyHeld(name: string): Promise<{ hold: string; held: { id: string; title: string }[] }> {
+  const hold = ((await (await fp.api('POST', '/regeneration/holds', { seconds: 60 })).json()) as { id: string }).id;
+  const held = Array.from({ length: 90 }, (_, i) => ({ id: `${name}-held-${i}`, ...post(`${name} held ${i}`, name) }));
+  expect((await fp.api('POST', '/posts/batch', { posts: held }, { 'feedpub-hold': hold })).status).toBe(200);
+  await Promise.all([fp.lanes.feeds.idle(), fp.lanes.pages.idle()]);
+  return { hold, held };
+}
+
+/** The items of a category feed's open inbox lane: the live writes not yet rendered. */
+async function openInbox(doc: ReturnType<typeof createDocumentClient>, name: string) {
+  const { Items = [] } = await doc.send(
+    new QueryCommand({ TableName: fp.config.tableName, KeyConditionExpression: 'PK = :pk AND begins_with(SK, :open)', ExpressionAttributeValues: { ':pk': `FEED#c:${name}`, ':open': OPEN_INBOX_PREFIX }, ConsistentRead: true }),
+  );
+  return Items;
+}
 const dir = (name: string) => feedDirectory(category(name), encodeURIComponent);
 const post = (title: string, name: string) => ({ title, content: `<p>${title}</p>`, categories: [name], date: `2024-06-01T00:00:0${title.length % 10}Z` });
 
@@ -270,14 +287,11 @@ describe('holds', () => {
   });
 
   it('end a turn of held writes early for a live render waiting for the feed: the live post is published, the rest of the turn left for the next', async () => {
-    const hold = ((await (await fp.api('POST', '/regeneration/holds', { seconds: 60 })).json()) as { id: string }).id;
     // 90 held posts: a turn covers them in slices of TURN_SLICE_POSTS (lib/regen/feed-render.ts), each committed on its own.
     expect(TURN_SLICE_POSTS).toBeLessThan(90);
     // A live render behind a turn polls the lease more often than turns follow each other: it gets the lease between two.
     expect(TURN_GAP_MS).toBeGreaterThan(LONGEST_POLL_BEHIND_TURN_MS);
-    const held = Array.from({ length: 90 }, (_, i) => ({ id: `turn-held-${i}`, ...post(`Turn held ${i}`, 'turns') }));
-    expect((await fp.api('POST', '/posts/batch', { posts: held }, { 'feedpub-hold': hold })).status).toBe(200);
-    await Promise.all([fp.lanes.feeds.idle(), fp.lanes.pages.idle()]);
+    const { hold, held } = await ninetyHeld('turns');
 
     // A turn of the test's own over the held writes (as a release renders them), stopped before its first slice's commit.
     const doc = createDocumentClient();
@@ -307,19 +321,66 @@ describe('holds', () => {
     expect(new Set(titles(shown))).toEqual(new Set(['Live beside a turn', ...held.map((p) => p.title)]));
   });
 
+  it('ask the next turn at once when it took the lease in the pause between two turns, before the live render waiting for it', async () => {
+    const { hold, held } = await ninetyHeld('handoff');
+    // The stack's feeds lane steps aside: the live write's render is the test's own, paused when the test says.
+    await fp.lanes.feeds.stop();
+    const doc = createDocumentClient();
+    const turnOf = (gate: Gate) => testRegenerator(doc, { hooks: { beforeRecord: () => gate.pass() } }).regenerate(category('handoff'), { lanes: [OPEN_LANE, holdLane(hold)], heldLimit: 250 });
+    const askedAt = async () => Number((await doc.send(new GetCommand({ TableName: fp.config.tableName, Key: keys.turnAsked('c:handoff'), ConsistentRead: true }))).Item?.at ?? 0);
+    try {
+      // A first turn, stopped before its first slice's commit.
+      const first = new Gate();
+      const turn1 = turnOf(first);
+      await first.reached;
+      expect((await fp.api('POST', '/posts', { ...post('Live at the handoff', 'handoff'), date: '2024-07-01T00:00:00Z' })).status).toBe(201);
+      const liveItems = await openInbox(doc, 'handoff');
+      expect(liveItems).toHaveLength(1);
+      // The live write's render asks the first turn, then waits (paused here) before it tries again. It asks the
+      // same turn again only after a minute: a second ask within the test can only be for another turn.
+      const seen: string[] = [];
+      const resume = new Gate();
+      const regenerator = testRegenerator(doc, {
+        askAgainMs: 60_000,
+        hooks: { afterBusy: async (_id, busy) => void (seen.push(`${busy.busy}:${busy.holder}`), seen.length === 1 && (await resume.pass())) },
+      });
+      const live = regenerator.ensureRendered(category('handoff'), { items: liveItems.map((item) => String(item.SK)), waitMs: 30_000 });
+      await resume.reached;
+      const firstAsk = await askedAt();
+      expect(firstAsk).toBeGreaterThan(0);
+      // Asked, the first turn ends after its slice and lets go of the lease.
+      first.open();
+      expect(await turn1).toMatchObject({ covered: TURN_SLICE_POSTS, heldLeft: true });
+      // The next turn takes the lease before the live render tries again (as the releaser's can, in the pause
+      // between two turns), and is stopped before its first slice's commit.
+      const second = new Gate();
+      const turn2 = turnOf(second);
+      await second.reached;
+      resume.open();
+      // The live render finds a turn it has not asked holding the lease, and asks it at once.
+      expect(await until(askedAt, (at) => at > firstAsk, 5_000)).toBeGreaterThan(firstAsk);
+      expect(new Set(seen.slice(0, 2)).size).toBe(2);
+      second.open();
+      // So the next turn, too, ends after its first slice, and the live post is published.
+      expect(await turn2).toMatchObject({ covered: TURN_SLICE_POSTS, heldLeft: true });
+      await live;
+      await waitForFeedSet(fp.url, dir('handoff'), (f) => titles(f).includes('Live at the handoff'), withinASecond());
+    } finally {
+      await fp.lanes.feeds.start();
+    }
+    expect((await fp.api('DELETE', `/regeneration/holds/${hold}`)).status).toBe(202);
+    await untilPublished(hold);
+    expect(new Set(titles((await fetchFeedSet(fp.url, dir('handoff')))!.json))).toEqual(new Set(['Live at the handoff', ...held.map((p) => p.title)]));
+  });
+
   it('let a turn of held writes go on when the live writes waiting for the lease were covered by the turn before it', async () => {
-    const hold = ((await (await fp.api('POST', '/regeneration/holds', { seconds: 60 })).json()) as { id: string }).id;
-    const held = Array.from({ length: 90 }, (_, i) => ({ id: `covered-held-${i}`, ...post(`Covered held ${i}`, 'covered') }));
-    expect((await fp.api('POST', '/posts/batch', { posts: held }, { 'feedpub-hold': hold })).status).toBe(200);
-    await Promise.all([fp.lanes.feeds.idle(), fp.lanes.pages.idle()]);
+    const { hold, held } = await ninetyHeld('covered');
     // The stack's feeds lane steps aside: the live write's render is the test's own, started when the test says.
     await fp.lanes.feeds.stop();
     const doc = createDocumentClient();
     try {
       expect((await fp.api('POST', '/posts', { ...post('Live before the turns', 'covered'), date: '2024-07-01T00:00:00Z' })).status).toBe(201);
-      const { Items: liveItems = [] } = await doc.send(
-        new QueryCommand({ TableName: fp.config.tableName, KeyConditionExpression: 'PK = :pk AND begins_with(SK, :open)', ExpressionAttributeValues: { ':pk': 'FEED#c:covered', ':open': OPEN_INBOX_PREFIX }, ConsistentRead: true }),
-      );
+      const liveItems = await openInbox(doc, 'covered');
       expect(liveItems).toHaveLength(1);
       // A first turn (40 held writes at most) covers the live write too: a turn reads the whole open lane.
       expect(await testRegenerator(doc).regenerate(category('covered'), { lanes: [OPEN_LANE, holdLane(hold)], heldLimit: 40 })).toMatchObject({ covered: 41, heldLeft: true });
