@@ -83,9 +83,13 @@ export class FeedBusy extends Error {
   override name = 'FeedBusy';
 }
 
-/** How often a live render waiting for background turns asks again for the lease. */
+/** How often a live render that keeps finding the same background turn holding the lease asks it again. */
 const ASK_AGAIN_MS = 250;
-/** The longest a live render that found a background turn holding the lease waits before it tries again. */
+/**
+ * The longest a live render that found a background turn holding the lease waits before it tries again. A turn
+ * behind another turn (the pages lane's, behind the release's) waits up to twice as long: in the pause between two
+ * turns, the live render goes first.
+ */
 export const LONGEST_POLL_BEHIND_TURN_MS = 50;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
@@ -134,13 +138,14 @@ export class FeedRegenerator {
       // Asked only once the writes are known pending: a turn that already covered them goes on.
       if (result.busy === 'background' && request.heldLimit === undefined && (!asked || asked.holder !== result.holder || Date.now() - asked.at >= askAgainMs)) {
         asked = { at: Date.now(), holder: result.holder };
-        await this.deps.state.askTurn(id);
+        await this.deps.state.askTurn(id, result.holder);
       }
       await this.deps.hooks?.afterBusy?.(id, result);
       if (Date.now() > deadline) throw new FeedBusy(`${id} is held by another regenerator`);
       // Behind a turn, the lease comes free within a slice when asked, and for the pause between two turns in any
-      // case: any render waiting behind one (a live one, or another turn) asks for it again soon enough to take it.
-      const longest = result.busy === 'background' ? LONGEST_POLL_BEHIND_TURN_MS : 210;
+      // case: a live render tries again within it, and so, less often, does another turn waiting for the feed.
+      const behindTurn = request.heldLimit === undefined ? LONGEST_POLL_BEHIND_TURN_MS : 2 * LONGEST_POLL_BEHIND_TURN_MS;
+      const longest = result.busy === 'background' ? behindTurn : 210;
       await sleep(10 + Math.random() * Math.min(longest - 10, 10 * 2 ** attempt));
     }
   }
@@ -197,7 +202,7 @@ export class FeedRegenerator {
       const site = await this.deps.site.current(settingsVersionOf(read.inbox));
       if (feed) {
         const latestSite = () => this.deps.site.current();
-        const endTurn = background ? () => state.turnAsked(id, since) : undefined;
+        const endTurn = background ? () => state.turnAsked(id, since, token) : undefined;
         const rendered = await renderFeedAndArchive(ref, token, read, current, write, { ...this.deps, site, latestSite, pageSize: this.deps.pageSize ?? 50, beforeCommit, endTurn });
         result.renders = rendered.renders;
         if (rendered.left > 0) {

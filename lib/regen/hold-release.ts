@@ -13,7 +13,8 @@ import type { FeedRegenerator } from './feed-regenerator.js';
 export const HELD_PER_RENDER = 250;
 /**
  * The pause between two turns: longer than the longest poll of the lease by a live render that found a turn holding
- * it (LONGEST_POLL_BEHIND_TURN_MS, FeedRegenerator.ensureRendered), so that it takes the lease before the next turn does.
+ * it (LONGEST_POLL_BEHIND_TURN_MS, FeedRegenerator.ensureRendered), so that it takes the lease before the next turn
+ * does; a turn of the pages lane waiting behind the release's polls up to twice as long, and may get in too.
  */
 export const TURN_GAP_MS = 100;
 

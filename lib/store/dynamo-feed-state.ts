@@ -49,14 +49,15 @@ export class DynamoFeedStateRepository implements FeedStateRepository {
     }
   }
 
-  async askTurn(documentId: string): Promise<void> {
+  async askTurn(documentId: string, holder?: string): Promise<void> {
     // An item of its own, not the RENDER item: a write there would conflict with the holder's transactions.
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.turnAsked(documentId), at: this.now().getTime() } }));
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.turnAsked(documentId), at: this.now().getTime(), ...(holder ? { holder } : {}) } }));
   }
 
-  async turnAsked(documentId: string, since: number): Promise<boolean> {
+  async turnAsked(documentId: string, since: number, token: string): Promise<boolean> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.turnAsked(documentId), ConsistentRead: true }));
-    return Number(out.Item?.at ?? 0) > since;
+    // By name, whatever the clocks of the two processes say; or by time, since the turn started.
+    return out.Item?.holder === token || Number(out.Item?.at ?? 0) >= since;
   }
 
   async renew(documentId: string, owner: string, leaseMs: number): Promise<boolean> {

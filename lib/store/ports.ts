@@ -122,9 +122,12 @@ export interface FeedStateRepository {
   /** Takes the document's regeneration lease for a render of this kind; what holds it while another holder has it. */
   acquire(documentId: string, owner: string, leaseMs: number, kind?: LeaseKind): Promise<RenderState | LeaseBusy>;
   /** A live render waits for a background turn: asks it to publish what it has done and let go of the lease. */
-  askTurn(documentId: string): Promise<void>;
-  /** Whether a live render asked for the lease after `since` (epoch ms): a background turn then ends early. */
-  turnAsked(documentId: string, since: number): Promise<boolean>;
+  askTurn(documentId: string, holder?: string): Promise<void>;
+  /**
+   * Whether a live render asked the turn holding the lease under `token` by name, or asked at or after `since` (epoch
+   * ms; an ask in the millisecond a turn started is for it) without knowing the holder: the turn then ends early.
+   */
+  turnAsked(documentId: string, since: number, token: string): Promise<boolean>;
   /** Extends a lease this owner holds; false when it was lost. */
   renew(documentId: string, owner: string, leaseMs: number): Promise<boolean>;
   /** Whether some holder has the lease now. */
