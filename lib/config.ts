@@ -98,7 +98,7 @@ function parseEnv<T>(schema: z.ZodMiniType<T>, env: Record<string, string | unde
 
 const localSchema = z.object({
   PORT: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(65535)), 3000),
-  FEEDPUB_LOCAL_RENDER_SLOTS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(64)), 8),
+  FEEDPUB_LOCAL_RENDER_SLOTS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(64)), 4),
   FEEDPUB_LOCAL_SLOW_MS: z._default(z.coerce.number().check(z.int(), z.minimum(0)), 1000),
 });
 

@@ -23,7 +23,7 @@ describe('loadConfig', () => {
 
 describe('localSettings', () => {
   it('gives the local port, render slots and slow-request threshold, 3000, 4 and 1000 ms by default', () => {
-    expect(localSettings({})).toEqual({ port: 3000, renderSlots: 8, slowMs: 1000 });
+    expect(localSettings({})).toEqual({ port: 3000, renderSlots: 4, slowMs: 1000 });
     expect(localSettings({ PORT: '8080', FEEDPUB_LOCAL_RENDER_SLOTS: '2', FEEDPUB_LOCAL_SLOW_MS: '0' })).toEqual({ port: 8080, renderSlots: 2, slowMs: 0 });
   });
 
