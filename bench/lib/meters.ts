@@ -47,6 +47,25 @@ export function meters() {
   const feedPuts = new Map<string, { sentAt: number; doneAt: number }[]>();
   // Each feed's lease acquisitions, by feed directory: whether a late document's render waited for the lease.
   const leaseTries = new Map<string, LeaseTry[]>();
+  /** Sends a lease acquisition and keeps how it went: taken, or found held (and by what kind of holder). */
+  const timedLease = async <T>(directory: string, input: Record<string, unknown>, send: () => Promise<T>): Promise<T> => {
+    const kind = String(input.UpdateExpression).includes('leaseKind = :kind') ? 'background' : 'live';
+    const sentAt = performance.timeOrigin + performance.now();
+    const keep = (entry: Omit<LeaseTry, 'kind' | 'sentAt' | 'doneAt'>) => {
+      const tries = leaseTries.get(directory) ?? [];
+      tries.push({ kind, sentAt, doneAt: performance.timeOrigin + performance.now(), ...entry });
+      if (tries.length > 2000) tries.splice(0, tries.length - 2000);
+      leaseTries.set(directory, tries);
+    };
+    try {
+      const result = await send();
+      keep({ taken: true });
+      return result;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) keep({ taken: false, heldBy: error.Item?.leaseKind?.S === 'background' ? 'background' : 'live' });
+      throw error;
+    }
+  };
   let items: ReturnType<typeof countItemWrites> | undefined;
   const wrap = ({ doc, s3 }: Clients): Clients => {
     items = countItemWrites(doc);
@@ -55,23 +74,7 @@ export function meters() {
         async (args: { input: Record<string, unknown> }) => {
           args.input.ReturnConsumedCapacity = 'TOTAL';
           const lease = leaseOf(context.commandName ?? '', args.input);
-          const sentAt = performance.timeOrigin + performance.now();
-          const tried = (directory: string, taken: boolean, heldBy?: LeaseTry['heldBy']) => {
-            const kind = String(args.input.UpdateExpression).includes('leaseKind = :kind') ? 'background' : 'live';
-            const entry: LeaseTry = { kind, sentAt, doneAt: performance.timeOrigin + performance.now(), taken, ...(heldBy ? { heldBy } : {}) };
-            const tries = leaseTries.get(directory) ?? [];
-            tries.push(entry);
-            if (tries.length > 2000) tries.splice(0, tries.length - 2000);
-            leaseTries.set(directory, tries);
-          };
-          let result: Awaited<ReturnType<typeof next>>;
-          try {
-            result = await next(args);
-          } catch (error) {
-            if (lease && error instanceof ConditionalCheckFailedException) tried(lease, false, error.Item?.leaseKind?.S === 'background' ? 'background' : 'live');
-            throw error;
-          }
-          if (lease) tried(lease, true);
+          const result = lease ? await timedLease(lease, args.input, () => next(args)) : await next(args);
           const used = ([] as Capacity[]).concat(result.output.ConsumedCapacity ?? []).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
           if (READS.has(context.commandName ?? '')) m.rcu += used;
           else m.wcu += used;

@@ -124,8 +124,8 @@ export interface FeedStateRepository {
   /** A live render waits for a background turn: asks it to publish what it has done and let go of the lease. */
   askTurn(documentId: string, holder?: string): Promise<void>;
   /**
-   * Whether a live render asked the turn holding the lease under `token` by name, or asked at or after `since` (epoch
-   * ms; an ask in the millisecond a turn started is for it) without knowing the holder: the turn then ends early.
+   * Whether a live render asked the turn holding the lease under `token` by name (whatever the clocks say), or asked at
+   * or after `since` (epoch ms; an ask in the millisecond a turn started is for it): the turn then ends early.
    */
   turnAsked(documentId: string, since: number, token: string): Promise<boolean>;
   /** Extends a lease this owner holds; false when it was lost. */
