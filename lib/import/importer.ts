@@ -1,7 +1,7 @@
-import { mapSettled, sleep } from '../concurrency.js';
-import { describeSite, readJekyllSite } from '../posts/jekyll-site.js';
+import { sleep } from '../concurrency.js';
+import { describeSite, readJekyllSite, type JekyllPostFile } from '../posts/jekyll-site.js';
 import { ImportApi, ImportRefused, type SendOutcome } from './api-client.js';
-import { readPostFile, settleSameIds, siteSettingsOf, type ReadFile } from './site-posts.js';
+import { readPostFile, settleSameIds, siteSettingsOf, type ReadContext, type ReadFile } from './site-posts.js';
 
 export interface ImportOptions {
   /** Base URL of the API (local or deployed). */
@@ -95,23 +95,60 @@ async function withHold<T>(api: ImportApi, options: ImportOptions, work: (holdId
 
 type Post = Extract<ReadFile, { kind: 'post' }>;
 
-/** Posts in batches of at most `size` and about 4 MB of request, in order. */
-function batches(posts: Post[], size: number): Post[][] {
-  const out: Post[][] = [];
+/** How long reading files may hold the event loop before it gives other work a turn (sends, answers, a progress bar). */
+const READ_SLICE_MS = 10;
+
+/**
+ * The posts of `read` in batches of at most `size` and about 4 MB of request, in order, read as they are asked
+ * for: the first batch is sent while the next ones are read, so a large site starts sending at once and is never
+ * held whole in memory; and reading never holds the event loop for more than about READ_SLICE_MS. What is not a
+ * post (a draft, a file refused) goes to `other` as it is read.
+ */
+export async function* postBatches(read: Iterable<ReadFile>, size: number, other: (r: Exclude<ReadFile, Post>) => void): AsyncGenerator<Post[]> {
   let current: Post[] = [];
   let bytes = 0;
-  for (const post of posts) {
-    const postBytes = Buffer.byteLength(post.json);
-    if (current.length > 0 && (current.length >= size || bytes + postBytes > 4 * 1024 * 1024)) {
-      out.push(current);
-      current = [];
-      bytes = 0;
+  let slice = performance.now();
+  for (const r of read) {
+    if (performance.now() - slice > READ_SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      slice = performance.now();
     }
-    current.push(post);
+    if (r.kind !== 'post') {
+      other(r);
+      continue;
+    }
+    const postBytes = Buffer.byteLength(r.json);
+    if (current.length > 0 && bytes + postBytes > 4 * 1024 * 1024) {
+      yield current;
+      [current, bytes, slice] = [[], 0, performance.now()];
+    }
+    current.push(r);
     bytes += postBytes;
+    if (current.length >= size) {
+      yield current;
+      [current, bytes, slice] = [[], 0, performance.now()];
+    }
   }
-  if (current.length > 0) out.push(current);
-  return out;
+  if (current.length > 0) yield current;
+}
+
+/**
+ * Every file of the site read, in order, lazily. Files whose names give the same id are read first (there are
+ * few): which of them are posts decides which one is imported (settleSameIds), and that must be known before the
+ * first of them is sent.
+ */
+export function readFiles(files: JekyllPostFile[], context: ReadContext): { read: Iterable<ReadFile>; sameId: { id: string; files: string[] }[] } {
+  const byId = new Map<string, JekyllPostFile[]>();
+  for (const file of files) if (file.id !== undefined) byId.set(file.id, [...(byId.get(file.id) ?? []), file]);
+  const shared = new Set([...byId.values()].filter((group) => group.length > 1).flat());
+  const settled = settleSameIds(files.filter((file) => shared.has(file)).map((file) => readPostFile(file, context)));
+  const early = new Map(settled.read.map((r) => [r.file, r]));
+  return {
+    read: (function* () {
+      for (const file of files) yield early.get(file) ?? readPostFile(file, context);
+    })(),
+    sameId: settled.sameId,
+  };
 }
 
 /**
@@ -147,7 +184,7 @@ export async function importPosts(paths: string | string[], options: ImportOptio
   const now = options.now ?? new Date();
   const zoneFrom = site.settings.timeZone ? `timezone in ${site.configFile?.split(/[\\/]/).pop()}` : options.timeZone ? 'given' : options.dryRun ? 'default' : "the site's settings on the API";
   const context = { settings: site.settings, timeZone: settled.timeZone, siteUrl: settled.url, now };
-  const { read, sameId } = settleSameIds(site.files.map((file) => readPostFile(file, context)));
+  const { read, sameId } = readFiles(site.files, context);
 
   const report: ImportReport = {
     files: site.files.length,
@@ -170,12 +207,7 @@ export async function importPosts(paths: string | string[], options: ImportOptio
     else report[outcome].push(file);
     options.onFile?.(++done, report.files);
   };
-  const posts: Post[] = [];
-  for (const r of read) {
-    if (r.kind === 'draft') record(r.file.path, 'draft');
-    else if (r.kind === 'refused') record(r.file.path, new ImportRefused(r.reason));
-    else posts.push(r);
-  }
+  const other = (r: Exclude<ReadFile, Post>) => record(r.file.path, r.kind === 'draft' ? 'draft' : new ImportRefused(r.reason));
 
   const sendOne = (holdId: string) => async (group: Post[]) => {
     let outcomes: SendOutcome[];
@@ -192,15 +224,22 @@ export async function importPosts(paths: string | string[], options: ImportOptio
     });
   };
   if (options.dryRun) {
-    for (const post of posts) {
-      if (post.scheduled) report.scheduled.push(post.file.path);
-      record(post.file.path, 'valid');
+    for await (const group of postBatches(read, options.batchSize ?? 50, other)) {
+      for (const post of group) {
+        if (post.scheduled) report.scheduled.push(post.file.path);
+        record(post.file.path, 'valid');
+      }
     }
     report.elapsedMs = performance.now() - started;
   } else {
     let answered = 0;
     const { publishedAt } = await withHold(api, options, async (holdId) => {
-      await mapSettled(batches(posts, options.batchSize ?? 50), options.concurrency ?? 4, sendOne(holdId));
+      // `concurrency` senders, each taking the next batch as soon as its last one is answered.
+      const source = postBatches(read, options.batchSize ?? 50, other);
+      const send = sendOne(holdId);
+      await Promise.all(Array.from({ length: options.concurrency ?? 4 }, async () => {
+        for await (const group of source) await send(group);
+      }));
       answered = performance.now();
     });
     report.elapsedMs = answered - started;
