@@ -90,3 +90,29 @@ export function printTable(title: string, rows: Record<string, string | number>[
   for (const row of rows) process.stdout.write(`${line(columns.map((c) => String(row[c])))}\n`);
 }
 
+
+/**
+ * What the local front and the local S3 server logged as slow (over FEEDPUB_LOCAL_SLOW_MS, from arrival to the last
+ * byte sent) since `since` (epoch ms; default: the whole stack's life), the ten slowest of each printed with where
+ * that server's time went.
+ */
+export function slowServing(stack: BenchStack, since = 0) {
+  const slowest = <T extends { ms: number; at: string }>(logged: T[]) => {
+    const kept = logged.filter((entry) => Date.parse(entry.at) >= since);
+    return { count: kept.length, slowest: [...kept].sort((x, y) => y.ms - x.ms).slice(0, 10) };
+  };
+  const slowReads = slowest(stack.feedpub.slowReads());
+  const slowS3Requests = slowest(stack.slowS3Requests());
+  if (slowReads.count > 0) {
+    printTable('The slowest reads of the local front over 1 s (ms): waiting for a connected socket to the S3 server (of it, connecting a new one), for its answer, and sending the body on', slowReads.slowest.map(({ finished, status, ...read }) => ({ ...read, status: status ?? 'none', sent: finished ? 'whole' : 'reader gone' })));
+  }
+  if (slowS3Requests.count > 0) {
+    printTable("The slowest requests of the local S3 server over 1 s (ms from arrival to the last byte sent; the store's phases in ms)", slowS3Requests.slowest.map(({ phases, finished, status, ...request }) => ({
+      ...request,
+      status: status ?? 'none',
+      sent: finished ? 'whole' : 'client gone',
+      phases: Object.entries(phases).map(([phase, n]) => `${phase} ${n}`).join(', '),
+    })));
+  }
+  return { slowReads, slowS3Requests };
+}

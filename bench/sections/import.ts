@@ -1,19 +1,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importPosts } from '../../lib/import/importer.js';
 import { corpusSamples, generatePosts, writeJekyllFiles, type CorpusSample } from '../lib/generate.js';
 import { delta, meters } from '../lib/meters.js';
 import { documentRow, lastDocuments, now, publishAndWatch, type LastDocument } from '../lib/publish.js';
 import { benchPost } from '../lib/context.js';
-import { printTable, startBenchStack, summarize, type BenchStack, type BenchStore } from '../lib/stack.js';
+import { printTable, slowServing, startBenchStack, summarize, type BenchStack, type BenchStore } from '../lib/stack.js';
 import type { ProfileSummary } from '../lib/profile.js';
 import { diskWaitSampler, type DiskWait } from '../lib/disk-wait.js';
+import { importInProcess } from '../lib/import-process.js';
+import { stallWatch } from '../lib/stall-watch.js';
 
 /**
- * Imports, on a stack of their own: (1) 2,000 Jekyll posts through `importPosts` (what `npx feedpub import` runs),
- * timed to published: the importer returns once its hold's release has rendered every feed; the pages lane is then
- * waited for until every post page is written. (2) 20,000 full-content posts (1-8 KB each) while another
+ * Imports, on a stack of their own, each through `importPosts` (what `npx feedpub import` runs) in a process of its
+ * own, as a publisher runs it: (1) 2,000 Jekyll posts, timed to published: the importer returns once its hold's
+ * release has rendered every feed; the pages lane is then waited for until every post page is written. (2) 20,000 full-content posts (1-8 KB each) while another
  * publisher posts every half second, each post timed to visible; then posts right after the import. (3) Publish to
  * visible with 22,000 posts stored, small posts against 1-8 KB ones.
  */
@@ -31,15 +32,14 @@ export async function imports({ quick, corpus, store, profile }: { quick: boolea
     const small = quick ? 500 : 2000;
     const files = writeJekyllFiles(generatePosts(small, { samples, categories: 200, seed: 3 }), dir);
     const before = m.snapshot();
-    const started = now();
     const toPublished = async () => {
-      const report = await importPosts(files, options);
+      const imported = await importInProcess(files, options);
       await stack.feedpub.lanes.pages.idle();
-      return report;
+      return imported;
     };
     const profiled = profile ? await profile('import', stack.pids, toPublished) : undefined;
-    const report = profiled ? profiled.result : await toPublished();
-    const allWrittenMs = now() - started;
+    const { startedAt, report } = profiled ? profiled.result : await toPublished();
+    const allWrittenMs = now() - startedAt;
     const cost = delta(m.snapshot(), before);
     const first = {
       posts: small,
@@ -70,6 +70,9 @@ export async function imports({ quick, corpus, store, profile }: { quick: boolea
         return undefined;
       }
     };
+    // Feedpub's event loop has stalled for seconds in some runs of this import (docs/PERFORMANCE.md, "The stalls
+    // of the local stack"): watched, and what its thread did meanwhile kept.
+    const stalls = await stallWatch();
     let importing = true;
     const sidePublisher = (async () => {
       for (let i = 0; importing; i++) {
@@ -78,7 +81,7 @@ export async function imports({ quick, corpus, store, profile }: { quick: boolea
         await new Promise((r) => setTimeout(r, 500));
       }
     })();
-    const bigReport = await importPosts(bigFiles, options);
+    const { report: bigReport } = await importInProcess(bigFiles, options);
     importing = false;
     await sidePublisher;
     const afterImport: number[] = [];
@@ -86,6 +89,7 @@ export async function imports({ quick, corpus, store, profile }: { quick: boolea
       const ms = await watched('after', benchPost(i, generatePosts(1, { samples, categories: 50, seed: 200 + i })[0]!, 'e'));
       if (ms !== undefined) afterImport.push(ms);
     }
+    const stall = await stalls.stop();
     const second = {
       posts: big,
       bodyBytes: '1024-8192',
@@ -97,6 +101,7 @@ export async function imports({ quick, corpus, store, profile }: { quick: boolea
       visibleDuringImport: summarize(during),
       visibleRightAfterImport: summarize(afterImport),
       latePosts: late.sort((a, b) => b.visibleMs - a.visibleMs).slice(0, 10),
+      ...(stall ? { longestStall: stall } : {}),
     };
     printTable(`Import of ${big} posts of 1-8 KB while another publisher posts (ms, answer -> visible)`, [
       { measure: 'posts published during the import', ...second.visibleDuringImport, 'not seen in 30 s': missed.during, target: 'max <= 1000' },
@@ -105,25 +110,15 @@ export async function imports({ quick, corpus, store, profile }: { quick: boolea
     if (second.latePosts.length > 0) {
       printTable('The latest of the posts seen later than 1 s (ms from the answer): the document seen last, its feed\'s live lease acquisitions until its last PUT (the first sent, how many found the lease held and by what, the last that took it answered), the PUT of it answered last before it was seen, the longest single GET of it; and while it waited, the ms in which every task of the machine waited on I/O (ioFullMs), some did (ioSomeMs), a thread of the local S3 server was in disk wait, and the longest feedpub\'s event loop kept a 100 ms timer waiting (loopLagMaxMs)', second.latePosts.map(({ documents, disk, ...post }) => ({ ...post, ...documentRow(documents[0]!), ...disk })));
     }
+    if (stall) {
+      printTable(`Feedpub's event loop stalled ${stall.ms} ms (the longest of the import's, over 2 s): the stacks its thread was in, in samples every 10 ms (${stall.profileFile})`, stall.stacks);
+    }
     printTable('The import itself', [{ posts: big, 'accepted posts/s': second.acceptedPerSecond, 'posts/s to published': second.postsPerSecondToPublished }]);
 
     const sizes = await bySize(stack, samples, quick ? 30 : 100);
     // What the local front and the local S3 server logged as slow over the whole section (over 1 s, from arrival
     // to the last byte sent): a late post held by either shows here with where that server's time went.
-    const slowest = <T extends { ms: number }>(logged: T[]) => ({ count: logged.length, slowest: [...logged].sort((x, y) => y.ms - x.ms).slice(0, 10) });
-    const slowReads = slowest(stack.feedpub.slowReads());
-    const slowS3Requests = slowest(stack.slowS3Requests());
-    if (slowReads.count > 0) {
-      printTable('The slowest reads of the local front over 1 s (ms): waiting for a connected socket to the S3 server (of it, connecting a new one), for its answer, and sending the body on', slowReads.slowest.map(({ finished, status, ...read }) => ({ ...read, status: status ?? 'none', sent: finished ? 'whole' : 'reader gone' })));
-    }
-    if (slowS3Requests.count > 0) {
-      printTable('The slowest requests of the local S3 server over 1 s (ms from arrival to the last byte sent; the store\'s phases in ms)', slowS3Requests.slowest.map(({ phases, finished, status, ...request }) => ({
-        ...request,
-        status: status ?? 'none',
-        sent: finished ? 'whole' : 'client gone',
-        phases: Object.entries(phases).map(([phase, n]) => `${phase} ${n}`).join(', '),
-      })));
-    }
+    const { slowReads, slowS3Requests } = slowServing(stack);
     return { importSmall: { ...first, ...(profiled ? { profile: profiled.profile } : {}) }, importBig: second, latencyByPostSize: sizes, slowReads, slowS3Requests };
   } finally {
     disk.stop();

@@ -3,7 +3,7 @@ import { delta, quiet } from '../lib/meters.js';
 import { documentRow, documentUrls, lastDocuments, now, readersUsage, send, watch } from '../lib/publish.js';
 import { inParallel, type BenchContext } from '../lib/context.js';
 import { generatePosts } from '../lib/generate.js';
-import { printTable } from '../lib/stack.js';
+import { printTable, slowServing } from '../lib/stack.js';
 import { cpuDemand } from '../lib/profile.js';
 
 /**
@@ -67,6 +67,8 @@ export async function publishers({ stack, m, generated, quick }: BenchContext) {
     { ...row, cpuMs: Object.entries(byProcessMs).map(([k, ms]) => `${k} ${ms}`).join(', '), target: '<= 2000, 0 answers >= 409' },
   ]);
   printTable('Its documents seen last (ms from the first POST): its feed\'s live lease acquisitions until its last PUT (the first sent, how many found the lease held and by what, the last that took it answered), the PUT of each answered last before it was seen, and its longest single GET', last.map(documentRow));
+  // A late document whose longest GET is long was held up by the serving: the front and the S3 server say where.
+  const serving = slowServing(stack, first);
 
   // (2) 1,000 single-post writes over 200 categories: the most written item.
   await quiet(m, 1000);
@@ -108,5 +110,5 @@ export async function publishers({ stack, m, generated, quick }: BenchContext) {
   );
   const samePost = { puts: 50, created: race.filter((r) => r.status === 201).length, replaced: race.filter((r) => r.status === 200).length, other: race.filter((r) => r.status !== 200 && r.status !== 201).length, slowestAnswerMs: Math.round(Math.max(...race.map((r) => r.ms))) };
   printTable('50 concurrent PUTs of one post id', [{ ...samePost, target: 'all 200/201, each <= 2000 ms' }]);
-  return { sixteenPublishers: sixteen, hotItems, samePost };
+  return { sixteenPublishers: { ...sixteen, slowReads: serving.slowReads, slowS3Requests: serving.slowS3Requests }, hotItems, samePost };
 }

@@ -1,0 +1,35 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { importPosts, type ImportOptions, type ImportReport } from '../../lib/import/importer.js';
+
+/**
+ * `importPosts` (what `npx feedpub import` runs) in a process of its own, as a publisher runs it: its reading and
+ * parsing of the files is not done on the event loop of the stack it imports into (here, the benchmark's own). The
+ * report, with when the import began (epoch ms, the child's clock: the same machine's).
+ */
+export function importInProcess(files: string[], options: Pick<ImportOptions, 'api' | 'key'>): Promise<{ startedAt: number; report: ImportReport }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'import-process.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const last = out.trim().split('\n').at(-1) ?? '';
+      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last) as { startedAt: number; report: ImportReport });
+      else reject(new Error(`the import process ended with ${code}: ${out.slice(-500)}`));
+    });
+    child.stdin.end(JSON.stringify({ files, options }));
+  });
+}
+
+// Run as the child: the files and options on standard input, the result as the last line of standard output.
+if (process.argv[1] === import.meta.filename) {
+  let input = '';
+  process.stdin.setEncoding('utf8').on('data', (chunk: string) => (input += chunk));
+  process.stdin.on('end', async () => {
+    const { files, options } = JSON.parse(input) as { files: string[]; options: Pick<ImportOptions, 'api' | 'key'> };
+    const startedAt = performance.timeOrigin + performance.now();
+    const report = await importPosts(files, options);
+    process.stdout.write(`\n${JSON.stringify({ startedAt, report })}\n`);
+  });
+}
