@@ -98,17 +98,19 @@ function parseEnv<T>(schema: z.ZodMiniType<T>, env: Record<string, string | unde
 
 const localSchema = z.object({
   PORT: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(65535)), 3000),
-  FEEDPUB_LOCAL_RENDER_SLOTS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(64)), 4),
+  FEEDPUB_LOCAL_RENDER_SLOTS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(64)), 8),
+  FEEDPUB_LOCAL_BACKGROUND_RENDER_SLOTS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(64)), 4),
   FEEDPUB_LOCAL_SLOW_MS: z._default(z.coerce.number().check(z.int(), z.minimum(0)), 1000),
 });
 
 /**
- * What only the local stack reads: its HTTP port, how many feed renders it runs at once, and over how many ms the
- * local front and the local S3 server log a request as slow.
+ * What only the local stack reads: its HTTP port, how many feed renders it runs at once in the feeds lane (live
+ * writes) and in the background lane (an import's released writes), and over how many ms the local front and the
+ * local S3 server log a request as slow.
  */
-export function localSettings(env: Record<string, string | undefined> = process.env): { port: number; renderSlots: number; slowMs: number } {
+export function localSettings(env: Record<string, string | undefined> = process.env): { port: number; renderSlots: number; backgroundRenderSlots: number; slowMs: number } {
   const e = parseEnv(localSchema, env);
-  return { port: e.PORT, renderSlots: e.FEEDPUB_LOCAL_RENDER_SLOTS, slowMs: e.FEEDPUB_LOCAL_SLOW_MS };
+  return { port: e.PORT, renderSlots: e.FEEDPUB_LOCAL_RENDER_SLOTS, backgroundRenderSlots: e.FEEDPUB_LOCAL_BACKGROUND_RENDER_SLOTS, slowMs: e.FEEDPUB_LOCAL_SLOW_MS };
 }
 
 /** Reads the configuration once, failing fast with every bad or missing variable named. */

@@ -95,8 +95,8 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   let feedsLane: LocalEventSource | undefined;
   const backgroundYield = async () => feedsLane?.giveWay(BACKGROUND_YIELD_MS);
   const api = withAuthorizer(verifier, lambdaHandler(buildApi(config, doc, { hub, beforeHeldTransaction: backgroundYield })));
-  const local = localSettings({ FEEDPUB_LOCAL_RENDER_SLOTS: process.env.FEEDPUB_LOCAL_RENDER_SLOTS, FEEDPUB_LOCAL_SLOW_MS: process.env.FEEDPUB_LOCAL_SLOW_MS });
-  const regeneration = buildRegeneration(config, doc, s3, { renderSlots: local.renderSlots, tickSchedules: false, onWritten: hub.announce, backgroundYield, ...options.regeneration });
+  const local = localSettings({ FEEDPUB_LOCAL_RENDER_SLOTS: process.env.FEEDPUB_LOCAL_RENDER_SLOTS, FEEDPUB_LOCAL_BACKGROUND_RENDER_SLOTS: process.env.FEEDPUB_LOCAL_BACKGROUND_RENDER_SLOTS, FEEDPUB_LOCAL_SLOW_MS: process.env.FEEDPUB_LOCAL_SLOW_MS });
+  const regeneration = buildRegeneration(config, doc, s3, { renderSlots: local.renderSlots, backgroundRenderSlots: local.backgroundRenderSlots, tickSchedules: false, onWritten: hub.announce, backgroundYield, ...options.regeneration });
   const streams = new DynamoDBStreamsClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
   const common = { streams, streamArn, checkpointFile: options.checkpointFile, ...options.lanes };
   const parkFeeds = async (records: DynamoDBRecord[]) => {

@@ -28,8 +28,10 @@ export const TICK_LOOKAHEAD_MS = 45_000;
 
 export interface RegenerationOptions {
   leaseMs?: number;
-  /** Renders in flight at once across batches (locally: DynamoDB Local works one request at a time). */
+  /** The feeds lane's renders in flight at once across batches (locally: DynamoDB Local works one request at a time). */
   renderSlots?: number;
+  /** The same for the background lane's renders of released holds' writes (renderSlots when not given). */
+  backgroundRenderSlots?: number;
   /** Told of each render's new bytes, before it is recorded (the WebSub hub's notifications). */
   onWritten?: (files: WrittenFile[]) => Promise<void>;
   /** False where the scheduler runs on its own loop (locally, every second) rather than in the tick. */
@@ -64,9 +66,9 @@ export function buildRegeneration(config: FeedpubConfig, doc: DynamoDBDocumentCl
   const fanOut = new SettingsFanOut(settings, state);
   // The feeds lane's renders and the pages lane's (held writes) have render slots of their own: a released
   // import's renders never take the slots that a publisher's write waits for.
-  const slots = () => (options.renderSlots ? { renderSlots: new Semaphore(options.renderSlots) } : {});
-  const feedsHandler = createFeedsHandler(regenerator, holds, release, { beforeMark: options.hooks?.beforeMark, fanOut, ...slots() });
-  const heldHandler = createFeedsHandler(regenerator, holds, release, { beforeMark: options.hooks?.beforeMark, fanOut, beforeRender: options.backgroundYield, ...slots() });
+  const slots = (count: number | undefined) => (count ? { renderSlots: new Semaphore(count) } : {});
+  const feedsHandler = createFeedsHandler(regenerator, holds, release, { beforeMark: options.hooks?.beforeMark, fanOut, ...slots(options.renderSlots) });
+  const heldHandler = createFeedsHandler(regenerator, holds, release, { beforeMark: options.hooks?.beforeMark, fanOut, beforeRender: options.backgroundYield, ...slots(options.backgroundRenderSlots ?? options.renderSlots) });
   const pagesHandler = createPagesHandler(pages, { beforePage: options.backgroundYield });
   return {
     regenerator,

@@ -23,8 +23,8 @@ describe('loadConfig', () => {
 
 describe('localSettings', () => {
   it('gives the local port, render slots and slow-request threshold, 3000, 4 and 1000 ms by default', () => {
-    expect(localSettings({})).toEqual({ port: 3000, renderSlots: 4, slowMs: 1000 });
-    expect(localSettings({ PORT: '8080', FEEDPUB_LOCAL_RENDER_SLOTS: '2', FEEDPUB_LOCAL_SLOW_MS: '0' })).toEqual({ port: 8080, renderSlots: 2, slowMs: 0 });
+    expect(localSettings({})).toEqual({ port: 3000, renderSlots: 8, backgroundRenderSlots: 4, slowMs: 1000 });
+    expect(localSettings({ PORT: '8080', FEEDPUB_LOCAL_RENDER_SLOTS: '2', FEEDPUB_LOCAL_BACKGROUND_RENDER_SLOTS: '1', FEEDPUB_LOCAL_SLOW_MS: '0' })).toEqual({ port: 8080, renderSlots: 2, backgroundRenderSlots: 1, slowMs: 0 });
   });
 
   it('refuses a port or a number of slots that is not one, naming each', () => {
