@@ -105,8 +105,8 @@ const localSchema = z.object({
 
 /**
  * What only the local stack reads: its HTTP port, how many feed renders it runs at once in the feeds lane (live
- * writes) and in the background lane (an import's released writes), and over how many ms the local front and the
- * local S3 server log a request as slow.
+ * writes) and in the background lane (held writes of a released import, apart from the release's own renders), and
+ * over how many ms the local front and the local S3 server log a request as slow.
  */
 export function localSettings(env: Record<string, string | undefined> = process.env): { port: number; renderSlots: number; backgroundRenderSlots: number; slowMs: number } {
   const e = parseEnv(localSchema, env);

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 
 // Each command loads what it needs when it runs: `start` spawns DynamoDB Local before the API's modules load, and
 // they load while the JVM starts.
@@ -8,6 +8,13 @@ import { Command } from 'commander';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** An option's value as a whole number in [min, max], or commander's refusal naming the rule. */
+const wholeNumber = (min: number, max: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
+  return n;
+};
 
 const program = new Command('feedpub').description('Serverless publisher of RSS, Atom and JSON feeds');
 
@@ -84,8 +91,8 @@ program
   .argument('<paths...>', "a site's folder (with _config.yml), a _posts folder, or post files")
   .option('--api <url>', 'API base URL (default: the running local stack)')
   .option('--key <key>', 'publisher key, unscoped (default: FEEDPUB_API_KEY or the local key)')
-  .option('--concurrency <n>', 'batch requests in flight', (v) => Number(v), 4)
-  .option('--batch-size <n>', 'posts per batch request (1-100)', (v) => Number(v), 50)
+  .option('--concurrency <n>', 'batch requests in flight (1-64)', wholeNumber(1, 64), 4)
+  .option('--batch-size <n>', 'posts per batch request (1-100)', wholeNumber(1, 100), 50)
   .option('--dry-run', 'read every file as an import does; send nothing')
   .option('--no-wait', 'return once every file is stored, without waiting for the feeds to be published')
   .option('--keep-settings', "leave the site's stored settings as they are instead of storing those of _config.yml")

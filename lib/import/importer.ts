@@ -118,15 +118,16 @@ export async function* postBatches(read: Iterable<ReadFile>, size: number, other
       continue;
     }
     const postBytes = Buffer.byteLength(r.json);
+    // (The reading's time is not reset by a yield: a sender waiting already takes the next batch at once.)
     if (current.length > 0 && bytes + postBytes > 4 * 1024 * 1024) {
       yield current;
-      [current, bytes, slice] = [[], 0, performance.now()];
+      [current, bytes] = [[], 0];
     }
     current.push(r);
     bytes += postBytes;
     if (current.length >= size) {
       yield current;
-      [current, bytes, slice] = [[], 0, performance.now()];
+      [current, bytes] = [[], 0];
     }
   }
   if (current.length > 0) yield current;
@@ -178,6 +179,9 @@ async function settle(api: ImportApi, site: ReturnType<typeof readJekyllSite>, o
  */
 export async function importPosts(paths: string | string[], options: ImportOptions): Promise<ImportReport> {
   const started = performance.now();
+  for (const [name, value, max] of [['concurrency', options.concurrency ?? 4, 64], ['batchSize', options.batchSize ?? 50, 100]] as const) {
+    if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`${name} must be a whole number from 1 to ${max}, not ${value}`);
+  }
   const site = readJekyllSite(paths);
   const api = new ImportApi(options.api, options.key);
   const settled = await settle(api, site, options);
@@ -234,12 +238,15 @@ export async function importPosts(paths: string | string[], options: ImportOptio
   } else {
     let answered = 0;
     const { publishedAt } = await withHold(api, options, async (holdId) => {
-      // `concurrency` senders, each taking the next batch as soon as its last one is answered.
+      // `concurrency` senders, each taking the next batch as soon as its last one is answered. A file that cannot
+      // be read ends the reading: every sender then finishes the batch it has, and the error is thrown after them.
       const source = postBatches(read, options.batchSize ?? 50, other);
       const send = sendOne(holdId);
-      await Promise.all(Array.from({ length: options.concurrency ?? 4 }, async () => {
+      const senders = await Promise.allSettled(Array.from({ length: options.concurrency ?? 4 }, async () => {
         for await (const group of source) await send(group);
       }));
+      const failed = senders.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
       answered = performance.now();
     });
     report.elapsedMs = answered - started;

@@ -43,6 +43,8 @@ export function readPostFile(file: JekyllPostFile, { settings, timeZone, siteUrl
   } catch (error) {
     if (error instanceof ValidationError) return { kind: 'refused', file, reason: reasonOf(error) };
     if (error instanceof PayloadTooLarge) return { kind: 'refused', file, reason: `body: ${error.issues[0]!.message}` };
+    // A file the system would not read (gone since the listing, no permission): that file fails, the import goes on.
+    if (typeof (error as NodeJS.ErrnoException).code === 'string' && (error as NodeJS.ErrnoException).syscall) return { kind: 'refused', file, reason: `file: could not be read (${(error as NodeJS.ErrnoException).code})` };
     throw error;
   }
 }

@@ -30,7 +30,10 @@ export interface RegenerationOptions {
   leaseMs?: number;
   /** The feeds lane's renders in flight at once across batches (locally: DynamoDB Local works one request at a time). */
   renderSlots?: number;
-  /** The same for the background lane's renders of released holds' writes (renderSlots when not given). */
+  /**
+   * The same for the background lane's renders of released holds' writes (renderSlots when not given); not for the
+   * release's own renders, which HoldRelease runs 8 feeds at a time.
+   */
   backgroundRenderSlots?: number;
   /** Told of each render's new bytes, before it is recorded (the WebSub hub's notifications). */
   onWritten?: (files: WrittenFile[]) => Promise<void>;

@@ -22,7 +22,7 @@ describe('loadConfig', () => {
 });
 
 describe('localSettings', () => {
-  it('gives the local port, render slots and slow-request threshold, 3000, 4 and 1000 ms by default', () => {
+  it('gives the local port, render slots of each lane and slow-request threshold, 3000, 8 and 4, and 1000 ms by default', () => {
     expect(localSettings({})).toEqual({ port: 3000, renderSlots: 8, backgroundRenderSlots: 4, slowMs: 1000 });
     expect(localSettings({ PORT: '8080', FEEDPUB_LOCAL_RENDER_SLOTS: '2', FEEDPUB_LOCAL_BACKGROUND_RENDER_SLOTS: '1', FEEDPUB_LOCAL_SLOW_MS: '0' })).toEqual({ port: 8080, renderSlots: 2, backgroundRenderSlots: 1, slowMs: 0 });
   });
@@ -34,5 +34,6 @@ describe('localSettings', () => {
     expect(() => localSettings({ PORT: '0' })).toThrow(/PORT/);
     expect(() => localSettings({ PORT: '80.5' })).toThrow(/PORT/);
     expect(() => localSettings({ FEEDPUB_LOCAL_SLOW_MS: '-1' })).toThrow(/FEEDPUB_LOCAL_SLOW_MS: /);
+    expect(() => localSettings({ FEEDPUB_LOCAL_BACKGROUND_RENDER_SLOTS: '65' })).toThrow(/FEEDPUB_LOCAL_BACKGROUND_RENDER_SLOTS: /);
   });
 });

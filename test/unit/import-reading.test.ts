@@ -39,7 +39,7 @@ describe("the importer's reading of a site", () => {
   });
 
   it('gives the event loop a turn while it reads, rather than holding it for the whole site', async () => {
-    // 200 files of 1 ms each: 200 ms of reading for one batch of 1,000 posts.
+    // 200 files of 1 ms each (180 posts, 20 drafts): 200 ms of reading for one batch, of at most 1,000.
     const { files, state } = slowFiles(200, 1);
     const readWhenOtherWorkRan: number[] = [];
     const ticker = setInterval(() => readWhenOtherWorkRan.push(state.read), 1);
@@ -53,7 +53,7 @@ describe("the importer's reading of a site", () => {
     expect(readWhenOtherWorkRan.filter((n) => n > 0 && n < 200).length).toBeGreaterThanOrEqual(5);
   });
 
-  describe('files whose names give the same id', () => {
+  describe('reading the files of a site', () => {
     let dir: string;
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
     const write = (path: string, text: string) => {
@@ -62,7 +62,7 @@ describe("the importer's reading of a site", () => {
     };
     const context = { settings: readJekyllSite([]).settings, timeZone: 'UTC', siteUrl: 'https://x.example', now: new Date('2030-01-01T00:00:00Z') };
 
-    it('are settled before the first is read in order: the last that is a post is imported', () => {
+    it('settles files whose names give the same id before the first is read: the last that is a post is imported', () => {
       dir = mkdtempSync(join(tmpdir(), 'feedpub-import-read-'));
       write('_posts/2020-01-01-update.md', '---\ntitle: first\n---\nx');
       write('_posts/2020-06-01-other.md', '---\ntitle: other\n---\nx');
@@ -79,6 +79,20 @@ describe("the importer's reading of a site", () => {
         ['_posts/2022-01-01-update.md', 'draft'],
       ]);
       expect(all[0]).toMatchObject({ reason: expect.stringMatching(/^same_id: .*_posts\/2021-01-01-update\.md/) });
+    });
+
+    it('a file that cannot be read fails alone, and the reading goes on', () => {
+      dir = mkdtempSync(join(tmpdir(), 'feedpub-import-read-'));
+      write('_posts/2020-01-01-gone.md', '---\ntitle: gone\n---\nx');
+      write('_posts/2020-06-01-kept.md', '---\ntitle: kept\n---\nx');
+      const site = readJekyllSite(dir);
+      rmSync(join(dir, '_posts/2020-01-01-gone.md'));
+      const all = [...readFiles(site.files, context).read];
+      expect(all.map((r) => [r.file.relativePath, r.kind])).toEqual([
+        ['_posts/2020-01-01-gone.md', 'refused'],
+        ['_posts/2020-06-01-kept.md', 'post'],
+      ]);
+      expect(all[0]).toMatchObject({ reason: 'file: could not be read (ENOENT)' });
     });
   });
 });
