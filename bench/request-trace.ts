@@ -9,6 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Clients, MiddlewareStack } from './lib/meters.js';
+import { kindOf } from './lib/request-kind.js';
 import { benchPost, fillInBatches } from './lib/context.js';
 import { corpusSamples, generatePosts } from './lib/generate.js';
 import { now, publishAndWatch } from './lib/publish.js';
@@ -25,17 +26,6 @@ interface Sent {
   tookMs: number;
 }
 let recording: Sent[] | undefined;
-
-/** A request's kind: the command, and for DynamoDB which item or query it is (the table's key layout, lib/store/table.ts). */
-function kindOf(service: 'dynamodb' | 's3', command: string, input: Record<string, any>): string {
-  if (service === 's3') return `S3 ${command}${typeof input.Key === 'string' ? (input.Key.startsWith('posts/') ? ' (post page)' : ' (feed document)') : ''}`;
-  const sk = input.Key?.SK;
-  if (typeof sk === 'string') return `${command} ${sk.replace(/#.*/, '')}`;
-  if (input.KeyConditionExpression) return `${command} ${String(input.KeyConditionExpression).includes('SK') ? 'of a feed\'s open posts and inbox (or a range)' : 'of one partition (a topic\'s subscriptions, ...)'}`;
-  if (input.RequestItems) return `${command} (${Object.values(input.RequestItems as Record<string, { Keys?: unknown[] }>).reduce((n, r) => n + (r.Keys?.length ?? 0), 0)} keys)`;
-  if (input.TransactItems) return `${command} (${input.TransactItems.length} actions)`;
-  return command;
-}
 
 const wrap = (clients: Clients): Clients => {
   for (const [service, client] of [['dynamodb', clients.doc], ['s3', clients.s3]] as const) {

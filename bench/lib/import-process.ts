@@ -9,14 +9,19 @@ import { importPosts, type ImportOptions, type ImportReport } from '../../lib/im
  */
 export function importInProcess(files: string[], options: Pick<ImportOptions, 'api' | 'key'>): Promise<{ startedAt: number; report: ImportReport }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'import-process.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(import.meta.dirname, 'import-process.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     child.on('error', reject);
-    child.on('exit', (code) => {
-      const last = out.trim().split('\n').at(-1) ?? '';
-      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last) as { startedAt: number; report: ImportReport });
-      else reject(new Error(`the import process ended with ${code}: ${out.slice(-500)}`));
+    // A child that ended before reading its input is reported by 'close' below, not by a write error.
+    child.stdin.on('error', () => undefined);
+    // 'close', not 'exit': the report (a few MB for 20,000 files) may still be in the pipe when the child exits.
+    child.on('close', (code) => {
+      try {
+        resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '') as { startedAt: number; report: ImportReport });
+      } catch {
+        reject(new Error(`the import process ended with ${code} and no report: ${out.slice(-500)}`));
+      }
     });
     child.stdin.end(JSON.stringify({ files, options }));
   });

@@ -93,8 +93,8 @@ export function printTable(title: string, rows: Record<string, string | number>[
 
 /**
  * What the local front and the local S3 server logged as slow (over FEEDPUB_LOCAL_SLOW_MS, from arrival to the last
- * byte sent) since `since` (epoch ms; default: the whole stack's life), the ten slowest of each printed with where
- * that server's time went.
+ * byte sent) among the latest 1,000 each keeps, those that arrived at or after `since` (epoch ms; default: all), the
+ * ten slowest of each printed with where that server's time went.
  */
 export function slowServing(stack: BenchStack, since = 0) {
   const slowest = <T extends { ms: number; at: string }>(logged: T[]) => {

@@ -81,9 +81,15 @@ export async function imports({ quick, corpus, store, profile }: { quick: boolea
         await new Promise((r) => setTimeout(r, 500));
       }
     })();
-    const { report: bigReport } = await importInProcess(bigFiles, options);
-    importing = false;
-    await sidePublisher;
+    let bigReport;
+    try {
+      ({ report: bigReport } = await importInProcess(bigFiles, options));
+    } finally {
+      importing = false;
+      await sidePublisher;
+      // (On a failed import, the profile is stopped too, not left sampling through the sections after it.)
+      if (!bigReport) await stalls.stop();
+    }
     const afterImport: number[] = [];
     for (let i = 0; i < 20; i++) {
       const ms = await watched('after', benchPost(i, generatePosts(1, { samples, categories: 50, seed: 200 + i })[0]!, 'e'));
