@@ -157,7 +157,9 @@ export function readJekyllSite(paths: string | readonly string[]): JekyllSite {
       for (const file of files) all.add(file);
     }
   }
-  const relativeTo = (path: string) => [base, root, ...found.map((f) => f.loose)].find((dir) => within(dir, path));
+  // Once, not per file: a path per post file (a shell's glob of _posts/*.md) made this quadratic, 19 s for 20,000.
+  const bases = [base, root, ...new Set(found.map((f) => f.loose))];
+  const relativeTo = (path: string) => bases.find((dir) => within(dir, path));
 
   const readable = new Set([...config.settings.markdownExtensions, 'html', 'htm']);
   const files: JekyllPostFile[] = [];
