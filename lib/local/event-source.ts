@@ -140,7 +140,7 @@ export class ShardProgress {
   advance(): string | undefined {
     let last: string | undefined;
     while (this.head < this.order.length && this.order[this.head]!.done) last = this.order[this.head++]!.seq;
-    // The records passed are dropped once they are at least half of what is kept.
+    // The records passed are dropped once they outnumber those kept (and are more than 1,024).
     if (this.head > 1024 && this.head * 2 > this.order.length) {
       this.order = this.order.slice(this.head);
       this.head = 0;

@@ -46,12 +46,12 @@ describe('an import given every post file by name', () => {
   it('lists 20,000 files in time linear in their number', { timeout: 15_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'feedpub-many-files-'));
     try {
-      mkdirSync(join(dir, 'posts'));
-      const paths = Array.from({ length: 20_000 }, (_, i) => join(dir, 'posts', `2021-01-01-p${i}.md`));
+      mkdirSync(join(dir, '_posts'));
+      const paths = Array.from({ length: 20_000 }, (_, i) => join(dir, '_posts', `2021-01-01-p${i}.md`));
       for (const path of paths) writeFileSync(path, '');
       const site = readJekyllSite(paths);
       expect(site.files).toHaveLength(20_000);
-      expect(site.files[0]).toMatchObject({ relativePath: '2021-01-01-p0.md', id: 'p0' });
+      expect(site.files[0]).toMatchObject({ relativePath: '_posts/2021-01-01-p0.md', id: 'p0' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
