@@ -1,5 +1,5 @@
 import { sleep } from '../concurrency.js';
-import { describeSite, readJekyllSite, type JekyllPostFile } from '../posts/jekyll-site.js';
+import { describeSite, readJekyllSite, type JekyllSite } from '../posts/jekyll-site.js';
 import { ImportApi, ImportRefused, type SendOutcome } from './api-client.js';
 import { readPostFile, settleSameIds, siteSettingsOf, type ReadContext, type ReadFile } from './site-posts.js';
 
@@ -134,15 +134,13 @@ export async function* postBatches(read: Iterable<ReadFile>, size: number, other
 }
 
 /**
- * Every file of the site read, in order, lazily. Files whose names give the same id are read first (there are
- * few): which of them are posts decides which one is imported (settleSameIds), and that must be known before the
- * first of them is sent.
+ * Every file of the site read, in order, lazily. Files whose names give the same id (the site's `sameId`, from its
+ * listing) are read first (there are few): which of them are posts decides which one is imported (settleSameIds),
+ * and that must be known before the first of them is sent.
  */
-export function readFiles(files: JekyllPostFile[], context: ReadContext): { read: Iterable<ReadFile>; sameId: { id: string; files: string[] }[] } {
-  const byId = new Map<string, JekyllPostFile[]>();
-  for (const file of files) if (file.id !== undefined) byId.set(file.id, [...(byId.get(file.id) ?? []), file]);
-  const shared = new Set([...byId.values()].filter((group) => group.length > 1).flat());
-  const settled = settleSameIds(files.filter((file) => shared.has(file)).map((file) => readPostFile(file, context)));
+export function readFiles({ files, sameId }: Pick<JekyllSite, 'files' | 'sameId'>, context: ReadContext): { read: Iterable<ReadFile>; sameId: { id: string; files: string[] }[] } {
+  const shared = new Set(sameId.flatMap((group) => group.files));
+  const settled = settleSameIds(files.filter((file) => shared.has(file.relativePath)).map((file) => readPostFile(file, context)));
   const early = new Map(settled.read.map((r) => [r.file, r]));
   return {
     read: (function* () {
@@ -188,7 +186,7 @@ export async function importPosts(paths: string | string[], options: ImportOptio
   const now = options.now ?? new Date();
   const zoneFrom = site.settings.timeZone ? `timezone in ${site.configFile?.split(/[\\/]/).pop()}` : options.timeZone ? 'given' : options.dryRun ? 'default' : "the site's settings on the API";
   const context = { settings: site.settings, timeZone: settled.timeZone, siteUrl: settled.url, now };
-  const { read, sameId } = readFiles(site.files, context);
+  const { read, sameId } = readFiles(site, context);
 
   const report: ImportReport = {
     files: site.files.length,

@@ -69,7 +69,7 @@ describe("the importer's reading of a site", () => {
       write('_posts/2021-01-01-update.md', '---\ntitle: second\n---\nx');
       write('_posts/2022-01-01-update.md', '---\ntitle: draft\npublished: false\n---\nx');
       const site = readJekyllSite(dir);
-      const { read, sameId } = readFiles(site.files, context);
+      const { read, sameId } = readFiles(site, context);
       expect(sameId).toEqual([{ id: 'update', files: ['_posts/2020-01-01-update.md', '_posts/2021-01-01-update.md'] }]);
       const all = [...read];
       expect(all.map((r) => [r.file.relativePath, r.kind])).toEqual([
@@ -87,7 +87,7 @@ describe("the importer's reading of a site", () => {
       write('_posts/2020-06-01-kept.md', '---\ntitle: kept\n---\nx');
       const site = readJekyllSite(dir);
       rmSync(join(dir, '_posts/2020-01-01-gone.md'));
-      const all = [...readFiles(site.files, context).read];
+      const all = [...readFiles(site, context).read];
       expect(all.map((r) => [r.file.relativePath, r.kind])).toEqual([
         ['_posts/2020-01-01-gone.md', 'refused'],
         ['_posts/2020-06-01-kept.md', 'post'],
