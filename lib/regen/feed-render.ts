@@ -34,8 +34,14 @@ export interface FeedRenderDeps {
 
 /** Distinct posts per slice of a render: one slice's commit always fits DynamoDB's transactions. */
 const SLICE_POSTS = 40;
-/** Per slice of a background turn, which a live render may ask to end: it waits for at most one slice. */
+/** The first slice of a background turn, which a live render may ask to end: it waits for at most one slice. */
 export const TURN_SLICE_POSTS = 10;
+/**
+ * What a turn's later slices aim to take, each: sized from the one before (TURN_SLICE_POSTS to SLICE_POSTS posts).
+ * Where a slice is quick, fewer and larger slices cost fewer requests (each has its reads, its commit and the
+ * check of the ask); where it is slow, a live render that asks still waits for about this long.
+ */
+export const TURN_SLICE_MS = 60;
 
 const inFeed = (post: Post | undefined, ref: FeedRef) => post !== undefined && feedsShowing(post).some((r) => feedId(r) === feedId(ref));
 
@@ -44,19 +50,18 @@ function files(ref: FeedRef, rendered: Record<string, string>, key: (format: (ty
 }
 
 /**
- * The inbox in slices of at most `size` posts, a post's items never split, oldest lanes as read. Changes of the
- * site's settings go with the last slice, whose commit records the current document rendered with them.
+ * The inbox's post items by post (a post's items are never split across slices), oldest lanes as read, and the rest:
+ * changes of the site's settings, which go with the last slice, whose commit records the current document rendered
+ * with them.
  */
-function slices(inbox: InboxItem[], size: number): InboxItem[][] {
-  const byPost = new Map<string, PostInboxItem[]>();
-  for (const item of inbox.filter(isPostItem)) byPost.set(item.postId, [...(byPost.get(item.postId) ?? []), item]);
-  const groups = [...byPost.values()];
-  const out: InboxItem[][] = [];
-  for (let i = 0; i < groups.length; i += size) out.push(groups.slice(i, i + size).flat());
-  if (out.length === 0) out.push([]);
-  out.at(-1)!.push(...inbox.filter((item) => !isPostItem(item)));
-  return out;
+function byPost(inbox: InboxItem[]): { groups: PostInboxItem[][]; rest: InboxItem[] } {
+  const posts = new Map<string, PostInboxItem[]>();
+  for (const item of inbox.filter(isPostItem)) posts.set(item.postId, [...(posts.get(item.postId) ?? []), item]);
+  return { groups: [...posts.values()], rest: inbox.filter((item) => !isPostItem(item)) };
 }
+
+/** The posts of a turn's next slice: as many as the last slice's pace fits in TURN_SLICE_MS, at most twice as many. */
+export const nextTurnSlice = (size: number, tookMs: number) => Math.max(TURN_SLICE_POSTS, Math.min(SLICE_POSTS, 2 * size, Math.floor((size * TURN_SLICE_MS) / Math.max(tookMs, 1))));
 
 const sameVersion = (a: SiteConfig, b: SiteConfig) => (a.settingsVersion ?? 0) === (b.settingsVersion ?? 0);
 
@@ -77,14 +82,19 @@ export async function renderFeedAndArchive(
   let renders = 0;
   let open = read.open;
   let state: RenderState = { ...current, pages: current.pages ?? 0 };
-  const all = slices(read.inbox, endTurn ? TURN_SLICE_POSTS : SLICE_POSTS);
+  const { groups, rest } = byPost(read.inbox);
+  let size = endTurn ? TURN_SLICE_POSTS : SLICE_POSTS;
+  let taken = 0;
   let left = 0;
-  for (const [index, whole] of all.entries()) {
+  for (let index = 0; ; index++) {
+    const started = performance.now();
     // Ended early: this step covers nothing and publishes the current document as the slices before left it.
     const ended = index > 0 && (await endTurn?.()) === true;
-    const slice = ended ? [] : whole;
-    const last = ended || index === all.length - 1;
-    if (ended) left = all.slice(index).reduce((n, s) => n + s.length, 0);
+    const whole = ended ? [] : groups.slice(taken, taken + size);
+    taken += whole.length;
+    const last = ended || taken === groups.length;
+    const slice = [...whole.flat(), ...(last && !ended ? rest : [])];
+    if (ended) left = groups.slice(taken).reduce((n, g) => n + g.length, 0) + rest.length;
     const postItems = slice.filter(isPostItem);
     const ids = [...new Set(postItems.map((i) => i.postId))];
     // Any post not open may be on a page, an arriving one too: a render that covered its earlier departure may
@@ -143,6 +153,7 @@ export async function renderFeedAndArchive(
     open = change.open;
     state = next;
     if (last) break;
+    if (endTurn) size = nextTurnSlice(size, performance.now() - started);
   }
   return { renders, count: state.count, left };
 }
