@@ -4,7 +4,10 @@
  * own clients counted by kind, apart for the acceptance (until the importer's last batch is answered) and the
  * release (from then until every feed is published and every post page written), with what was done in each second.
  *
- *   npm run bench:import-requests [-- --store memory]   (writes bench/results/import-requests.json)
+ *   npm run bench:import-requests [-- --store memory] [-- --profile]   (writes bench/results/import-requests.json)
+ *
+ * --profile: the import to published under a CPU profile (bench/results/import-requests-<store>.cpuprofile), its CPU
+ * by process and feedpub's hottest modules and functions printed.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +15,7 @@ import { join, resolve } from 'node:path';
 import type { Clients, MiddlewareStack } from './lib/meters.js';
 import { corpusSamples, generatePosts, writeJekyllFiles } from './lib/generate.js';
 import { importInProcess } from './lib/import-process.js';
+import { profiled } from './lib/profile.js';
 import { now } from './lib/publish.js';
 import { kindOf } from './lib/request-kind.js';
 import { printTable, startBenchStack, STORE_NAMES, type BenchStore } from './lib/stack.js';
@@ -51,9 +55,14 @@ const dir = mkdtempSync(join(tmpdir(), 'feedpub-import-requests-'));
 try {
   const files = writeJekyllFiles(generatePosts(POSTS, { samples: corpusSamples(corpus), categories: 200, seed: 3 }), dir);
   sent.length = 0;
-  const { startedAt, report } = await importInProcess(files, { api: stack.feedpub.url, key: stack.key });
-  await stack.feedpub.lanes.pages.idle();
-  const doneAt = now();
+  const importToPublished = async () => {
+    const imported = await importInProcess(files, { api: stack.feedpub.url, key: stack.key });
+    await stack.feedpub.lanes.pages.idle();
+    return { ...imported, doneAt: now() };
+  };
+  const { startedAt, report, doneAt } = process.argv.includes('--profile')
+    ? (await profiled(`an import of ${POSTS} posts [${STORE_NAMES[store]}]`, stack.pids, importToPublished, join(import.meta.dirname, 'results', `import-requests-${store}.cpuprofile`))).result
+    : await importToPublished();
   const acceptedAt = startedAt + report.elapsedMs;
 
   const phases = { accepting: new Map<string, number>(), releasing: new Map<string, number>() };

@@ -23,10 +23,11 @@ import { warmUpStore } from './lib/warm-up.js';
  * until they hold the expected state: what is measured is what a reader sees.
  *
  * Usage: npm run bench [-- --quick] [-- --only latency,bursts,publishers,hub,imports,flatness,baseline,bundles]
- *                      [-- --stores dynamodb-local,memory] [-- --profile] [-- --cold]
+ *                      [-- --stores dynamodb-local,memory] [-- --profile] [-- --cold] [-- --without-hub]
  * --profile: each stack section, and the first import to published, under a CPU profile
  * (bench/results/<section>-<store>.cpuprofile), its CPU by process and its hottest modules and functions printed
  * and kept in the results. --cold: without the single-post warm-up of the stack sections (bench/lib/warm-up.ts).
+ * --without-hub: renders announce nothing to the hub (its fan-outs' share of a section; not with the hub section).
  * Prints tables; writes bench/results.json (and bench/results/*.json, bench/results/latency-vs-stored.svg).
  */
 const quick = process.argv.includes('--quick');
@@ -36,6 +37,8 @@ const runs = (section: string) => !only || only.has(section);
 const profiling = process.argv.includes('--profile');
 // Without the single-post warm-up (bench/lib/warm-up.ts): what the sections measure on a store that is still compiling.
 const cold = process.argv.includes('--cold');
+const withoutHub = process.argv.includes('--without-hub');
+if (withoutHub && (!only || only.has('hub'))) throw new Error('--without-hub: the hub section needs the hub; name the sections with --only');
 const storesArg = process.argv.find((a) => a.startsWith('--stores'));
 const stores = (storesArg ? (storesArg.includes('=') ? storesArg.split('=')[1]! : process.argv[process.argv.indexOf(storesArg) + 1]!) : 'dynamodb-local,memory').split(',') as BenchStore[];
 for (const store of stores) if (!(store in STORE_NAMES)) throw new Error(`--stores: ${store} is not dynamodb-local or memory`);
@@ -52,7 +55,7 @@ mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
 async function stackSections(store: BenchStore, results: Record<string, unknown>): Promise<void> {
   if (!['latency', 'bursts', 'publishers', 'hub', 'flatness', 'baseline'].some(runs)) return;
   const m = meters();
-  const stack = await startBenchStack({ FEEDPUB_FEED_ITEMS: '50' }, m.wrap, { store });
+  const stack = await startBenchStack({ FEEDPUB_FEED_ITEMS: '50' }, m.wrap, { store, announce: !withoutHub });
   const profiles: Record<string, ProfileSummary> = {};
   if (profiling) results.profiles = profiles;
   const storePid = stack.pids[STORE_NAMES[store]]!;
@@ -124,7 +127,7 @@ for (const store of stores) {
   await stackSections(store, byStore);
   // With --profile, the import to published (the first import) runs under a profile too.
   const profile: ImportProfiler | undefined = profiling ? (name, pids, run) => profiled(`${name} [${STORE_NAMES[store]}]`, pids, run, join(import.meta.dirname, 'results', `${name}-${store}.cpuprofile`)) : undefined;
-  if (runs('imports')) byStore.imports = await imports({ quick, corpus, store, profile });
+  if (runs('imports')) byStore.imports = await imports({ quick, corpus, store, profile, announce: !withoutHub });
 }
 
 if (runs('bundles')) {
@@ -133,7 +136,7 @@ if (runs('bundles')) {
   if (existsSync(bundles)) results.bundles = JSON.parse(readFileSync(bundles, 'utf8')).bundles;
 }
 
-const file = only ? join(import.meta.dirname, 'results', `${[...only].join('-')}.json`) : join(import.meta.dirname, 'results.json');
+const file = only ? join(import.meta.dirname, 'results', `${[...only].join('-')}${withoutHub ? '-without-hub' : ''}.json`) : join(import.meta.dirname, 'results.json');
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 process.stdout.write(`\nwrote ${file.replace(`${resolve(import.meta.dirname, '..')}/`, '')}\n`);
 process.exit(0);

@@ -30,7 +30,7 @@ export interface BenchStack {
 export async function startBenchStack(
   env: Record<string, string> = {},
   wrapClients?: LocalFeedpubOptions['wrapClients'],
-  { store = 'dynamodb-local' }: { store?: BenchStore } = {},
+  { store = 'dynamodb-local', announce = true }: { store?: BenchStore; announce?: boolean } = {},
 ): Promise<BenchStack> {
   const dir = mkdtempSync(join(tmpdir(), 'feedpub-bench-'));
   const dynamo = store === 'memory' ? await startMemoryDynamo() : await startDynamoLocal({ sustained: true });
@@ -38,7 +38,8 @@ export async function startBenchStack(
   Object.assign(process.env, LOCAL_AWS_ENV, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_ENDPOINT_URL_S3: s3.endpoint });
   const config = loadConfig({ FEEDPUB_TABLE: 'bench', FEEDPUB_BUCKET: 'bench-feeds', FEEDPUB_SITE_URL: 'https://bench.example.com', ...env });
   const key = generateKey();
-  const feedpub = await startLocalFeedpub({ config, port: 0, apiKey: key, wrapClients });
+  // Without announcements (`--without-hub`): renders tell the hub nothing, so its fan-outs' share is measured.
+  const feedpub = await startLocalFeedpub({ config, port: 0, apiKey: key, wrapClients, ...(announce ? {} : { regeneration: { onWritten: async () => {} } }) });
   return {
     feedpub,
     config,

@@ -21,10 +21,10 @@ import { stallWatch } from '../lib/stall-watch.js';
 /** Runs a part of the section under a CPU profile (`--profile`): its result, and where its time went. */
 export type ImportProfiler = <T>(name: string, pids: Record<string, number>, run: () => Promise<T>) => Promise<{ result: T; profile: ProfileSummary }>;
 
-export async function imports({ quick, corpus, store, profile }: { quick: boolean; corpus: string; store: BenchStore; profile?: ImportProfiler }) {
+export async function imports({ quick, corpus, store, profile, announce = true }: { quick: boolean; corpus: string; store: BenchStore; profile?: ImportProfiler; announce?: boolean }) {
   const samples: CorpusSample[] = corpusSamples(corpus);
   const m = meters();
-  const stack = await startBenchStack({ FEEDPUB_TIMEZONE: 'Asia/Shanghai' }, m.wrap, { store });
+  const stack = await startBenchStack({ FEEDPUB_TIMEZONE: 'Asia/Shanghai' }, m.wrap, { store, announce });
   const dir = mkdtempSync(join(tmpdir(), 'feedpub-import-bench-'));
   const disk = diskWaitSampler(stack.pids.s3rver!);
   try {
