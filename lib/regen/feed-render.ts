@@ -60,8 +60,31 @@ function byPost(inbox: InboxItem[]): { groups: PostInboxItem[][]; rest: InboxIte
   return { groups: [...posts.values()], rest: inbox.filter((item) => !isPostItem(item)) };
 }
 
-/** The posts of a turn's next slice: as many as the last slice's pace fits in TURN_SLICE_MS, at most twice as many. */
-export const nextTurnSlice = (size: number, tookMs: number) => Math.max(TURN_SLICE_POSTS, Math.min(SLICE_POSTS, 2 * size, Math.floor((size * TURN_SLICE_MS) / Math.max(tookMs, 1))));
+/**
+ * The posts of a turn's next slice: as many as the last slice's pace fits in TURN_SLICE_MS, growing by at most
+ * TURN_SLICE_POSTS a slice (one quick slice says little of the next, which may seal an archive page).
+ */
+export const nextTurnSlice = (size: number, tookMs: number) =>
+  Math.max(TURN_SLICE_POSTS, Math.min(SLICE_POSTS, size + TURN_SLICE_POSTS, Math.floor((size * TURN_SLICE_MS) / Math.max(tookMs, 1))));
+
+/**
+ * Inbox items of a slice's posts, at most (a post with more is a slice alone): an archive page's changes are one unit
+ * of the slice's commit (lib/store/dynamo-feed-archive.ts), its update, the pointer of each post leaving it and every
+ * inbox item of its posts, which must fit one transaction of 100 actions: 1 + 2 × 49.
+ */
+const SLICE_ITEMS = 49;
+
+/** The post groups of the next slice from `from`: up to `size` posts and SLICE_ITEMS items, at least one post. */
+export function nextSlice(groups: PostInboxItem[][], from: number, size: number): PostInboxItem[][] {
+  const out: PostInboxItem[][] = [];
+  let items = 0;
+  for (const group of groups.slice(from, from + size)) {
+    if (out.length > 0 && items + group.length > SLICE_ITEMS) break;
+    out.push(group);
+    items += group.length;
+  }
+  return out;
+}
 
 const sameVersion = (a: SiteConfig, b: SiteConfig) => (a.settingsVersion ?? 0) === (b.settingsVersion ?? 0);
 
@@ -90,7 +113,7 @@ export async function renderFeedAndArchive(
     const started = performance.now();
     // Ended early: this step covers nothing and publishes the current document as the slices before left it.
     const ended = index > 0 && (await endTurn?.()) === true;
-    const whole = ended ? [] : groups.slice(taken, taken + size);
+    const whole = ended ? [] : nextSlice(groups, taken, size);
     taken += whole.length;
     const last = ended || taken === groups.length;
     const slice = [...whole.flat(), ...(last && !ended ? rest : [])];
