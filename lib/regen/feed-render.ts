@@ -34,14 +34,8 @@ export interface FeedRenderDeps {
 
 /** Distinct posts per slice of a render: one slice's commit always fits DynamoDB's transactions. */
 const SLICE_POSTS = 40;
-/** The first slice of a background turn, which a live render may ask to end: it waits for at most one slice. */
+/** Per slice of a background turn, which a live render may ask to end: it waits for at most one slice. */
 export const TURN_SLICE_POSTS = 10;
-/**
- * What a turn's later slices aim to take, each: sized from the one before (TURN_SLICE_POSTS to SLICE_POSTS posts).
- * Where a slice is quick, fewer and larger slices cost fewer requests (each has its reads, its commit and the
- * check of the ask); where it is slow, a live render that asks still waits for about this long.
- */
-export const TURN_SLICE_MS = 60;
 
 const inFeed = (post: Post | undefined, ref: FeedRef) => post !== undefined && feedsShowing(post).some((r) => feedId(r) === feedId(ref));
 
@@ -59,13 +53,6 @@ function byPost(inbox: InboxItem[]): { groups: PostInboxItem[][]; rest: InboxIte
   for (const item of inbox.filter(isPostItem)) posts.set(item.postId, [...(posts.get(item.postId) ?? []), item]);
   return { groups: [...posts.values()], rest: inbox.filter((item) => !isPostItem(item)) };
 }
-
-/**
- * The posts of a turn's next slice: as many as the last slice's pace fits in TURN_SLICE_MS, growing by at most
- * TURN_SLICE_POSTS a slice (one quick slice says little of the next, which may seal an archive page).
- */
-export const nextTurnSlice = (size: number, tookMs: number) =>
-  Math.max(TURN_SLICE_POSTS, Math.min(SLICE_POSTS, size + TURN_SLICE_POSTS, Math.floor((size * TURN_SLICE_MS) / Math.max(tookMs, 1))));
 
 /**
  * Inbox items of a slice's posts, at most (a post with more is a slice alone): an archive page's changes are one unit
@@ -106,11 +93,10 @@ export async function renderFeedAndArchive(
   let open = read.open;
   let state: RenderState = { ...current, pages: current.pages ?? 0 };
   const { groups, rest } = byPost(read.inbox);
-  let size = endTurn ? TURN_SLICE_POSTS : SLICE_POSTS;
+  const size = endTurn ? TURN_SLICE_POSTS : SLICE_POSTS;
   let taken = 0;
   let left = 0;
   for (let index = 0; ; index++) {
-    const started = performance.now();
     // Ended early: this step covers nothing and publishes the current document as the slices before left it.
     const ended = index > 0 && (await endTurn?.()) === true;
     const whole = ended ? [] : nextSlice(groups, taken, size);
@@ -176,7 +162,6 @@ export async function renderFeedAndArchive(
     open = change.open;
     state = next;
     if (last) break;
-    if (endTurn) size = nextTurnSlice(size, performance.now() - started);
   }
   return { renders, count: state.count, left };
 }

@@ -1,26 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { nextSlice, nextTurnSlice, TURN_SLICE_MS, TURN_SLICE_POSTS } from '../../lib/regen/feed-render.js';
+import { nextSlice } from '../../lib/regen/feed-render.js';
 import type { PostInboxItem } from '../../lib/store/ports.js';
 
 /** A post's inbox items in one feed: `n` writes of it. */
 const post = (id: string, n = 1) => Array.from({ length: n }, (_, i) => ({ postId: id, sk: `N#0#${id}.${i}`, change: 'upsert' }) as unknown as PostInboxItem);
 
 describe('the slices of a render (lib/regen/feed-render.ts)', () => {
-  it("a turn's slices grow where they are quick, by TURN_SLICE_POSTS at most, up to 40 posts", () => {
-    expect(nextTurnSlice(TURN_SLICE_POSTS, TURN_SLICE_MS / 4)).toBe(2 * TURN_SLICE_POSTS);
-    expect(nextTurnSlice(20, TURN_SLICE_MS / 4)).toBe(30);
-    expect(nextTurnSlice(30, 1)).toBe(40);
-    expect(nextTurnSlice(40, 1)).toBe(40);
-    expect(nextTurnSlice(10, 0)).toBe(20);
-  });
-
-  it('a turn keeps a slice to about TURN_SLICE_MS at the pace of the last one, never under its first slice', () => {
-    expect(nextTurnSlice(40, TURN_SLICE_MS * 2)).toBe(20);
-    expect(nextTurnSlice(20, (TURN_SLICE_MS * 20) / 15)).toBe(15);
-    expect(nextTurnSlice(20, TURN_SLICE_MS * 10)).toBe(TURN_SLICE_POSTS);
-    expect(nextTurnSlice(TURN_SLICE_POSTS, TURN_SLICE_MS)).toBe(TURN_SLICE_POSTS);
-  });
-
   it("takes up to `size` posts, and stops before 50 inbox items: an archive page's changes must fit one transaction", () => {
     const single = Array.from({ length: 60 }, (_, i) => post(`p${i}`));
     expect(nextSlice(single, 0, 40)).toHaveLength(40);
