@@ -44,32 +44,33 @@ function files(ref: FeedRef, rendered: Record<string, string>, key: (format: (ty
 }
 
 /**
- * The inbox's post items by post (a post's items are never split across slices), oldest lanes as read, and the rest:
- * changes of the site's settings, which go with the last slice, whose commit records the current document rendered
- * with them.
- */
-function byPost(inbox: InboxItem[]): { groups: PostInboxItem[][]; rest: InboxItem[] } {
-  const posts = new Map<string, PostInboxItem[]>();
-  for (const item of inbox.filter(isPostItem)) posts.set(item.postId, [...(posts.get(item.postId) ?? []), item]);
-  return { groups: [...posts.values()], rest: inbox.filter((item) => !isPostItem(item)) };
-}
-
-/**
  * Inbox items of a slice's posts, at most (a post with more is a slice alone): an archive page's changes are one unit
  * of the slice's commit (lib/store/dynamo-feed-archive.ts), its update, the pointer of each post leaving it and every
  * inbox item of its posts, which must fit one transaction of 100 actions: 1 + 2 × 49.
  */
 const SLICE_ITEMS = 49;
 
-/** The post groups of the next slice from `from`: up to `size` posts and SLICE_ITEMS items, at least one post. */
-export function nextSlice(groups: PostInboxItem[][], from: number, size: number): PostInboxItem[][] {
-  const out: PostInboxItem[][] = [];
+/**
+ * The inbox in slices of at most `size` posts and SLICE_ITEMS items, a post's items never split, oldest lanes as
+ * read. Changes of the site's settings go with the last slice, whose commit records the current document rendered
+ * with them.
+ */
+export function slices(inbox: InboxItem[], size: number): InboxItem[][] {
+  const byPost = new Map<string, PostInboxItem[]>();
+  for (const item of inbox.filter(isPostItem)) byPost.set(item.postId, [...(byPost.get(item.postId) ?? []), item]);
+  const out: InboxItem[][] = [];
+  let current: PostInboxItem[][] = [];
   let items = 0;
-  for (const group of groups.slice(from, from + size)) {
-    if (out.length > 0 && items + group.length > SLICE_ITEMS) break;
-    out.push(group);
+  for (const group of byPost.values()) {
+    if (current.length > 0 && (current.length >= size || items + group.length > SLICE_ITEMS)) {
+      out.push(current.flat());
+      [current, items] = [[], 0];
+    }
+    current.push(group);
     items += group.length;
   }
+  out.push(current.flat());
+  out.at(-1)!.push(...inbox.filter((item) => !isPostItem(item)));
   return out;
 }
 
@@ -92,18 +93,14 @@ export async function renderFeedAndArchive(
   let renders = 0;
   let open = read.open;
   let state: RenderState = { ...current, pages: current.pages ?? 0 };
-  const { groups, rest } = byPost(read.inbox);
-  const size = endTurn ? TURN_SLICE_POSTS : SLICE_POSTS;
-  let taken = 0;
+  const all = slices(read.inbox, endTurn ? TURN_SLICE_POSTS : SLICE_POSTS);
   let left = 0;
-  for (let index = 0; ; index++) {
+  for (const [index, whole] of all.entries()) {
     // Ended early: this step covers nothing and publishes the current document as the slices before left it.
     const ended = index > 0 && (await endTurn?.()) === true;
-    const whole = ended ? [] : nextSlice(groups, taken, size);
-    taken += whole.length;
-    const last = ended || taken === groups.length;
-    const slice = [...whole.flat(), ...(last && !ended ? rest : [])];
-    if (ended) left = groups.slice(taken).reduce((n, g) => n + g.length, 0) + rest.length;
+    const slice = ended ? [] : whole;
+    const last = ended || index === all.length - 1;
+    if (ended) left = all.slice(index).reduce((n, s) => n + s.length, 0);
     const postItems = slice.filter(isPostItem);
     const ids = [...new Set(postItems.map((i) => i.postId))];
     // Any post not open may be on a page, an arriving one too: a render that covered its earlier departure may
