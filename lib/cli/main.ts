@@ -86,6 +86,27 @@ if (process.argv[2] === 'keys') (await import('./keys.js')).addKeyCommands(progr
 else program.command('keys').description('publisher keys: create, list, revoke, which (see feedpub keys --help)');
 
 program
+  .command('hub')
+  .description('the WebSub hub')
+  .command('move-subscriptions')
+  .description("move subscriptions stored before layout 4 to their feed's partition: run once after upgrading a deployment made before it")
+  .option('--table <table>', 'DynamoDB table of a deployed stack (its TableName output; AWS credentials and region from the environment); default: the running local stack')
+  .action(async (options: { table?: string }) => {
+    const [{ attachToRunningStack }, { moveSubscriptions }, { createDocumentClient }] = await Promise.all([
+      import('../local/start.js'),
+      import('../hub/move-subscriptions.js'),
+      import('../store/clients.js'),
+    ]);
+    try {
+      const moved = await moveSubscriptions(createDocumentClient(), options.table ?? (await attachToRunningStack()).tableName);
+      process.stdout.write(`moved ${moved} subscription(s)\n`);
+    } catch (error) {
+      process.stderr.write(`feedpub hub move-subscriptions: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+    }
+  });
+
+program
   .command('import')
   .description('publish a Jekyll site (its folder, its _posts folder, or post files) through the API, as Jekyll reads it; repeatable, each feed rendered once')
   .argument('<paths...>', "a site's folder (with _config.yml), a _posts folder, or post files")

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { inlineBody, type NotifyJob } from './jobs.js';
+import { inlineBody, type JobBody, type NotifiedTopic, type NotifyJob } from './jobs.js';
+import { feedOfTopic } from './keys.js';
 import { feedFormatOfKey } from './feed-topics.js';
 import type { HubQueue } from './queue.js';
 
@@ -13,7 +14,7 @@ export interface AnnouncedFile {
 }
 
 export interface AnnounceOptions {
-  /** Bodies up to this many bytes travel inside the job; Infinity locally (the local queue has no size limit). */
+  /** A job's bodies up to this many bytes in all travel inside it; Infinity locally (the local queue has no size limit). */
   inlineBodyMaxBytes: number;
   /** Which keys are topics; feed documents by default (pages and the directory are not). */
   isTopic?: (key: string) => boolean;
@@ -21,23 +22,37 @@ export interface AnnounceOptions {
 }
 
 /**
- * The notifications for a render's new objects: one per topic written, carrying exactly the bytes written. The
- * caller sends them (`queue.send`) in the order its renders happened: a topic's deliveries keep that order. A body
- * too large to travel inline must name its object version, or the bytes delivered could be a later version's.
+ * The notifications for a render's new objects: one per feed written, carrying exactly the bytes written of each of
+ * its documents (topics). The caller sends them (`queue.send`) in the order its renders happened: a feed's
+ * deliveries keep that order. The inline limit counts a job's bodies together, smallest first; a body past it
+ * must name its object version, or the bytes delivered could be a later version's.
  */
 export function notifyJobsFor(files: AnnouncedFile[], options: AnnounceOptions): NotifyJob[] {
   const isTopic = options.isTopic ?? ((key: string) => feedFormatOfKey(key) !== undefined);
   const announcedAt = (options.now ?? Date.now)();
-  return files
-    .filter((file) => isTopic(file.key))
-    .map((file) => {
-      const bytes = typeof file.body === 'string' ? Buffer.from(file.body, 'utf8') : file.body;
-      let body: NotifyJob['body'];
-      if (bytes.byteLength <= options.inlineBodyMaxBytes) body = inlineBody(bytes);
+  const byFeed = new Map<string, AnnouncedFile[]>();
+  for (const file of files.filter((f) => isTopic(f.key))) {
+    const { feed } = feedOfTopic(file.key);
+    byFeed.set(feed, [...(byFeed.get(feed) ?? []), file]);
+  }
+  return [...byFeed].map(([feed, written]): NotifyJob => {
+    const sized = written.map((file) => ({ file, bytes: typeof file.body === 'string' ? Buffer.from(file.body, 'utf8') : file.body }));
+    const inline = new Set<AnnouncedFile>();
+    let budget = options.inlineBodyMaxBytes;
+    for (const { file, bytes } of [...sized].sort((a, b) => a.bytes.byteLength - b.bytes.byteLength)) {
+      if (bytes.byteLength > budget) break;
+      inline.add(file);
+      budget -= bytes.byteLength;
+    }
+    const topics = sized.map(({ file, bytes }): NotifiedTopic => {
+      let body: JobBody;
+      if (inline.has(file)) body = inlineBody(bytes);
       else if (file.versionId) body = { ref: { key: file.key, versionId: file.versionId } };
-      else throw new Error(`${file.key} is ${bytes.byteLength} bytes, over the inline limit of ${options.inlineBodyMaxBytes}, and has no VersionId`);
-      return { kind: 'notify', id: randomUUID(), topicKey: file.key, contentType: file.contentType, body, announcedAt };
+      else throw new Error(`${file.key} is ${bytes.byteLength} bytes, past the inline limit of ${options.inlineBodyMaxBytes} for a notification's bodies, and has no VersionId`);
+      return { topicKey: file.key, contentType: file.contentType, body };
     });
+    return { kind: 'notify', id: randomUUID(), feed, topics, announcedAt };
+  });
 }
 
 /** What the regenerator's onWritten calls: the notifications of a render's new objects, sent in one go. */

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
-import { hubKeys, ttlOf } from './keys.js';
+import { feedOfTopic, hubKeys, ttlOf } from './keys.js';
 import type { Subscription, SubscriptionStore } from './subscriptions.js';
 
 function toSubscription(item: Record<string, unknown>): Subscription {
@@ -8,7 +8,7 @@ function toSubscription(item: Record<string, unknown>): Subscription {
     id: String(item.id),
     topicKey: String(item.topicKey),
     topic: String(item.topic),
-    callback: String(item.SK),
+    callback: String(item.callback),
     host: String(item.host),
     ...(typeof item.secret === 'string' ? { secret: item.secret } : {}),
     leaseSeconds: Number(item.leaseSeconds),
@@ -44,7 +44,7 @@ function updateOf(values: Record<string, unknown>, ifAbsent: Record<string, unkn
 }
 
 /**
- * Subscriptions in the one table (lib/hub/keys.ts): an item per (topic, callback) under the topic, and its twin
+ * Subscriptions in the one table (lib/hub/keys.ts): an item per (topic, callback) under the topic's feed, and its twin
  * under the callback's host, written and deleted together in one transaction. Expired items stay until DynamoDB's
  * TTL deletes them (never, in DynamoDB Local), so every read filters on `expiresAt`.
  */
@@ -60,14 +60,17 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
     return out.Item && Number(out.Item.expiresAt) > this.now() ? toSubscription(out.Item) : undefined;
   }
 
-  async listActive(topicKey: string): Promise<Subscription[]> {
+  async listActive(topicKeys: string[]): Promise<Subscription[]> {
+    const feeds = new Set(topicKeys.map((key) => feedOfTopic(key).feed));
+    if (feeds.size !== 1) throw new Error(`listActive takes the topics of one feed, not ${[...feeds].join(', ') || 'none'}`);
     const items: Record<string, unknown>[] = [];
-    await this.queryActive(hubKeys.topicPartition(topicKey), false, (page) => items.push(...page));
-    return items.map(toSubscription);
+    await this.queryActive(hubKeys.feedPartition([...feeds][0]!), undefined, false, (page) => items.push(...page));
+    const wanted = new Set(topicKeys);
+    return items.filter((item) => wanted.has(String(item.topicKey))).map(toSubscription);
   }
 
   countActive(topicKey: string): Promise<number> {
-    return this.count(hubKeys.topicPartition(topicKey));
+    return this.count(hubKeys.feedPartition(feedOfTopic(topicKey).feed), topicKey);
   }
 
   countActiveForHost(host: string): Promise<number> {
@@ -85,7 +88,7 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
             Update: {
               TableName: this.tableName,
               Key: hubKeys.subscription(topicKey, callback),
-              ...updateOf({ id, topicKey, topic, host, leaseSeconds, expiresAt, ttl, verifiedAt }, { subscribedAt: subscription.subscribedAt ?? verifiedAt }, secret),
+              ...updateOf({ id, topicKey, topic, callback, host, leaseSeconds, expiresAt, ttl, verifiedAt }, { subscribedAt: subscription.subscribedAt ?? verifiedAt }, secret),
             },
           },
           { Put: { TableName: this.tableName, Item: { ...hubKeys.hostSubscription(host, id), topicKey, callback, expiresAt, ttl } } },
@@ -121,19 +124,22 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
     }
   }
 
-  private async count(partition: string): Promise<number> {
+  private async count(partition: string, topicKey?: string): Promise<number> {
     let count = 0;
-    await this.queryActive(partition, true, (_page, n) => (count += n));
+    await this.queryActive(partition, topicKey, true, (_page, n) => (count += n));
     return count;
   }
 
-  /** Every active item of a partition, page by page (a topic's 1,000 subscribers are a few hundred KB: one or two pages). */
-  private async queryActive(partition: string, countOnly: boolean, onPage: (items: Record<string, unknown>[], count: number) => void): Promise<void> {
+  /**
+   * Every active item of a partition, or of one topic's range of its feed's partition, page by page (a feed's 1,000
+   * subscribers are a few hundred KB: one or two pages).
+   */
+  private async queryActive(partition: string, topicKey: string | undefined, countOnly: boolean, onPage: (items: Record<string, unknown>[], count: number) => void): Promise<void> {
     const query = {
       TableName: this.tableName,
-      KeyConditionExpression: 'PK = :pk',
+      KeyConditionExpression: topicKey === undefined ? 'PK = :pk' : 'PK = :pk AND begins_with(SK, :topic)',
       FilterExpression: 'expiresAt > :now',
-      ExpressionAttributeValues: { ':pk': partition, ':now': this.now() },
+      ExpressionAttributeValues: { ':pk': partition, ':now': this.now(), ...(topicKey === undefined ? {} : { ':topic': hubKeys.topicPrefix(topicKey) }) },
       ConsistentRead: true,
       ...(countOnly ? { Select: 'COUNT' as const } : {}),
     };

@@ -28,15 +28,36 @@ export interface VerifyJob {
   confirmedAt?: number;
 }
 
-/** A new version of a topic: fans out one DeliverJob per active subscriber. */
-export interface NotifyJob {
-  kind: 'notify';
-  id: string;
+/** A new version of one topic (a feed document), as a notification carries it. */
+export interface NotifiedTopic {
   topicKey: string;
   contentType: string;
   body: JobBody;
+}
+
+/**
+ * New versions of one feed's documents (what one render wrote of it: up to its three formats): fans out one
+ * DeliverJob per active subscriber of each, the subscribers of all of them read by one Query.
+ */
+export interface NotifyJob {
+  kind: 'notify';
+  id: string;
+  /** The feed's directory (`feeds/`, `feeds/categories/x/`): every topic below is in it. */
+  feed: string;
+  topics: NotifiedTopic[];
   announcedAt: number;
 }
+
+/** A notification as feedpub before layout 4 sent it, one per topic: handled still, as a deploy finds some queued. */
+export interface SingleTopicNotifyJob extends NotifiedTopic {
+  kind: 'notify';
+  id: string;
+  announcedAt: number;
+}
+
+/** The topics a notification announces, whichever its shape. */
+export const notifiedTopics = (job: NotifyJob | SingleTopicNotifyJob): NotifiedTopic[] =>
+  'topics' in job ? job.topics : [{ topicKey: job.topicKey, contentType: job.contentType, body: job.body }];
 
 /** One version to one subscriber. The subscription (secret, topic URL) is read when delivering, not copied here. */
 export interface DeliverJob {
@@ -50,7 +71,7 @@ export interface DeliverJob {
   announcedAt: number;
 }
 
-export type HubJob = VerifyJob | NotifyJob | DeliverJob;
+export type HubJob = VerifyJob | NotifyJob | SingleTopicNotifyJob | DeliverJob;
 
 /**
  * Control: verifications and notifications, few and quick. Delivery: the fan-out, where slow subscribers wait; in
@@ -61,12 +82,12 @@ export type HubLane = 'control' | 'delivery';
 export const laneOf = (job: HubJob): HubLane => (job.kind === 'deliver' ? 'delivery' : 'control');
 
 /**
- * The FIFO group a job is ordered in: a topic's notifications in announcement order (so its deliveries are queued in
- * that order), a subscription's deliveries one at a time in that order, a (topic, callback)'s verifications in the
+ * The FIFO group a job is ordered in: a feed's notifications in announcement order (so its deliveries are queued in
+ * that order; a single-topic notification of before layout 4 in its topic's group), a subscription's deliveries one at a time in that order, a (topic, callback)'s verifications in the
  * order they were requested (subscribe then unsubscribe stays so).
  */
 export function groupOf(job: HubJob): string {
-  if (job.kind === 'notify') return topicGroup(job.topicKey);
+  if (job.kind === 'notify') return topicGroup('topics' in job ? job.feed : job.topicKey);
   if (job.kind === 'deliver') return job.subscriptionId;
   return subscriptionId(job.topicKey, job.callback);
 }

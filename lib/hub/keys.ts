@@ -1,8 +1,16 @@
 import { createHash } from 'node:crypto';
 
+export const SUBSCRIPTION_PREFIX = 'SUB#';
+export const HOST_PREFIX = 'SUBHOST#';
+
 /**
  * The hub's items in the one table (lib/store/table.ts holds the rest):
- *   SUB#<topicKey>     <callback>          a subscription: all subscribers of a topic are one Query
+ *   SUB#<feed>         <file> <callback>   a subscription, under its feed's directory (`feeds/`, `feeds/tags/x/`):
+ *                                         all subscribers of a feed's three formats are one Query, those of one
+ *                                         format the Query's `begins_with(SK, "<file> ")` (before layout 4:
+ *                                         `SUB#<topicKey>  <callback>`, a partition per topic, which
+ *                                         moveSubscriptions moves; a feed's directory ends with a slash and a
+ *                                         topic key never does, so the two never share a partition)
  *   SUBHOST#<host>     <subscriptionId>    the same subscription seen from its callback's host: the per-host limit is
  *                                         one Query (COUNT) of this partition, never a Scan
  *   HUBJOB#<jobId>     CLAIM               a verification job that has sent (or is sending) its one request
@@ -10,15 +18,24 @@ import { createHash } from 'node:crypto';
  * (epoch seconds, the table's TTL attribute in AWS, which deletes them within a few days of expiry).
  */
 export const hubKeys = {
-  subscription: (topicKey: string, callback: string) => ({ PK: `${SUBSCRIPTION_PREFIX}${topicKey}`, SK: callback }),
-  topicPartition: (topicKey: string) => `${SUBSCRIPTION_PREFIX}${topicKey}`,
+  subscription: (topicKey: string, callback: string) => {
+    const { feed, file } = feedOfTopic(topicKey);
+    return { PK: `${SUBSCRIPTION_PREFIX}${feed}`, SK: `${file} ${callback}` };
+  },
+  feedPartition: (feed: string) => `${SUBSCRIPTION_PREFIX}${feed}`,
+  /** The sort-key prefix of a topic's subscriptions in its feed's partition. */
+  topicPrefix: (topicKey: string) => `${feedOfTopic(topicKey).file} `,
   hostSubscription: (host: string, subscriptionId: string) => ({ PK: `${HOST_PREFIX}${host}`, SK: subscriptionId }),
   hostPartition: (host: string) => `${HOST_PREFIX}${host}`,
   verificationClaim: (jobId: string) => ({ PK: `HUBJOB#${jobId}`, SK: 'CLAIM' }),
 };
 
-export const SUBSCRIPTION_PREFIX = 'SUB#';
-export const HOST_PREFIX = 'SUBHOST#';
+/** A topic key's feed (its directory, with the trailing slash) and file name: `feeds/tags/x/` and `atom.xml`. */
+export function feedOfTopic(topicKey: string): { feed: string; file: string } {
+  const slash = topicKey.lastIndexOf('/');
+  return { feed: topicKey.slice(0, slash + 1), file: topicKey.slice(slash + 1) };
+}
+
 /** The attribute DynamoDB's TTL reads (epoch seconds); the CDK table must name it. */
 export const TTL_ATTRIBUTE = 'ttl';
 
@@ -32,7 +49,7 @@ export function subscriptionId(topicKey: string, callback: string): string {
   return createHash('sha256').update(`${topicKey}\n${callback}`, 'utf8').digest('base64url').slice(0, 32);
 }
 
-/** A topic's FIFO group: its notifications fan out in the order they were announced. */
-export function topicGroup(topicKey: string): string {
-  return `t-${createHash('sha256').update(topicKey, 'utf8').digest('base64url').slice(0, 32)}`;
+/** A FIFO group of notifications (a feed's, or a topic's for the jobs of before layout 4), in announcement order. */
+export function topicGroup(feedOrTopicKey: string): string {
+  return `t-${createHash('sha256').update(feedOrTopicKey, 'utf8').digest('base64url').slice(0, 32)}`;
 }

@@ -23,8 +23,8 @@ export interface Subscription {
 export interface SubscriptionStore {
   /** The active subscription of this callback to this topic. */
   get(topicKey: string, callback: string): Promise<Subscription | undefined>;
-  /** Every active subscriber of a topic. */
-  listActive(topicKey: string): Promise<Subscription[]>;
+  /** Every active subscriber of these topics, all documents of one feed (one Query, whatever their number). */
+  listActive(topicKeys: string[]): Promise<Subscription[]>;
   countActive(topicKey: string): Promise<number>;
   countActiveForHost(host: string): Promise<number>;
   /** Creates or renews (same topic and callback: same subscription, updated). */

@@ -10,11 +10,13 @@ import {
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../store/clients.js';
+import { moveSubscriptions } from '../hub/move-subscriptions.js';
 import { keys, SCHEMA_VERSION, tableDefinition } from '../store/table.js';
 
 /**
- * Creates the table if it does not exist and returns its stream ARN. A table of another layout (a data directory
- * kept from an older feedpub) is refused with what to do, rather than misread. On every start but the first the
+ * Creates the table if it does not exist and returns its stream ARN. A table of layout 3 is moved to layout 4 (its
+ * subscriptions, lib/hub/move-subscriptions.ts); one of another layout (a data directory kept from an older
+ * feedpub) is refused with what to do, rather than misread. On every start but the first the
  * table is there: one DescribeTable and one GetItem, as each call to a JVM that has just started is slow.
  */
 export async function ensureTable(dynamo: DynamoDBClient, tableName: string): Promise<string> {
@@ -38,7 +40,12 @@ export async function ensureTable(dynamo: DynamoDBClient, tableName: string): Pr
     await doc.send(new PutCommand({ TableName: tableName, Item: { ...keys.schema, version: SCHEMA_VERSION } }));
   } else {
     const schema = await doc.send(new GetCommand({ TableName: tableName, Key: keys.schema, ConsistentRead: true }));
-    const version = Number(schema.Item?.version ?? 1);
+    let version = Number(schema.Item?.version ?? 1);
+    if (version === 3) {
+      // Layout 4 keeps a feed's subscriptions in one partition; nothing else changed.
+      await moveSubscriptions(doc, tableName);
+      await doc.send(new PutCommand({ TableName: tableName, Item: { ...keys.schema, version: (version = 4) } }));
+    }
     if (version !== SCHEMA_VERSION) {
       throw new Error(`Table ${tableName} holds data of feedpub's layout ${version}; this feedpub reads layout ${SCHEMA_VERSION}. Delete the local data directory (.feedpub, or FEEDPUB_DATA_DIR) and import again.`);
     }

@@ -78,8 +78,11 @@ export const holdLane = (holdId: string) => `h.${holdId}`;
 /** Sort-key prefixes of open and held inbox items: the feeds lane takes the first, the pages lane the second. */
 export const OPEN_INBOX_PREFIX = `${INBOX_PREFIX}${OPEN_LANE}#`;
 export const HELD_INBOX_PREFIX = `${INBOX_PREFIX}${holdLane('')}`;
-/** Bumped when the layout changes incompatibly; a local data directory of another layout is refused. */
-export const SCHEMA_VERSION = 3;
+/**
+ * Bumped when the layout changes incompatibly; a local data directory of another layout is refused, but for layout
+ * 3, whose subscriptions the local stack moves (4: a feed's subscriptions in one partition).
+ */
+export const SCHEMA_VERSION = 4;
 
 /**
  * Sparse index of the feeds that have posts: only RENDER items of non-empty feeds carry its partition key, so one

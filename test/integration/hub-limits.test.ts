@@ -70,7 +70,7 @@ describe('subscription limits', () => {
     expect(denial.get('hub.topic')).toBe(topicUrl(key));
     expect(denial.get('hub.reason')).toMatch(/most subscribers/);
     expect(denial.has('hub.challenge')).toBe(false);
-    expect((await hub.subscriptions.listActive(key)).length).toBe(2);
+    expect((await hub.subscriptions.listActive([key])).length).toBe(2);
   });
 
   it('sends one verification request for a job the queue hands over twice', async () => {

@@ -2,9 +2,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '../../lib/concurrency.js';
+import { DynamoSubscriptionStore } from '../../lib/hub/dynamo-subscriptions.js';
+import { subscriptionId } from '../../lib/hub/keys.js';
 import { generateKey, hashKey, KEY_PATTERN } from '../../lib/keys/key-format.js';
 import { freePort, LOCAL_AWS_ENV } from '../../lib/local/servers.js';
 import { startLocalStack, type LocalStack } from '../../lib/local/start.js';
@@ -176,6 +178,21 @@ describe('feedpub keys, against the stack npm start runs', () => {
     const nowhere = await feedpub(['keys', 'list'], { FEEDPUB_DATA_DIR: elsewhere });
     expect(nowhere.status).toBe(1);
     expect(nowhere.stderr).toContain('feedpub is not running locally');
+  }, CLI_TIMEOUT);
+
+  it('hub move-subscriptions moves the subscriptions of before layout 4 in a deployed stack (--table)', async () => {
+    const doc = createDocumentClient();
+    const callback = 'https://reader.example/cb';
+    const legacy = { PK: 'SUB#feeds/tags/cli/atom.xml', SK: callback, id: subscriptionId('feeds/tags/cli/atom.xml', callback), topicKey: 'feeds/tags/cli/atom.xml', topic: 'https://x.example/feeds/tags/cli/atom.xml', host: 'reader.example', leaseSeconds: 86_400, expiresAt: Date.now() + 86_400_000, ttl: 0, verifiedAt: '2026-12-01T00:00:00.000Z', subscribedAt: '2026-12-01T00:00:00.000Z' };
+    await doc.send(new PutCommand({ TableName: stack.config.tableName, Item: legacy }));
+    const aws = { ...LOCAL_AWS_ENV, AWS_ENDPOINT_URL_DYNAMODB: process.env.AWS_ENDPOINT_URL_DYNAMODB!, FEEDPUB_DATA_DIR: elsewhere };
+    const out = await feedpub(['hub', 'move-subscriptions', '--table', stack.config.tableName], aws);
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toBe('moved 1 subscription(s)\n');
+    const store = new DynamoSubscriptionStore(doc, stack.config.tableName);
+    expect(await store.get('feeds/tags/cli/atom.xml', callback)).toMatchObject({ callback, topicKey: 'feeds/tags/cli/atom.xml', verifiedAt: legacy.verifiedAt });
+    expect((await doc.send(new GetCommand({ TableName: stack.config.tableName, Key: { PK: legacy.PK, SK: legacy.SK } }))).Item).toBeUndefined();
+    expect((await feedpub(['hub', 'move-subscriptions', '--table', stack.config.tableName], aws)).stdout).toBe('moved 0 subscription(s)\n');
   }, CLI_TIMEOUT);
 
   it('revokes the local key too, until npm start registers it again', async () => {

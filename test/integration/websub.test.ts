@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedDirectory } from '../../lib/feeds/feed-ref.js';
+import { notifiedTopics } from '../../lib/hub/jobs.js';
 import { readFeed, titles } from '../support/feeds.js';
 import { startTestFeedpub, type TestFeedpub } from '../support/feedpub.js';
 import { eventually, Subscriber } from './hub-support.js';
@@ -131,7 +132,7 @@ describe('a render whose announcement fails', () => {
       const send = queue.send.bind(queue);
       let refused = 0;
       queue.send = async (jobs) => {
-        if (refused === 0 && jobs.some((j) => j.kind === 'notify' && j.topicKey === key)) {
+        if (refused === 0 && jobs.some((j) => j.kind === 'notify' && notifiedTopics(j).some((topic) => topic.topicKey === key))) {
           refused++;
           throw new Error('injected: the hub queue is unavailable');
         }
@@ -163,7 +164,10 @@ describe('a subscriber that fails 30% of its deliveries during a burst of 50 pos
       const queue = flaky.hubQueue;
       const send = queue.send.bind(queue);
       queue.send = async (jobs) => {
-        for (const job of jobs) if (job.kind === 'notify' && job.topicKey === key && 'inline' in job.body) announced.push(Buffer.from(job.body.inline, 'base64'));
+        for (const job of jobs) {
+          if (job.kind !== 'notify') continue;
+          for (const topic of notifiedTopics(job)) if (topic.topicKey === key && 'inline' in topic.body) announced.push(Buffer.from(topic.body.inline, 'base64'));
+        }
         return send(jobs);
       };
       // 30% of its answers are 503: the 1st, 4th and 7th of every 10 (retries count as answers too).

@@ -24,13 +24,25 @@ describe('feedTopicOf', () => {
 describe('notifyJobsFor', () => {
   const file = (key: string, body: string, versionId?: string) => ({ key, contentType: 'application/rss+xml; charset=utf-8', body, ...(versionId ? { versionId } : {}) });
 
-  it('announces feed documents with exactly their bytes, and leaves pages and the directory out', () => {
-    const jobs = notifyJobsFor([file('feeds/rss.xml', 'café'), file('posts/a.html', 'x'), file('feeds/index.html', 'y')], { inlineBodyMaxBytes: 100, now: () => 7 });
-    expect(jobs).toEqual([{ kind: 'notify', id: expect.any(String), topicKey: 'feeds/rss.xml', contentType: 'application/rss+xml; charset=utf-8', body: { inline: Buffer.from('café').toString('base64') }, announcedAt: 7 }]);
+  it('announces feed documents with exactly their bytes, one job per feed, and leaves pages and the directory out', () => {
+    const jobs = notifyJobsFor(
+      [file('feeds/rss.xml', 'café'), file('posts/a.html', 'x'), file('feeds/tags/a/atom.xml', 'a'), file('feeds/index.html', 'y'), file('feeds/feed.json', 'j')],
+      { inlineBodyMaxBytes: 100, now: () => 7 },
+    );
+    const topic = (topicKey: string, body: string) => ({ topicKey, contentType: 'application/rss+xml; charset=utf-8', body: { inline: Buffer.from(body).toString('base64') } });
+    expect(jobs).toEqual([
+      { kind: 'notify', id: expect.any(String), feed: 'feeds/', topics: [topic('feeds/rss.xml', 'café'), topic('feeds/feed.json', 'j')], announcedAt: 7 },
+      { kind: 'notify', id: expect.any(String), feed: 'feeds/tags/a/', topics: [topic('feeds/tags/a/atom.xml', 'a')], announcedAt: 7 },
+    ]);
   });
 
-  it('sends a body over the inline limit by its object version, and refuses one without a version', () => {
-    expect(notifyJobsFor([file('feeds/rss.xml', 'x'.repeat(101), 'v3')], { inlineBodyMaxBytes: 100 })[0]!.body).toEqual({ ref: { key: 'feeds/rss.xml', versionId: 'v3' } });
+  it("counts the inline limit over a job's bodies, smallest first, and sends the rest by object version", () => {
+    const [job] = notifyJobsFor([file('feeds/rss.xml', 'x'.repeat(60), 'v1'), file('feeds/atom.xml', 'x'.repeat(30), 'v2'), file('feeds/feed.json', 'x'.repeat(50), 'v3')], { inlineBodyMaxBytes: 100 });
+    expect(job!.topics.map((t) => ('inline' in t.body ? 'inline' : t.body.ref.versionId))).toEqual(['v1', 'inline', 'inline']);
+  });
+
+  it('refuses a body past the inline limit without a version', () => {
+    expect(notifyJobsFor([file('feeds/rss.xml', 'x'.repeat(101), 'v3')], { inlineBodyMaxBytes: 100 })[0]!.topics[0]!.body).toEqual({ ref: { key: 'feeds/rss.xml', versionId: 'v3' } });
     expect(() => notifyJobsFor([file('feeds/rss.xml', 'x'.repeat(101))], { inlineBodyMaxBytes: 100 })).toThrow(/no VersionId/);
   });
 });

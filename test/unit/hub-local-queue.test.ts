@@ -191,7 +191,7 @@ describe('LocalLane', () => {
 });
 
 describe('LocalHubQueue', () => {
-  const notify = (id: string): NotifyJob => ({ kind: 'notify', id, topicKey: 'feeds/rss.xml', contentType: 'text/plain', body: { inline: '' }, announcedAt: 0 });
+  const notify = (id: string): NotifyJob => ({ kind: 'notify', id, feed: 'feeds/', topics: [{ topicKey: 'feeds/rss.xml', contentType: 'text/plain', body: { inline: '' } }], announcedAt: 0 });
 
   it('keeps deliveries out of the control lane: a stuck subscriber does not hold up notifications', async () => {
     const queue = LocalHubQueue.open({ directory, deliveryConcurrency: 1, retry: FAST });

@@ -2,7 +2,7 @@ import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RETRY } from '../../lib/hub/backoff.js';
-import { groupOf, type DeliverJob, type HubJob, type NotifyJob, type VerifyJob } from '../../lib/hub/jobs.js';
+import { groupOf, type DeliverJob, type HubJob, type NotifyJob, type SingleTopicNotifyJob, type VerifyJob } from '../../lib/hub/jobs.js';
 import { topicGroup } from '../../lib/hub/keys.js';
 import { createSqsHubHandler, queueUrlOfArn } from '../../lib/hub/sqs-handler.js';
 import { SqsHubQueue, sqsBatches } from '../../lib/hub/sqs-queue.js';
@@ -16,8 +16,8 @@ const fakeSqs = (answer: (command: unknown) => unknown = () => ({})) => {
 };
 
 const verify = (id: string): VerifyJob => ({ kind: 'verify', id, mode: 'subscribe', topic: 'https://n.example/feeds/rss.xml', topicKey: 'feeds/rss.xml', callback: 'https://r.example/cb', leaseSeconds: 60, requestedAt: 0 });
-const notify = (id: string, inline = ''): NotifyJob => ({ kind: 'notify', id, topicKey: 'feeds/rss.xml', contentType: 'text/plain', body: { inline }, announcedAt: 0 });
-const deliver = (id: string, subscriptionId = 'sub-1'): DeliverJob => ({ ...notify(id), kind: 'deliver', subscriptionId, callback: 'https://r.example/cb' });
+const notify = (id: string, inline = ''): NotifyJob => ({ kind: 'notify', id, feed: 'feeds/', topics: [{ topicKey: 'feeds/rss.xml', contentType: 'text/plain', body: { inline } }], announcedAt: 0 });
+const deliver = (id: string, subscriptionId = 'sub-1'): DeliverJob => ({ kind: 'deliver', id, topicKey: 'feeds/rss.xml', contentType: 'text/plain', body: { inline: '' }, announcedAt: 0, subscriptionId, callback: 'https://r.example/cb' });
 
 describe('sqsBatches', () => {
   it('sends verifications and notifications to the control queue and deliveries to the delivery queue, grouped and deduplicated', () => {
@@ -25,10 +25,17 @@ describe('sqsBatches', () => {
     expect(batches.get('control')).toEqual([
       [
         { Id: '0', MessageBody: JSON.stringify(verify('v')), MessageGroupId: groupOf(verify('v')), MessageDeduplicationId: 'v' },
-        { Id: '1', MessageBody: JSON.stringify(notify('n')), MessageGroupId: topicGroup('feeds/rss.xml'), MessageDeduplicationId: 'n' },
+        { Id: '1', MessageBody: JSON.stringify(notify('n')), MessageGroupId: topicGroup('feeds/'), MessageDeduplicationId: 'n' },
       ],
     ]);
     expect(batches.get('delivery')).toEqual([[{ Id: '0', MessageBody: JSON.stringify(deliver('d')), MessageGroupId: 'sub-1', MessageDeduplicationId: 'd' }]]);
+  });
+
+  it("orders a feed's notifications in its group, and a single-topic notification of before layout 4 in its topic's", () => {
+    const old: SingleTopicNotifyJob = { kind: 'notify', id: 'o', topicKey: 'feeds/tags/x/atom.xml', contentType: 'text/plain', body: { inline: '' }, announcedAt: 0 };
+    expect(groupOf(notify('n'))).toBe(topicGroup('feeds/'));
+    expect(groupOf(old)).toBe(topicGroup('feeds/tags/x/atom.xml'));
+    expect(groupOf(old)).not.toBe(groupOf(notify('n')));
   });
 
   it('cuts batches at ten messages and at 256 KB', () => {
