@@ -30,13 +30,15 @@ export interface AnnounceOptions {
 export function notifyJobsFor(files: AnnouncedFile[], options: AnnounceOptions): NotifyJob[] {
   const isTopic = options.isTopic ?? ((key: string) => feedFormatOfKey(key) !== undefined);
   const announcedAt = (options.now ?? Date.now)();
-  const byFeed = new Map<string, AnnouncedFile[]>();
+  // A document written twice in one call (a render that rendered again: the site's settings changed meanwhile) is
+  // announced once, with its last bytes: the ones served. Two of one topic in a job would share a delivery id.
+  const byFeed = new Map<string, Map<string, AnnouncedFile>>();
   for (const file of files.filter((f) => isTopic(f.key))) {
     const { feed } = feedOfTopic(file.key);
-    byFeed.set(feed, [...(byFeed.get(feed) ?? []), file]);
+    byFeed.set(feed, (byFeed.get(feed) ?? new Map()).set(file.key, file));
   }
   return [...byFeed].map(([feed, written]): NotifyJob => {
-    const sized = written.map((file) => ({ file, bytes: typeof file.body === 'string' ? Buffer.from(file.body, 'utf8') : file.body }));
+    const sized = [...written.values()].map((file) => ({ file, bytes: typeof file.body === 'string' ? Buffer.from(file.body, 'utf8') : file.body }));
     const inline = new Set<AnnouncedFile>();
     let budget = options.inlineBodyMaxBytes;
     for (const { file, bytes } of [...sized].sort((a, b) => a.bytes.byteLength - b.bytes.byteLength)) {

@@ -28,10 +28,11 @@ export const hubConfigOf = (config: FeedpubConfig, env: Record<string, string | 
  * The WebSub hub wired to the table and a queue: what `POST /hub` calls, what renders call with the bytes they
  * wrote, and the handler of its jobs (verifications, notifications, deliveries). `bodies` finds the bytes of
  * deliveries that carry a reference (s3BodySource in AWS); given by the caller, so that only the hub function
- * bundles the S3 client for it (the API's bundle stays under 1 MB).
+ * bundles the S3 client for it (the API's bundle stays under 1 MB). `legacyLayout: false` where the table holds no
+ * subscription of before layout 4 (the local stack's, moved when opened): DynamoSubscriptionStore.
  */
-export function buildHub(config: FeedpubConfig, hubConfig: HubConfig, doc: DynamoDBDocumentClient, queue: HubQueue, bodies?: BodySource) {
-  const subscriptions = new DynamoSubscriptionStore(doc, config.tableName);
+export function buildHub(config: FeedpubConfig, hubConfig: HubConfig, doc: DynamoDBDocumentClient, queue: HubQueue, bodies?: BodySource, options: { legacyLayout?: boolean } = {}) {
+  const subscriptions = new DynamoSubscriptionStore(doc, config.tableName, Date.now, options.legacyLayout ?? true);
   const topicOf = feedTopicOf(config.site.feedsUrl);
   return {
     accept: (body: string, contentType: string | undefined) => acceptHubRequest(body, contentType, { config: hubConfig, topicOf, subscriptions, queue }),

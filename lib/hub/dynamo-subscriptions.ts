@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { feedOfTopic, hubKeys, ttlOf } from './keys.js';
+import { moveLegacySubscription } from './move-subscriptions.js';
 import type { Subscription, SubscriptionStore } from './subscriptions.js';
 
 function toSubscription(item: Record<string, unknown>): Subscription {
@@ -8,7 +9,8 @@ function toSubscription(item: Record<string, unknown>): Subscription {
     id: String(item.id),
     topicKey: String(item.topicKey),
     topic: String(item.topic),
-    callback: String(item.callback),
+    // Before layout 4 the sort key was the callback, and no attribute held it.
+    callback: String(item.callback ?? item.SK),
     host: String(item.host),
     ...(typeof item.secret === 'string' ? { secret: item.secret } : {}),
     leaseSeconds: Number(item.leaseSeconds),
@@ -47,17 +49,32 @@ function updateOf(values: Record<string, unknown>, ifAbsent: Record<string, unkn
  * Subscriptions in the one table (lib/hub/keys.ts): an item per (topic, callback) under the topic's feed, and its twin
  * under the callback's host, written and deleted together in one transaction. Expired items stay until DynamoDB's
  * TTL deletes them (never, in DynamoDB Local), so every read filters on `expiresAt`.
+ *
+ * `legacyLayout`: whether subscriptions stored before layout 4 (a partition per topic) may still be in the table: in
+ * AWS until `feedpub hub move-subscriptions` has run after the upgrade (the local stack moves them when it opens the
+ * table, and passes false). Reads then look at a topic's old partition too, and the fan-out's moves what it finds
+ * (moveLegacySubscription); once a topic's old partition holds no active subscription, this process no longer
+ * reads it (nothing writes there any more); writes delete the old item with the new one's change.
  */
 export class DynamoSubscriptionStore implements SubscriptionStore {
+  /** Topics whose old partition this process found without an active subscription. */
+  private readonly movedTopics = new Set<string>();
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly now: () => number = Date.now,
+    private readonly legacyLayout = true,
   ) {}
 
   async get(topicKey: string, callback: string): Promise<Subscription | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: hubKeys.subscription(topicKey, callback), ConsistentRead: true }));
-    return out.Item && Number(out.Item.expiresAt) > this.now() ? toSubscription(out.Item) : undefined;
+    let item = out.Item;
+    if (!item && this.readsLegacy(topicKey)) {
+      // Read only (the API's role may not write subscriptions): the fan-out moves it.
+      item = (await this.doc.send(new GetCommand({ TableName: this.tableName, Key: hubKeys.legacySubscription(topicKey, callback), ConsistentRead: true }))).Item;
+    }
+    return item && this.active(item) ? toSubscription(item) : undefined;
   }
 
   async listActive(topicKeys: string[]): Promise<Subscription[]> {
@@ -66,11 +83,23 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
     const items: Record<string, unknown>[] = [];
     await this.queryActive(hubKeys.feedPartition([...feeds][0]!), undefined, false, (page) => items.push(...page));
     const wanted = new Set(topicKeys);
-    return items.filter((item) => wanted.has(String(item.topicKey))).map(toSubscription);
+    const found = items.filter((item) => wanted.has(String(item.topicKey))).map(toSubscription);
+    for (const topicKey of topicKeys.filter((key) => this.readsLegacy(key))) {
+      const legacy: Record<string, unknown>[] = [];
+      await this.queryActive(hubKeys.legacyTopicPartition(topicKey), undefined, false, (page) => legacy.push(...page));
+      for (const item of legacy) {
+        await moveLegacySubscription(this.doc, this.tableName, item);
+        // Stored anew since (a renewal), it was read above: that one is newer.
+        if (!found.some((s) => s.id === item.id)) found.push(toSubscription(item));
+      }
+      this.movedTopics.add(topicKey);
+    }
+    return found;
   }
 
-  countActive(topicKey: string): Promise<number> {
-    return this.count(hubKeys.feedPartition(feedOfTopic(topicKey).feed), topicKey);
+  async countActive(topicKey: string): Promise<number> {
+    const count = await this.count(hubKeys.feedPartition(feedOfTopic(topicKey).feed), topicKey);
+    return this.readsLegacy(topicKey) ? count + (await this.count(hubKeys.legacyTopicPartition(topicKey))) : count;
   }
 
   countActiveForHost(host: string): Promise<number> {
@@ -92,6 +121,7 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
             },
           },
           { Put: { TableName: this.tableName, Item: { ...hubKeys.hostSubscription(host, id), topicKey, callback, expiresAt, ttl } } },
+          ...this.legacyDelete(topicKey, callback),
         ],
       }),
     );
@@ -103,6 +133,7 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
         TransactItems: [
           { Delete: { TableName: this.tableName, Key: hubKeys.subscription(topicKey, callback) } },
           { Delete: { TableName: this.tableName, Key: hubKeys.hostSubscription(host, id) } },
+          ...this.legacyDelete(topicKey, callback),
         ],
       }),
     );
@@ -122,6 +153,19 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  private readsLegacy(topicKey: string): boolean {
+    return this.legacyLayout && !this.movedTopics.has(topicKey);
+  }
+
+  private active(item: Record<string, unknown>): boolean {
+    return Number(item.expiresAt) > this.now();
+  }
+
+  /** A write's deletion of the subscription's item of before layout 4, while one may be there. */
+  private legacyDelete(topicKey: string, callback: string) {
+    return this.legacyLayout ? [{ Delete: { TableName: this.tableName, Key: hubKeys.legacySubscription(topicKey, callback) } }] : [];
   }
 
   private async count(partition: string, topicKey?: string): Promise<number> {

@@ -18,7 +18,10 @@ export interface HubConfig {
   requestTimeoutMs: number;
   /** Deliveries in flight at once in one process (the local queue; Lambda's concurrency in AWS). */
   deliveryConcurrency: number;
-  /** Bodies up to this size travel inside the queue message; larger ones by S3 key and VersionId. */
+  /**
+   * A notification's bodies (a feed's documents of one render) travel inside its queue message up to this size in
+   * all, smallest first; the others by S3 key and VersionId. A delivery carries one body, inline if it was.
+   */
   inlineBodyMaxBytes: number;
   retry: RetryPolicy;
 }
@@ -37,8 +40,9 @@ const envSchema = z.object({
   FEEDPUB_HUB_MAX_SUBSCRIPTIONS_PER_HOST: count(100),
   FEEDPUB_HUB_TIMEOUT: seconds(10, 60),
   FEEDPUB_HUB_CONCURRENCY: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(256)), 16),
-  // SQS takes 256 KB per message, and base64 adds a third: 150 KB of feed fits with room for the rest of the job.
-  FEEDPUB_HUB_INLINE_BODY_BYTES: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(190_000)), 150_000),
+  // SQS takes 256 KB per message, and base64 adds a third: 150 KB of feed fits with room for the rest of the job;
+  // at most 180 KB (240 KB in base64) leaves 14 KB for the rest of a notification (its three topic keys and types).
+  FEEDPUB_HUB_INLINE_BODY_BYTES: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(180_000)), 150_000),
   FEEDPUB_HUB_RETRY_FIRST: seconds(10, 3600),
   FEEDPUB_HUB_RETRY_MAX_DELAY: seconds(900, 12 * 3600),
   FEEDPUB_HUB_RETRY_ATTEMPTS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 12),

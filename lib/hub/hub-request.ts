@@ -31,7 +31,7 @@ export interface HubRequestContext {
 
 export const HUB_FORM_TYPE = 'application/x-www-form-urlencoded';
 export const HUB_REQUEST_MAX_BYTES = 8192;
-// The callback is the sort key of its subscription item, which DynamoDB limits to 1,024 bytes.
+// The callback ends the sort key of its subscription item (`feed.json <callback>`), which DynamoDB limits to 1,024 bytes.
 const CALLBACK_MAX_BYTES = 1000;
 const TOPIC_MAX_BYTES = 2000;
 const SECRET_MAX_BYTES = 199;

@@ -25,6 +25,9 @@ export const hubKeys = {
   feedPartition: (feed: string) => `${SUBSCRIPTION_PREFIX}${feed}`,
   /** The sort-key prefix of a topic's subscriptions in its feed's partition. */
   topicPrefix: (topicKey: string) => `${feedOfTopic(topicKey).file} `,
+  /** A subscription where feedpub before layout 4 stored it, and that topic's partition. */
+  legacySubscription: (topicKey: string, callback: string) => ({ PK: `${SUBSCRIPTION_PREFIX}${topicKey}`, SK: callback }),
+  legacyTopicPartition: (topicKey: string) => `${SUBSCRIPTION_PREFIX}${topicKey}`,
   hostSubscription: (host: string, subscriptionId: string) => ({ PK: `${HOST_PREFIX}${host}`, SK: subscriptionId }),
   hostPartition: (host: string) => `${HOST_PREFIX}${host}`,
   verificationClaim: (jobId: string) => ({ PK: `HUBJOB#${jobId}`, SK: 'CLAIM' }),

@@ -3,7 +3,7 @@ import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSCli
 import { groupOf, laneOf, type HubJob, type HubLane } from './jobs.js';
 import type { HubQueue } from './queue.js';
 
-/** Both queues are FIFO: a topic's notifications and a subscription's deliveries must keep their order. */
+/** Both queues are FIFO: a feed's notifications and a subscription's deliveries must keep their order. */
 export type SqsHubQueueUrls = Record<HubLane, string>;
 
 /** SQS's limits on one SendMessageBatch: 10 messages, 256 KB in all (the attributes counted with a margin). */

@@ -86,7 +86,8 @@ export async function startLocalFeedpub(options: LocalFeedpubOptions): Promise<L
   const hubConfig = { ...hubConfigOf(config, { FEEDPUB_HUB_ALLOW_PRIVATE_CALLBACKS: 'true', ...process.env }), inlineBodyMaxBytes: Infinity };
   const hubDirectory = options.hubDirectory ?? mkdtempSync(join(tmpdir(), 'feedpub-hub-'));
   const hubQueue = await LocalHubQueue.open({ directory: hubDirectory, deliveryConcurrency: hubConfig.deliveryConcurrency, retry: { ...hubConfig.retry, ...options.hubRetry } });
-  const hub = buildHub(config, hubConfig, doc, hubQueue);
+  // ensureTable (above) moved the subscriptions of an older layout: none is left in the old partitions.
+  const hub = buildHub(config, hubConfig, doc, hubQueue, undefined, { legacyLayout: false });
   hubQueue.start(hub.handler());
   const verifier = new ApiKeyVerifier(new DynamoApiKeyRepository(base.doc, config.tableName), KEY_CACHE.localMs);
   // Releases and released holds' writes render in the pages lane, in this process: live writes' renders go first.

@@ -8,6 +8,7 @@ import { announce } from '../../lib/hub/announce.js';
 import type { SingleTopicNotifyJob } from '../../lib/hub/jobs.js';
 import { HOST_PREFIX, subscriptionId, SUBSCRIPTION_PREFIX } from '../../lib/hub/keys.js';
 import { ensureTable } from '../../lib/local/provision.js';
+import { moveLegacySubscription, moveSubscriptions } from '../../lib/hub/move-subscriptions.js';
 import { keys, SCHEMA_VERSION } from '../../lib/store/table.js';
 import { eventually, startTestHub, Subscriber, topicUrl } from './hub-support.js';
 
@@ -38,6 +39,17 @@ afterAll(async () => {
   await subscriber?.stop();
 });
 
+/** A subscription as feedpub before layout 4 stored it: a partition per topic, the callback as sort key; with its host twin. */
+function legacySubscription(key: string, path: string, secret?: string) {
+  const now = Date.now();
+  const callback = subscriber.url(path);
+  const id = subscriptionId(key, callback);
+  const item = { PK: `${SUBSCRIPTION_PREFIX}${key}`, SK: callback, id, topicKey: key, topic: topicUrl(key), host: '127.0.0.1', leaseSeconds: 86_400, expiresAt: now + 86_400_000, ttl: Math.ceil(now / 1000) + 86_400, verifiedAt: new Date(now).toISOString(), subscribedAt: new Date(now - 1000).toISOString(), ...(secret ? { secret } : {}) };
+  return [item, { PK: `${HOST_PREFIX}127.0.0.1`, SK: id, topicKey: key, callback, expiresAt: item.expiresAt, ttl: item.ttl }] as const;
+}
+
+const itemAt = async (Key: { PK: string; SK: string }) => (await hub.doc.send(new GetCommand({ TableName: hub.tableName, Key, ConsistentRead: true }))).Item;
+
 async function subscribe(path: string, key: string) {
   expect((await hub.request({ 'hub.mode': 'subscribe', 'hub.topic': topicUrl(key), 'hub.callback': subscriber.url(path) })).status).toBe(202);
   await eventually(() => hub.subscriptions.get(key, subscriber.url(path)), 5000, `the subscription of ${path}`);
@@ -49,16 +61,22 @@ describe("a feed's subscriptions, one partition per feed", () => {
     await subscribe('/atom', ATOM);
     await subscribe('/other', OTHER);
     await hub.queue.drained();
-    subscriptionQueries.length = 0;
-    const jobs = await announce(hub.queue, [file(RSS, '<rss>1</rss>'), file(ATOM, '<feed>1</feed>'), file(JSON_FEED, '{"n":1}')], { inlineBodyMaxBytes: Infinity });
-    expect(jobs).toHaveLength(1);
-    await eventually(() => subscriber.deliveries('/rss').length > 0 && subscriber.deliveries('/atom').length > 0, 5000, 'both deliveries');
-    await hub.queue.drained();
-    expect(subscriber.deliveries('/rss').map((d) => d.body.toString())).toEqual(['<rss>1</rss>']);
-    expect(subscriber.deliveries('/atom').map((d) => d.body.toString())).toEqual(['<feed>1</feed>']);
+    const render = async (n: number) => {
+      subscriptionQueries.length = 0;
+      const jobs = await announce(hub.queue, [file(RSS, `<rss>${n}</rss>`), file(ATOM, `<feed>${n}</feed>`), file(JSON_FEED, `{"n":${n}}`)], { inlineBodyMaxBytes: Infinity });
+      expect(jobs).toHaveLength(1);
+      await eventually(() => subscriber.deliveries('/rss').length >= n && subscriber.deliveries('/atom').length >= n, 5000, 'both deliveries');
+      await hub.queue.drained();
+      return [...subscriptionQueries];
+    };
+    // The test hub is wired as in AWS, where subscriptions of before layout 4 may be left: the first fan-out of a
+    // feed looks at its topics' old partitions too, and finding them empty, no later one does.
+    expect(await render(1)).toEqual([`${SUBSCRIPTION_PREFIX}feeds/categories/emnews/`, `${SUBSCRIPTION_PREFIX}${RSS}`, `${SUBSCRIPTION_PREFIX}${ATOM}`, `${SUBSCRIPTION_PREFIX}${JSON_FEED}`]);
+    expect(await render(2)).toEqual([`${SUBSCRIPTION_PREFIX}feeds/categories/emnews/`]);
+    expect(subscriber.deliveries('/rss').map((d) => d.body.toString())).toEqual(['<rss>1</rss>', '<rss>2</rss>']);
+    expect(subscriber.deliveries('/atom').map((d) => d.body.toString())).toEqual(['<feed>1</feed>', '<feed>2</feed>']);
     expect(subscriber.deliveries('/atom')[0]!.headers.link).toContain(`<${topicUrl(ATOM)}>; rel="self"`);
     expect(subscriber.deliveries('/other')).toEqual([]);
-    expect(subscriptionQueries).toEqual([`${SUBSCRIPTION_PREFIX}feeds/categories/emnews/`]);
   });
 
   it('a topic counts only its own subscribers toward its limit, not its feed\'s other formats', async () => {
@@ -71,21 +89,14 @@ describe("a feed's subscriptions, one partition per feed", () => {
     const old: SingleTopicNotifyJob = { kind: 'notify', id: 'queued-before-the-upgrade', topicKey: RSS, contentType: FEED_FORMATS.rss.contentType, body: { inline: Buffer.from('<rss>old</rss>').toString('base64') }, announcedAt: Date.now() };
     await hub.queue.send([old]);
     await eventually(() => subscriber.deliveries('/rss').some((d) => d.body.toString() === '<rss>old</rss>'), 5000, 'the delivery');
-    expect(subscriber.deliveries('/atom').map((d) => d.body.toString())).toEqual(['<feed>1</feed>']);
+    expect(subscriber.deliveries('/atom').map((d) => d.body.toString())).toEqual(['<feed>1</feed>', '<feed>2</feed>']);
   });
 });
 
 describe('a table of layout 3', () => {
   it('has its subscriptions moved when the local stack opens it: they receive the next version, signed, and keep their limits', async () => {
-    // As feedpub before layout 4 stored two subscriptions: a partition per topic, the callback as sort key, with their host twins.
-    const now = Date.now();
-    const legacy = (key: string, path: string, secret?: string) => {
-      const callback = subscriber.url(path);
-      const id = subscriptionId(key, callback);
-      const item = { PK: `${SUBSCRIPTION_PREFIX}${key}`, SK: callback, id, topicKey: key, topic: topicUrl(key), host: '127.0.0.1', leaseSeconds: 86_400, expiresAt: now + 86_400_000, ttl: Math.ceil(now / 1000) + 86_400, verifiedAt: new Date(now).toISOString(), subscribedAt: new Date(now - 1000).toISOString(), ...(secret ? { secret } : {}) };
-      return [item, { PK: `${HOST_PREFIX}127.0.0.1`, SK: id, topicKey: key, callback, expiresAt: item.expiresAt, ttl: item.ttl }];
-    };
-    const items = [...legacy(JSON_FEED, '/legacy-json', 'old secret'), ...legacy(OTHER, '/legacy-other'), ...legacy(RSS, '/rss')];
+    const [jsonOld, renewed] = [legacySubscription(JSON_FEED, '/legacy-json', 'old secret'), legacySubscription(RSS, '/rss')];
+    const items = [...jsonOld, ...legacySubscription(OTHER, '/legacy-other'), ...renewed];
     for (const Item of items) await hub.doc.send(new PutCommand({ TableName: hub.tableName, Item }));
     await hub.doc.send(new PutCommand({ TableName: hub.tableName, Item: { ...keys.schema, version: 3 } }));
 
@@ -93,13 +104,11 @@ describe('a table of layout 3', () => {
 
     const schema = await hub.doc.send(new GetCommand({ TableName: hub.tableName, Key: keys.schema, ConsistentRead: true }));
     expect(schema.Item?.version).toBe(SCHEMA_VERSION);
-    for (const { PK, SK } of items.filter((i) => i.PK.startsWith(SUBSCRIPTION_PREFIX))) {
-      expect((await hub.doc.send(new GetCommand({ TableName: hub.tableName, Key: { PK, SK }, ConsistentRead: true }))).Item, `${PK} ${SK} left behind`).toBeUndefined();
-    }
+    for (const { PK, SK } of items.filter((i) => i.PK.startsWith(SUBSCRIPTION_PREFIX))) expect(await itemAt({ PK, SK }), `${PK} ${SK} left behind`).toBeUndefined();
     const moved = await hub.subscriptions.get(JSON_FEED, subscriber.url('/legacy-json'));
-    expect(moved).toMatchObject({ topicKey: JSON_FEED, callback: subscriber.url('/legacy-json'), secret: 'old secret', subscribedAt: new Date(now - 1000).toISOString() });
+    expect(moved).toMatchObject({ topicKey: JSON_FEED, callback: subscriber.url('/legacy-json'), secret: 'old secret', subscribedAt: jsonOld[0].subscribedAt });
     // The /rss subscription had been stored anew meanwhile (its verification above): that newer one is kept.
-    expect((await hub.subscriptions.get(RSS, subscriber.url('/rss')))?.verifiedAt).not.toBe(new Date(now).toISOString());
+    expect((await hub.subscriptions.get(RSS, subscriber.url('/rss')))?.verifiedAt).not.toBe(renewed[0].verifiedAt);
     expect(await hub.subscriptions.countActive(OTHER)).toBe(2);
 
     await announce(hub.queue, [file(JSON_FEED, '{"n":2}'), file(OTHER, '<rss>hk</rss>')], { inlineBodyMaxBytes: Infinity });
@@ -107,5 +116,43 @@ describe('a table of layout 3', () => {
     expect(json!.body.toString()).toBe('{"n":2}');
     expect(json!.headers['x-hub-signature']).toBe(`sha256=${createHmac('sha256', 'old secret').update(json!.body).digest('hex')}`);
     await eventually(() => subscriber.deliveries('/legacy-other').length > 0, 5000, 'the delivery to the other moved subscription');
+  });
+});
+
+describe('a deployment between its upgrade and `feedpub hub move-subscriptions`', () => {
+  const [W_RSS, W_ATOM] = ['feeds/categories/window/rss.xml', 'feeds/categories/window/atom.xml'];
+
+  it('finds the old subscriptions, pushes to them and moves them; an unsubscription or one between the Scan and the move is not brought back', async () => {
+    const [kept, keptTwin] = legacySubscription(W_RSS, '/window-rss', 'kept secret');
+    const [leaving, leavingTwin] = legacySubscription(W_ATOM, '/window-leaving');
+    const [racing, racingTwin] = legacySubscription(W_ATOM, '/window-racing');
+    for (const Item of [kept, keptTwin, leaving, leavingTwin, racing, racingTwin]) await hub.doc.send(new PutCommand({ TableName: hub.tableName, Item }));
+
+    // Read where they are (POST /hub's limits, a delivery's lookup): read only, as the API may not write them.
+    expect(await hub.subscriptions.get(W_RSS, subscriber.url('/window-rss'))).toMatchObject({ callback: subscriber.url('/window-rss'), secret: 'kept secret' });
+    expect(await hub.subscriptions.countActive(W_ATOM)).toBe(2);
+    expect(await itemAt({ PK: kept!.PK, SK: kept!.SK })).toBeDefined();
+
+    // An unsubscription verified before any move deletes the old item with the new key's (absent) one.
+    expect((await hub.request({ 'hub.mode': 'unsubscribe', 'hub.topic': topicUrl(W_ATOM), 'hub.callback': subscriber.url('/window-leaving') })).status).toBe(202);
+    await eventually(async () => (await itemAt({ PK: leaving!.PK, SK: leaving!.SK })) === undefined, 5000, 'the unsubscription');
+    expect(await itemAt({ PK: leavingTwin!.PK, SK: leavingTwin!.SK })).toBeUndefined();
+
+    // One removed between the move's read of it and its transaction (the Scan of move-subscriptions) stays removed.
+    await hub.subscriptions.remove({ topicKey: W_ATOM, callback: subscriber.url('/window-racing'), host: '127.0.0.1', id: String(racing!.id) });
+    expect(await moveLegacySubscription(hub.doc, hub.tableName, racing!)).toBe('gone');
+    expect(await hub.subscriptions.get(W_ATOM, subscriber.url('/window-racing'))).toBeUndefined();
+
+    await announce(hub.queue, [file(W_RSS, '<rss>w</rss>'), file(W_ATOM, '<feed>w</feed>')], { inlineBodyMaxBytes: Infinity });
+    const [delivery] = await eventually(() => subscriber.deliveries('/window-rss').length > 0 && subscriber.deliveries('/window-rss'), 5000, 'the delivery to an old subscription');
+    expect(delivery!.headers['x-hub-signature']).toBe(`sha256=${createHmac('sha256', 'kept secret').update(delivery!.body).digest('hex')}`);
+    await hub.queue.drained();
+    expect(subscriber.deliveries('/window-leaving')).toEqual([]);
+    expect(subscriber.deliveries('/window-racing')).toEqual([]);
+    // The fan-out moved what it found; the move finds nothing left.
+    expect(await itemAt({ PK: kept!.PK, SK: kept!.SK })).toBeUndefined();
+    expect(await itemAt({ PK: `${SUBSCRIPTION_PREFIX}feeds/categories/window/`, SK: `rss.xml ${subscriber.url('/window-rss')}` })).toMatchObject({ secret: 'kept secret' });
+    expect(await moveSubscriptions(hub.doc, hub.tableName)).toBe(0);
+    expect(await hub.subscriptions.countActive(W_ATOM)).toBe(0);
   });
 });

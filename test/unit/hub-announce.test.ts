@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { feedKey, feedUrl, type FeedRef } from '../../lib/feeds/feed-ref.js';
 import { notifyJobsFor } from '../../lib/hub/announce.js';
 import { feedTopicOf } from '../../lib/hub/feed-topics.js';
+import { loadHubConfig } from '../../lib/hub/hub-config.js';
+import { sqsBatches } from '../../lib/hub/sqs-queue.js';
 
 describe('feedTopicOf', () => {
   const topicOf = feedTopicOf('https://cdn.example.com');
@@ -39,6 +41,23 @@ describe('notifyJobsFor', () => {
   it("counts the inline limit over a job's bodies, smallest first, and sends the rest by object version", () => {
     const [job] = notifyJobsFor([file('feeds/rss.xml', 'x'.repeat(60), 'v1'), file('feeds/atom.xml', 'x'.repeat(30), 'v2'), file('feeds/feed.json', 'x'.repeat(50), 'v3')], { inlineBodyMaxBytes: 100 });
     expect(job!.topics.map((t) => ('inline' in t.body ? 'inline' : t.body.ref.versionId))).toEqual(['v1', 'inline', 'inline']);
+  });
+
+  it('announces a document written twice in one call once, with its last bytes', () => {
+    const [job] = notifyJobsFor([file('feeds/rss.xml', 'v1'), file('feeds/atom.xml', 'a1'), file('feeds/rss.xml', 'v2')], { inlineBodyMaxBytes: 100 });
+    expect(job!.topics.map((t) => [t.topicKey, 'inline' in t.body && Buffer.from(t.body.inline, 'base64').toString()])).toEqual([
+      ['feeds/rss.xml', 'v2'],
+      ['feeds/atom.xml', 'a1'],
+    ]);
+  });
+
+  it('keeps a notification of three inline bodies at the largest limit allowed inside one SQS message', () => {
+    const limit = loadHubConfig({ FEEDPUB_HUB_INLINE_BODY_BYTES: '180000' }, 'https://h.example/hub').inlineBodyMaxBytes;
+    const tag = `feeds/tags/${encodeURIComponent('东'.repeat(200))}/`;
+    const jobs = notifyJobsFor(['rss.xml', 'atom.xml', 'feed.json'].map((name) => file(`${tag}${name}`, 'x'.repeat(limit / 3))), { inlineBodyMaxBytes: limit });
+    expect(jobs[0]!.topics.every((t) => 'inline' in t.body)).toBe(true);
+    expect(() => sqsBatches(jobs)).not.toThrow();
+    expect(() => loadHubConfig({ FEEDPUB_HUB_INLINE_BODY_BYTES: '180001' }, 'https://h.example/hub')).toThrow(/FEEDPUB_HUB_INLINE_BODY_BYTES/);
   });
 
   it('refuses a body past the inline limit without a version', () => {
