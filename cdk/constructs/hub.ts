@@ -127,10 +127,13 @@ export class Hub extends Construct {
 
   /**
    * A function that sends jobs to the control queue, and to no other: the queue URLs (lib/hub/build-hub.ts needs
-   * both to build the hub) and sqs:SendMessage on the control queue.
+   * both to build the hub) and sqs:SendMessage on the control queue; deployed after the hub function.
    */
   attachAnnouncer(fn: LambdaFunction) {
     for (const [name, value] of Object.entries(this.queueEnvironment)) fn.addEnvironment(name, value);
+    // Updated after the hub function: a job of a new shape (as a feed's notification of layout 4) never reaches a hub
+    // of the version before, which would take it for done.
+    fn.node.addDependency(this.fn.fn);
     fn.addToRolePolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.control.queueArn] }));
   }
 

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { mapSettled } from '../concurrency.js';
 import { feedOfTopic, hubKeys, ttlOf } from './keys.js';
 import { moveLegacySubscription } from './move-subscriptions.js';
 import type { Subscription, SubscriptionStore } from './subscriptions.js';
@@ -50,15 +51,18 @@ function updateOf(values: Record<string, unknown>, ifAbsent: Record<string, unkn
  * under the callback's host, written and deleted together in one transaction. Expired items stay until DynamoDB's
  * TTL deletes them (never, in DynamoDB Local), so every read filters on `expiresAt`.
  *
- * `legacyLayout`: whether subscriptions stored before layout 4 (a partition per topic) may still be in the table: in
- * AWS until `feedpub hub move-subscriptions` has run after the upgrade (the local stack moves them when it opens the
- * table, and passes false). Reads then look at a topic's old partition too, and the fan-out's moves what it finds
- * (moveLegacySubscription); once a topic's old partition holds no active subscription, this process no longer
- * reads it (nothing writes there any more); writes delete the old item with the new one's change.
+ * `legacyLayout`: whether subscriptions stored before layout 4 (a partition per topic) may still be in the table, as
+ * in AWS until `feedpub hub move-subscriptions` has marked it (`hubKeys.layout`, looked at every five minutes until
+ * seen); the local stack moves them when it opens the table, and passes false. Reads then look at a topic's old
+ * partition too, before its new one (a move between the two reads is atomic: the second finds what the first
+ * missed), and the fan-out moves what it finds (moveLegacySubscription); once a topic's old partition holds no
+ * active subscription, this process no longer reads it; writes delete the old item in their transaction.
  */
 export class DynamoSubscriptionStore implements SubscriptionStore {
   /** Topics whose old partition this process found without an active subscription. */
   private readonly movedTopics = new Set<string>();
+  private layoutMoved = false;
+  private layoutCheckedAt = -Infinity;
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -68,38 +72,36 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
   ) {}
 
   async get(topicKey: string, callback: string): Promise<Subscription | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: hubKeys.subscription(topicKey, callback), ConsistentRead: true }));
-    let item = out.Item;
-    if (!item && this.readsLegacy(topicKey)) {
-      // Read only (the API's role may not write subscriptions): the fan-out moves it.
-      item = (await this.doc.send(new GetCommand({ TableName: this.tableName, Key: hubKeys.legacySubscription(topicKey, callback), ConsistentRead: true }))).Item;
-    }
+    const read = async (Key: Record<string, string>) => (await this.doc.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }))).Item;
+    // Read only (the API's role may not write subscriptions): the fan-out moves it.
+    const legacy = (await this.readsLegacy(topicKey)) ? await read(hubKeys.legacySubscription(topicKey, callback)) : undefined;
+    const item = (await read(hubKeys.subscription(topicKey, callback))) ?? legacy;
     return item && this.active(item) ? toSubscription(item) : undefined;
   }
 
   async listActive(topicKeys: string[]): Promise<Subscription[]> {
     const feeds = new Set(topicKeys.map((key) => feedOfTopic(key).feed));
     if (feeds.size !== 1) throw new Error(`listActive takes the topics of one feed, not ${[...feeds].join(', ') || 'none'}`);
+    const legacyTopics: string[] = [];
+    for (const key of topicKeys) if (await this.readsLegacy(key)) legacyTopics.push(key);
+    const legacy: Record<string, unknown>[] = [];
+    for (const key of legacyTopics) await this.queryActive(hubKeys.legacyTopicPartition(key), undefined, false, (page) => legacy.push(...page));
     const items: Record<string, unknown>[] = [];
     await this.queryActive(hubKeys.feedPartition([...feeds][0]!), undefined, false, (page) => items.push(...page));
     const wanted = new Set(topicKeys);
-    const found = items.filter((item) => wanted.has(String(item.topicKey))).map(toSubscription);
-    for (const topicKey of topicKeys.filter((key) => this.readsLegacy(key))) {
-      const legacy: Record<string, unknown>[] = [];
-      await this.queryActive(hubKeys.legacyTopicPartition(topicKey), undefined, false, (page) => legacy.push(...page));
-      for (const item of legacy) {
-        await moveLegacySubscription(this.doc, this.tableName, item);
-        // Stored anew since (a renewal), it was read above: that one is newer.
-        if (!found.some((s) => s.id === item.id)) found.push(toSubscription(item));
-      }
-      this.movedTopics.add(topicKey);
-    }
-    return found;
+    const found = new Map(items.filter((item) => wanted.has(String(item.topicKey))).map((item) => [String(item.id), toSubscription(item)]));
+    // One in both layouts (stored anew since: a renewal) is the newer one, read in its feed's partition.
+    for (const item of legacy) if (!found.has(String(item.id))) found.set(String(item.id), toSubscription(item));
+    const moves = await mapSettled(legacy, 16, (item) => moveLegacySubscription(this.doc, this.tableName, item));
+    const failed = moves.find((move): move is PromiseRejectedResult => move.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const key of legacyTopics) this.movedTopics.add(key);
+    return [...found.values()];
   }
 
   async countActive(topicKey: string): Promise<number> {
-    const count = await this.count(hubKeys.feedPartition(feedOfTopic(topicKey).feed), topicKey);
-    return this.readsLegacy(topicKey) ? count + (await this.count(hubKeys.legacyTopicPartition(topicKey))) : count;
+    const legacy = (await this.readsLegacy(topicKey)) ? await this.count(hubKeys.legacyTopicPartition(topicKey)) : 0;
+    return legacy + (await this.count(hubKeys.feedPartition(feedOfTopic(topicKey).feed), topicKey));
   }
 
   countActiveForHost(host: string): Promise<number> {
@@ -109,6 +111,7 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
   async save(subscription: Omit<Subscription, 'subscribedAt'> & { subscribedAt?: string }): Promise<void> {
     const { id, topicKey, topic, callback, host, secret, leaseSeconds, expiresAt, verifiedAt } = subscription;
     const ttl = ttlOf(expiresAt);
+    const legacyDelete = await this.legacyDelete(topicKey, callback);
     await this.doc.send(
       new TransactWriteCommand({
         TransactItems: [
@@ -121,19 +124,20 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
             },
           },
           { Put: { TableName: this.tableName, Item: { ...hubKeys.hostSubscription(host, id), topicKey, callback, expiresAt, ttl } } },
-          ...this.legacyDelete(topicKey, callback),
+          ...legacyDelete,
         ],
       }),
     );
   }
 
   async remove({ topicKey, callback, host, id }: Pick<Subscription, 'topicKey' | 'callback' | 'host' | 'id'>): Promise<void> {
+    const legacyDelete = await this.legacyDelete(topicKey, callback);
     await this.doc.send(
       new TransactWriteCommand({
         TransactItems: [
           { Delete: { TableName: this.tableName, Key: hubKeys.subscription(topicKey, callback) } },
           { Delete: { TableName: this.tableName, Key: hubKeys.hostSubscription(host, id) } },
-          ...this.legacyDelete(topicKey, callback),
+          ...legacyDelete,
         ],
       }),
     );
@@ -155,8 +159,18 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
     }
   }
 
-  private readsLegacy(topicKey: string): boolean {
-    return this.legacyLayout && !this.movedTopics.has(topicKey);
+  private async readsLegacy(topicKey: string): Promise<boolean> {
+    return this.legacyLayout && !this.movedTopics.has(topicKey) && !(await this.allMoved());
+  }
+
+  /** Whether `feedpub hub move-subscriptions` has marked the table: read at most every five minutes until it has. */
+  private async allMoved(): Promise<boolean> {
+    if (!this.layoutMoved && Date.now() - this.layoutCheckedAt >= 300_000) {
+      this.layoutCheckedAt = Date.now();
+      const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: hubKeys.layout, ConsistentRead: true }));
+      this.layoutMoved = Number(out.Item?.version) >= 4;
+    }
+    return this.layoutMoved;
   }
 
   private active(item: Record<string, unknown>): boolean {
@@ -164,8 +178,8 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
   }
 
   /** A write's deletion of the subscription's item of before layout 4, while one may be there. */
-  private legacyDelete(topicKey: string, callback: string) {
-    return this.legacyLayout ? [{ Delete: { TableName: this.tableName, Key: hubKeys.legacySubscription(topicKey, callback) } }] : [];
+  private async legacyDelete(topicKey: string, callback: string) {
+    return this.legacyLayout && !(await this.allMoved()) ? [{ Delete: { TableName: this.tableName, Key: hubKeys.legacySubscription(topicKey, callback) } }] : [];
   }
 
   private async count(partition: string, topicKey?: string): Promise<number> {

@@ -11,6 +11,7 @@ export const HOST_PREFIX = 'SUBHOST#';
  *                                         `SUB#<topicKey>  <callback>`, a partition per topic, which
  *                                         moveSubscriptions moves; a feed's directory ends with a slash and a
  *                                         topic key never does, so the two never share a partition)
+ *   SUB#               LAYOUT              `version: 4` once moveSubscriptions has moved every older one
  *   SUBHOST#<host>     <subscriptionId>    the same subscription seen from its callback's host: the per-host limit is
  *                                         one Query (COUNT) of this partition, never a Scan
  *   HUBJOB#<jobId>     CLAIM               a verification job that has sent (or is sending) its one request
@@ -28,6 +29,8 @@ export const hubKeys = {
   /** A subscription where feedpub before layout 4 stored it, and that topic's partition. */
   legacySubscription: (topicKey: string, callback: string) => ({ PK: `${SUBSCRIPTION_PREFIX}${topicKey}`, SK: callback }),
   legacyTopicPartition: (topicKey: string) => `${SUBSCRIPTION_PREFIX}${topicKey}`,
+  /** Present, with `version: 4`, once every subscription of before layout 4 is moved (moveSubscriptions). */
+  layout: { PK: SUBSCRIPTION_PREFIX, SK: 'LAYOUT' },
   hostSubscription: (host: string, subscriptionId: string) => ({ PK: `${HOST_PREFIX}${host}`, SK: subscriptionId }),
   hostPartition: (host: string) => `${HOST_PREFIX}${host}`,
   verificationClaim: (jobId: string) => ({ PK: `HUBJOB#${jobId}`, SK: 'CLAIM' }),

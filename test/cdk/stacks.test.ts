@@ -562,6 +562,13 @@ describe('the WebSub hub', () => {
     ]);
   });
 
+  it('deploys the hub function before every function that sends it jobs, so no job of a new shape reaches an old hub', () => {
+    const functions = Object.entries(t.svc.findResources('AWS::Lambda::Function')) as [string, { DependsOn?: string[]; Properties: any }][];
+    const [hubId] = functions.find(([id]) => id.startsWith('HubFunction'))!;
+    const senders = functions.filter(([, fn]) => JSON.stringify(fn.Properties.Environment?.Variables ?? {}).includes('FEEDPUB_HUB_CONTROL_QUEUE_URL')).map(([id, fn]) => [id.replace(/Function[0-9A-F]{8}$/, ''), (fn.DependsOn ?? []).includes(hubId)]);
+    expect(senders.sort()).toEqual([['Hub', false], ['PublisherApi', true], ['RegenerationRedrive', true], ['RegenerationRegenerate', true], ['RegenerationRenderPages', true]]);
+  });
+
   it('gives the hub function its queues, its own items, and feed versions to read, nothing else', () => {
     const statements = statementsOf(t.svc, 'Hub');
     // Every table action is held to the hub's partitions (lib/hub/keys.ts).

@@ -1,13 +1,15 @@
 import { createHmac } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEED_FORMATS } from '../../lib/feeds/feed-ref.js';
 import { feedFormatOfKey } from '../../lib/hub/feed-topics.js';
 import { announce } from '../../lib/hub/announce.js';
 import type { SingleTopicNotifyJob } from '../../lib/hub/jobs.js';
-import { HOST_PREFIX, subscriptionId, SUBSCRIPTION_PREFIX } from '../../lib/hub/keys.js';
+import { HOST_PREFIX, hubKeys, subscriptionId, SUBSCRIPTION_PREFIX } from '../../lib/hub/keys.js';
+import { createDocumentClient } from '../../lib/store/clients.js';
 import { ensureTable } from '../../lib/local/provision.js';
+import { DynamoSubscriptionStore } from '../../lib/hub/dynamo-subscriptions.js';
 import { moveLegacySubscription, moveSubscriptions } from '../../lib/hub/move-subscriptions.js';
 import { keys, SCHEMA_VERSION } from '../../lib/store/table.js';
 import { eventually, startTestHub, Subscriber, topicUrl } from './hub-support.js';
@@ -20,6 +22,8 @@ let hub: Awaited<ReturnType<typeof startTestHub>>;
 let subscriber: Subscriber;
 /** The Queries of subscription partitions the hub's store sends, counted on its client as DynamoDB receives them. */
 const subscriptionQueries: string[] = [];
+/** Called once a Query of a subscription partition has been answered, before the store sees the answer. */
+let afterSubscriptionQuery: ((pk: string) => Promise<void>) | undefined;
 
 beforeAll(async () => {
   hub = await startTestHub();
@@ -28,8 +32,11 @@ beforeAll(async () => {
     (next) => async (args) => {
       const input = (args as { input: { ExpressionAttributeValues?: Record<string, unknown> } }).input;
       const pk = input.ExpressionAttributeValues?.[':pk'];
-      if (typeof pk === 'string' && pk.startsWith(SUBSCRIPTION_PREFIX)) subscriptionQueries.push(pk);
-      return next(args);
+      if (typeof pk !== 'string' || !pk.startsWith(SUBSCRIPTION_PREFIX)) return next(args);
+      subscriptionQueries.push(pk);
+      const result = await next(args);
+      await afterSubscriptionQuery?.(pk);
+      return result;
     },
     { step: 'initialize', name: 'countSubscriptionQueries' },
   );
@@ -70,8 +77,8 @@ describe("a feed's subscriptions, one partition per feed", () => {
       return [...subscriptionQueries];
     };
     // The test hub is wired as in AWS, where subscriptions of before layout 4 may be left: the first fan-out of a
-    // feed looks at its topics' old partitions too, and finding them empty, no later one does.
-    expect(await render(1)).toEqual([`${SUBSCRIPTION_PREFIX}feeds/categories/emnews/`, `${SUBSCRIPTION_PREFIX}${RSS}`, `${SUBSCRIPTION_PREFIX}${ATOM}`, `${SUBSCRIPTION_PREFIX}${JSON_FEED}`]);
+    // feed looks at its topics' old partitions too (first), and finding them empty, no later one does.
+    expect(await render(1)).toEqual([`${SUBSCRIPTION_PREFIX}${RSS}`, `${SUBSCRIPTION_PREFIX}${ATOM}`, `${SUBSCRIPTION_PREFIX}${JSON_FEED}`, `${SUBSCRIPTION_PREFIX}feeds/categories/emnews/`]);
     expect(await render(2)).toEqual([`${SUBSCRIPTION_PREFIX}feeds/categories/emnews/`]);
     expect(subscriber.deliveries('/rss').map((d) => d.body.toString())).toEqual(['<rss>1</rss>', '<rss>2</rss>']);
     expect(subscriber.deliveries('/atom').map((d) => d.body.toString())).toEqual(['<feed>1</feed>', '<feed>2</feed>']);
@@ -101,6 +108,12 @@ describe('a table of layout 3', () => {
     await hub.doc.send(new PutCommand({ TableName: hub.tableName, Item: { ...keys.schema, version: 3 } }));
 
     await ensureTable(new DynamoDBClient({}), hub.tableName);
+    // Marked moved: a hub built as in AWS reads only the new layout from then on.
+    subscriptionQueries.length = 0;
+    await new DynamoSubscriptionStore(hub.doc, hub.tableName).listActive([JSON_FEED]);
+    expect(subscriptionQueries).toEqual([`${SUBSCRIPTION_PREFIX}feeds/categories/emnews/`]);
+    // The next tests are of a deployment not yet marked.
+    await hub.doc.send(new DeleteCommand({ TableName: hub.tableName, Key: hubKeys.layout }));
 
     const schema = await hub.doc.send(new GetCommand({ TableName: hub.tableName, Key: keys.schema, ConsistentRead: true }));
     expect(schema.Item?.version).toBe(SCHEMA_VERSION);
@@ -154,5 +167,45 @@ describe('a deployment between its upgrade and `feedpub hub move-subscriptions`'
     expect(await itemAt({ PK: `${SUBSCRIPTION_PREFIX}feeds/categories/window/`, SK: `rss.xml ${subscriber.url('/window-rss')}` })).toMatchObject({ secret: 'kept secret' });
     expect(await moveSubscriptions(hub.doc, hub.tableName)).toBe(0);
     expect(await hub.subscriptions.countActive(W_ATOM)).toBe(0);
+    await hub.doc.send(new DeleteCommand({ TableName: hub.tableName, Key: hubKeys.layout }));
+  });
+
+  it('finds a subscription moved between the fan-out\'s reads of the old and the new partition (move-subscriptions running beside the hub)', async () => {
+    const [racing, twin] = legacySubscription('feeds/categories/race/atom.xml', '/race-atom');
+    for (const Item of [racing, twin]) await hub.doc.send(new PutCommand({ TableName: hub.tableName, Item }));
+    // After the fan-out's first read of the feed's subscriptions, and before its next, the move commits.
+    const mover = createDocumentClient();
+    afterSubscriptionQuery = async (pk) => {
+      if (!pk.startsWith(`${SUBSCRIPTION_PREFIX}feeds/categories/race/`)) return;
+      afterSubscriptionQuery = undefined;
+      expect(await moveLegacySubscription(mover, hub.tableName, racing)).toBe('moved');
+    };
+    try {
+      await announce(hub.queue, [file('feeds/categories/race/atom.xml', '<feed>race</feed>')], { inlineBodyMaxBytes: Infinity });
+      await eventually(() => subscriber.deliveries('/race-atom').length > 0, 5000, 'the delivery to the subscription moved meanwhile');
+    } finally {
+      afterSubscriptionQuery = undefined;
+    }
+  });
+
+  it('delivers once to a subscription found in both layouts, and a renewal deletes its old item', async () => {
+    const key = 'feeds/categories/both/rss.xml';
+    await subscribe('/both', key);
+    // A function of the old version stored it again in the old layout meanwhile.
+    const [again] = legacySubscription(key, '/both');
+    await hub.doc.send(new PutCommand({ TableName: hub.tableName, Item: again }));
+    await announce(hub.queue, [file(key, '<rss>both</rss>')], { inlineBodyMaxBytes: Infinity });
+    await eventually(() => subscriber.deliveries('/both').length > 0, 5000, 'the delivery');
+    await hub.queue.drained();
+    expect(subscriber.deliveries('/both')).toHaveLength(1);
+
+    const renewing = 'feeds/categories/renew/rss.xml';
+    const [old, oldTwin] = legacySubscription(renewing, '/renewing');
+    for (const Item of [old, oldTwin]) await hub.doc.send(new PutCommand({ TableName: hub.tableName, Item }));
+    const before = subscriber.verifications('/renewing').length;
+    expect((await hub.request({ 'hub.mode': 'subscribe', 'hub.topic': topicUrl(renewing), 'hub.callback': subscriber.url('/renewing') })).status).toBe(202);
+    await eventually(() => subscriber.verifications('/renewing').length > before, 5000, 'the verification');
+    await eventually(async () => (await itemAt(hubKeys.subscription(renewing, subscriber.url('/renewing')))) !== undefined, 5000, 'the renewal');
+    expect(await itemAt({ PK: old.PK, SK: old.SK })).toBeUndefined();
   });
 });
