@@ -100,10 +100,9 @@ export class Hub extends Construct {
     // The event sources grant receive, delete and ChangeMessageVisibility (the backoff); the hub also sends: a
     // verification's outcome to store again (control), a fan-out's deliveries (delivery).
     this.fn.fn.addToRolePolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.control.queueArn, this.delivery.queueArn] }));
-    // Its items only: subscriptions (read, listed, updated, removed, and put where they move from the layout before
-    // 4: lib/hub/move-subscriptions.ts), their twins by host (written and removed with them in one transaction), and
-    // verification claims (a conditional put).
-    this.fn.fn.addToRolePolicy(this.items(['GetItem', 'Query', 'UpdateItem', 'PutItem', 'DeleteItem'], SUBSCRIPTION_PREFIX));
+    // Its items only: subscriptions (read, listed, updated, removed), their twins by host (written and removed with
+    // them in one transaction), and verification claims (a conditional put).
+    this.fn.fn.addToRolePolicy(this.items(['GetItem', 'Query', 'UpdateItem', 'DeleteItem'], SUBSCRIPTION_PREFIX));
     this.fn.fn.addToRolePolicy(this.items(['PutItem', 'DeleteItem'], HOST_PREFIX));
     this.fn.fn.addToRolePolicy(this.items(['PutItem'], VERIFICATION_CLAIMS));
     // Deliveries of large documents carry an S3 key and VersionId (exactly the bytes of that render).

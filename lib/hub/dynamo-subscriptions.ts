@@ -1,8 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
-import { mapSettled } from '../concurrency.js';
 import { feedOfTopic, hubKeys, ttlOf } from './keys.js';
-import { moveLegacySubscription } from './move-subscriptions.js';
 import type { Subscription, SubscriptionStore } from './subscriptions.js';
 
 function toSubscription(item: Record<string, unknown>): Subscription {
@@ -55,8 +53,10 @@ function updateOf(values: Record<string, unknown>, ifAbsent: Record<string, unkn
  * in AWS until `feedpub hub move-subscriptions` has marked it (`hubKeys.layout`, looked at every five minutes until
  * seen); the local stack moves them when it opens the table, and passes false. Reads then look at a topic's old
  * partition too, before its new one (a move between the two reads is atomic: the second finds what the first
- * missed), and the fan-out moves what it finds (moveLegacySubscription); once a topic's old partition holds no
- * active subscription, this process no longer reads it; writes delete the old item in their transaction.
+ * missed); once a topic's old partition holds no active subscription, this process no longer reads it; writes
+ * delete the old item in their transaction. Reads never move what they find: a function of the old version still
+ * running during the deploy may unsubscribe it, deleting only the old item, which the move would have left behind
+ * (the move is `feedpub hub move-subscriptions`, once those functions have stopped).
  */
 export class DynamoSubscriptionStore implements SubscriptionStore {
   /** Topics whose old partition this process found without an active subscription. */
@@ -73,7 +73,6 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
 
   async get(topicKey: string, callback: string): Promise<Subscription | undefined> {
     const read = async (Key: Record<string, string>) => (await this.doc.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }))).Item;
-    // Read only (the API's role may not write subscriptions): the fan-out moves it.
     const legacy = (await this.readsLegacy(topicKey)) ? await read(hubKeys.legacySubscription(topicKey, callback)) : undefined;
     const item = (await read(hubKeys.subscription(topicKey, callback))) ?? legacy;
     return item && this.active(item) ? toSubscription(item) : undefined;
@@ -85,17 +84,21 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
     const legacyTopics: string[] = [];
     for (const key of topicKeys) if (await this.readsLegacy(key)) legacyTopics.push(key);
     const legacy: Record<string, unknown>[] = [];
-    for (const key of legacyTopics) await this.queryActive(hubKeys.legacyTopicPartition(key), undefined, false, (page) => legacy.push(...page));
+    const emptyLegacy: string[] = [];
+    for (const key of legacyTopics) {
+      const before = legacy.length;
+      await this.queryActive(hubKeys.legacyTopicPartition(key), undefined, false, (page) => legacy.push(...page));
+      if (legacy.length === before) emptyLegacy.push(key);
+    }
     const items: Record<string, unknown>[] = [];
     await this.queryActive(hubKeys.feedPartition([...feeds][0]!), undefined, false, (page) => items.push(...page));
     const wanted = new Set(topicKeys);
     const found = new Map(items.filter((item) => wanted.has(String(item.topicKey))).map((item) => [String(item.id), toSubscription(item)]));
     // One in both layouts (stored anew since: a renewal) is the newer one, read in its feed's partition.
     for (const item of legacy) if (!found.has(String(item.id))) found.set(String(item.id), toSubscription(item));
-    const moves = await mapSettled(legacy, 16, (item) => moveLegacySubscription(this.doc, this.tableName, item));
-    const failed = moves.find((move): move is PromiseRejectedResult => move.status === 'rejected');
-    if (failed) throw failed.reason;
-    for (const key of legacyTopics) this.movedTopics.add(key);
+    // Nothing writes an old partition any more (but the old version's functions during a deploy, before the topic is
+    // read here): one found without an active subscription is not read again by this process.
+    for (const key of emptyLegacy) this.movedTopics.add(key);
     return [...found.values()];
   }
 

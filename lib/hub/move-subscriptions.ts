@@ -47,8 +47,8 @@ export async function moveLegacySubscription(doc: DynamoDBDocumentClient, tableN
  * Moves every subscription stored before layout 4 (moveLegacySubscription each), then marks the table (hubKeys.layout)
  * so that the hub stops looking in the old partitions. Idempotent; a Scan, so run once, after the deploy of an
  * upgrade, once the functions of the old version have stopped (`feedpub hub move-subscriptions`; the local stack runs
- * it when it opens a layout-3 table). Until then the hub finds them in their old partitions too, and moves those it
- * fans out to (DynamoSubscriptionStore). Returns how many it moved.
+ * it when it opens a layout-3 table). Until then the hub finds them in their old partitions too
+ * (DynamoSubscriptionStore). Returns how many it moved.
  */
 export async function moveSubscriptions(doc: DynamoDBDocumentClient, tableName: string): Promise<number> {
   let moved = 0;

@@ -574,7 +574,7 @@ describe('the WebSub hub', () => {
     // Every table action is held to the hub's partitions (lib/hub/keys.ts).
     const table = statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('dynamodb:')));
     expect(table.map((s) => [actionsOf([s]), s.Condition])).toEqual([
-      [['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SUB#*'] } }],
+      [['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SUB#*'] } }],
       [['dynamodb:DeleteItem', 'dynamodb:PutItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SUBHOST#*'] } }],
       [['dynamodb:PutItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['HUBJOB#*'] } }],
     ]);

@@ -135,13 +135,14 @@ describe('a table of layout 3', () => {
 describe('a deployment between its upgrade and `feedpub hub move-subscriptions`', () => {
   const [W_RSS, W_ATOM] = ['feeds/categories/window/rss.xml', 'feeds/categories/window/atom.xml'];
 
-  it('finds the old subscriptions, pushes to them and moves them; an unsubscription or one between the Scan and the move is not brought back', async () => {
+  it('finds the old subscriptions and pushes to them, never moving them; an unsubscription before the move, or between its Scan and its transaction, or by a function of the old version, is not brought back', async () => {
     const [kept, keptTwin] = legacySubscription(W_RSS, '/window-rss', 'kept secret');
+    const [oldVersion, oldVersionTwin] = legacySubscription(W_RSS, '/window-old-version');
     const [leaving, leavingTwin] = legacySubscription(W_ATOM, '/window-leaving');
     const [racing, racingTwin] = legacySubscription(W_ATOM, '/window-racing');
-    for (const Item of [kept, keptTwin, leaving, leavingTwin, racing, racingTwin]) await hub.doc.send(new PutCommand({ TableName: hub.tableName, Item }));
+    for (const Item of [kept, keptTwin, oldVersion, oldVersionTwin, leaving, leavingTwin, racing, racingTwin]) await hub.doc.send(new PutCommand({ TableName: hub.tableName, Item }));
 
-    // Read where they are (POST /hub's limits, a delivery's lookup): read only, as the API may not write them.
+    // Read where they are (POST /hub's limits, a delivery's lookup).
     expect(await hub.subscriptions.get(W_RSS, subscriber.url('/window-rss'))).toMatchObject({ callback: subscriber.url('/window-rss'), secret: 'kept secret' });
     expect(await hub.subscriptions.countActive(W_ATOM)).toBe(2);
     expect(await itemAt({ PK: kept!.PK, SK: kept!.SK })).toBeDefined();
@@ -160,12 +161,22 @@ describe('a deployment between its upgrade and `feedpub hub move-subscriptions`'
     const [delivery] = await eventually(() => subscriber.deliveries('/window-rss').length > 0 && subscriber.deliveries('/window-rss'), 5000, 'the delivery to an old subscription');
     expect(delivery!.headers['x-hub-signature']).toBe(`sha256=${createHmac('sha256', 'kept secret').update(delivery!.body).digest('hex')}`);
     await hub.queue.drained();
+    expect(subscriber.deliveries('/window-old-version')).toHaveLength(1);
     expect(subscriber.deliveries('/window-leaving')).toEqual([]);
     expect(subscriber.deliveries('/window-racing')).toEqual([]);
-    // The fan-out moved what it found; the move finds nothing left.
+    // The fan-out moved nothing, so a function of the old version (the deploy still under way) that unsubscribes a
+    // callback, deleting its old items only, ends it.
+    expect(await itemAt({ PK: kept!.PK, SK: kept!.SK })).toBeDefined();
+    for (const { PK, SK } of [oldVersion!, oldVersionTwin!]) await hub.doc.send(new DeleteCommand({ TableName: hub.tableName, Key: { PK, SK } }));
+    await announce(hub.queue, [file(W_RSS, '<rss>w2</rss>')], { inlineBodyMaxBytes: Infinity });
+    await eventually(() => subscriber.deliveries('/window-rss').length > 1, 5000, 'the next delivery');
+    await hub.queue.drained();
+    expect(subscriber.deliveries('/window-old-version')).toHaveLength(1);
+
+    // move-subscriptions, once the old version's functions have stopped, moves what is left.
+    expect(await moveSubscriptions(hub.doc, hub.tableName)).toBe(1);
     expect(await itemAt({ PK: kept!.PK, SK: kept!.SK })).toBeUndefined();
-    expect(await itemAt({ PK: `${SUBSCRIPTION_PREFIX}feeds/categories/window/`, SK: `rss.xml ${subscriber.url('/window-rss')}` })).toMatchObject({ secret: 'kept secret' });
-    expect(await moveSubscriptions(hub.doc, hub.tableName)).toBe(0);
+    expect(await itemAt(hubKeys.subscription(W_RSS, subscriber.url('/window-rss')))).toMatchObject({ secret: 'kept secret' });
     expect(await hub.subscriptions.countActive(W_ATOM)).toBe(0);
     await hub.doc.send(new DeleteCommand({ TableName: hub.tableName, Key: hubKeys.layout }));
   });
