@@ -83,22 +83,16 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
     if (feeds.size !== 1) throw new Error(`listActive takes the topics of one feed, not ${[...feeds].join(', ') || 'none'}`);
     const legacyTopics: string[] = [];
     for (const key of topicKeys) if (await this.readsLegacy(key)) legacyTopics.push(key);
-    const legacy: Record<string, unknown>[] = [];
-    const emptyLegacy: string[] = [];
-    for (const key of legacyTopics) {
-      const before = legacy.length;
-      await this.queryActive(hubKeys.legacyTopicPartition(key), undefined, false, (page) => legacy.push(...page));
-      if (legacy.length === before) emptyLegacy.push(key);
-    }
-    const items: Record<string, unknown>[] = [];
-    await this.queryActive(hubKeys.feedPartition([...feeds][0]!), undefined, false, (page) => items.push(...page));
+    const legacyOf = new Map<string, Record<string, unknown>[]>();
+    for (const key of legacyTopics) legacyOf.set(key, await this.list(hubKeys.legacyTopicPartition(key)));
+    const items = await this.list(hubKeys.feedPartition([...feeds][0]!));
     const wanted = new Set(topicKeys);
     const found = new Map(items.filter((item) => wanted.has(String(item.topicKey))).map((item) => [String(item.id), toSubscription(item)]));
     // One in both layouts (stored anew since: a renewal) is the newer one, read in its feed's partition.
-    for (const item of legacy) if (!found.has(String(item.id))) found.set(String(item.id), toSubscription(item));
+    for (const item of [...legacyOf.values()].flat()) if (!found.has(String(item.id))) found.set(String(item.id), toSubscription(item));
     // Nothing writes an old partition any more (but the old version's functions during a deploy, before the topic is
     // read here): one found without an active subscription is not read again by this process.
-    for (const key of emptyLegacy) this.movedTopics.add(key);
+    for (const [key, legacy] of legacyOf) if (legacy.length === 0) this.movedTopics.add(key);
     return [...found.values()];
   }
 
@@ -183,6 +177,12 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
   /** A write's deletion of the subscription's item of before layout 4, while one may be there. */
   private async legacyDelete(topicKey: string, callback: string) {
     return this.legacyLayout && !(await this.allMoved()) ? [{ Delete: { TableName: this.tableName, Key: hubKeys.legacySubscription(topicKey, callback) } }] : [];
+  }
+
+  private async list(partition: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    await this.queryActive(partition, undefined, false, (page) => items.push(...page));
+    return items;
   }
 
   private async count(partition: string, topicKey?: string): Promise<number> {
